@@ -1,0 +1,73 @@
+"""The ``golden-path`` command: ``services up`` now; ``serve``, ``demo`` and ``purge`` join it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from golden_path.services.model import Services, ServicesError
+from golden_path.services.selection import PROVIDER_NAMES, requested_provider
+from golden_path.services.supervisor import supervise
+
+
+def _services_up(args: argparse.Namespace) -> int:
+    def announce(services: Services) -> None:
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "postgres_dsn": services.postgres_dsn,
+                        "redis_url": services.redis_url,
+                        "provider": services.provider,
+                    }
+                ),
+                flush=True,
+            )
+        else:
+            print(
+                f"postgres_dsn={services.postgres_dsn} redis_url={services.redis_url} "
+                f"provider={services.provider} (PostgreSQL {services.postgres_version}, "
+                f"Redis {services.redis_version}); Ctrl-C or SIGTERM stops them",
+                flush=True,
+            )
+
+    try:
+        supervise(requested_provider(args.provider), announce)
+    except ServicesError as exc:
+        print(f"golden-path services up: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="golden-path",
+        description="The golden path of an AI-agent chat product, testable for real.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    services = commands.add_parser("services", help="real PostgreSQL and Redis for manual work")
+    services_commands = services.add_subparsers(dest="services_command", required=True)
+    up = services_commands.add_parser(
+        "up", help="start the services, print where they are, keep them until SIGINT/SIGTERM"
+    )
+    up.add_argument(
+        "--provider",
+        choices=PROVIDER_NAMES,
+        default=None,
+        help="default: $GOLDEN_PATH_SERVICES or auto",
+    )
+    up.add_argument("--json", action="store_true", help="print one JSON line")
+    up.set_defaults(handler=_services_up)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except KeyboardInterrupt:
+        return 130
+    return code

@@ -1,0 +1,1 @@
+"""PostgreSQL, the system of record: schema migrations, pools and the repositories."""

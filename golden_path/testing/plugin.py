@@ -1,0 +1,111 @@
+"""The golden-path pytest plugin (entry point ``pytest11``: ``golden_path``).
+
+Installing golden-path gives every pytest run in the environment these
+options, markers and fixtures; see ``docs/harness.md``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from golden_path.services.model import Services, ServicesError
+from golden_path.services.selection import PROVIDER_NAMES, requested_provider
+from golden_path.testing.markers import (
+    CUSTOMER_TIERS,
+    MARKERS,
+    STAGES,
+    check_choice,
+    test_tier_from_path,
+)
+from golden_path.testing.shared_services import SharedServices, new_run_id
+
+DEFAULT_TIMEOUT_S = 60
+_SHARED = pytest.StashKey[SharedServices]()
+_SHARED_ERROR = pytest.StashKey[str]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("golden-path")
+    group.addoption(
+        "--gp-services",
+        choices=PROVIDER_NAMES,
+        default=None,
+        help="where real PostgreSQL and Redis come from (default: $GOLDEN_PATH_SERVICES or "
+        "auto: external when both URLs are set, else docker if an engine answers, else embedded)",
+    )
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    for name, help_text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {help_text}")
+    if getattr(config.option, "timeout", None) is None and not config.getini("timeout"):
+        config.option.timeout = DEFAULT_TIMEOUT_S
+
+    if _is_worker(config):
+        workerinput = config.workerinput  # type: ignore[attr-defined]
+        run_id, owner_pid = str(workerinput["gp_run_id"]), int(workerinput["gp_owner_pid"])
+    else:
+        run_id, owner_pid = new_run_id(), os.getpid()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    try:
+        provider = requested_provider(config.getoption("gp_services"))
+    except ServicesError as exc:
+        config.stash[_SHARED_ERROR] = str(exc)
+        provider = "auto"
+    config.stash[_SHARED] = SharedServices(run_id, owner_pid, provider, worker)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: object) -> None:
+    """xdist controller: hand each worker the run's id and owner."""
+    config: pytest.Config = node.config  # type: ignore[attr-defined]
+    shared = config.stash[_SHARED]
+    node.workerinput["gp_run_id"] = shared.run_id  # type: ignore[attr-defined]
+    node.workerinput["gp_owner_pid"] = shared.owner_pid  # type: ignore[attr-defined]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not _is_worker(config) and _SHARED in config.stash:
+        config.stash[_SHARED].shutdown()
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    problems: list[str] = []
+    for item in items:
+        tier = test_tier_from_path(item.path)
+        if tier is not None and item.get_closest_marker(tier) is None:
+            item.add_marker(getattr(pytest.mark, tier))
+        if "gp_services" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.real_services)
+        for marker, choices in (("tier", CUSTOMER_TIERS), ("stage", STAGES)):
+            for mark in item.iter_markers(marker):
+                problem = check_choice(marker, mark.args, choices)
+                if problem:
+                    problems.append(f"{item.nodeid}: {problem}")
+    if problems:
+        raise pytest.UsageError("invalid golden-path markers:\n  " + "\n  ".join(problems))
+
+
+@pytest.fixture(scope="session")
+def gp_services(pytestconfig: pytest.Config) -> Iterator[Services]:
+    """Real PostgreSQL and Redis for this worker: its own database and Redis key namespace.
+
+    The servers are shared by the run; the database is this worker's clone of
+    the schema template and ``redis_namespace`` the key prefix it owns.
+    """
+    if _SHARED_ERROR in pytestconfig.stash:
+        pytest.fail(pytestconfig.stash[_SHARED_ERROR], pytrace=False)
+    try:
+        yield pytestconfig.stash[_SHARED].for_this_worker()
+    except ServicesError as exc:
+        pytest.fail(f"golden-path services unavailable: {exc}", pytrace=False)

@@ -1,0 +1,232 @@
+"""One set of real servers per test run, shared by every xdist worker, each on its own data.
+
+The first worker that needs services starts a supervisor process (see
+``golden_path.services.supervisor``) owned by the run's controller, under a
+file lock in the run's folder; the others read what it wrote. Once per run the
+schema is applied to a template database; each worker then clones its own
+database from it (``CREATE DATABASE … TEMPLATE``) and takes its own Redis key
+namespace. The controller stops the supervisor when the run ends; if the run is
+killed, the supervisor sees its owner die and stops the servers itself.
+
+Nothing starts until a test asks for the services, so ``pytest -m unit``
+starts no server at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from golden_path.db.migrate import migrate_dsn
+from golden_path.services.model import Services, ServicesError, dsn_with_database
+from golden_path.services.processes import process_start_time
+from golden_path.services.registry import stop_process
+
+SUPERVISOR_START_TIMEOUT_S = 120.0
+_SAFE = re.compile(r"[^a-z0-9_]")
+
+
+def run_dir_for(run_id: str) -> Path:
+    return Path(tempfile.gettempdir()) / f"golden-path-run-{run_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class RunServices:
+    """What this run's services are and how the shared schema template is named."""
+
+    admin: Services
+    template: str
+    supervisor_pid: int | None
+    supervisor_start_time: int | None
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "admin": json.loads(self.admin.to_json()),
+                "template": self.template,
+                "supervisor_pid": self.supervisor_pid,
+                "supervisor_start_time": self.supervisor_start_time,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> RunServices:
+        data: dict[str, Any] = json.loads(text)
+        return cls(
+            admin=Services.from_dict(data["admin"]),
+            template=str(data["template"]),
+            supervisor_pid=data.get("supervisor_pid"),
+            supervisor_start_time=data.get("supervisor_start_time"),
+        )
+
+
+class SharedServices:
+    """A test run's view of its shared servers, from one process (controller or worker)."""
+
+    def __init__(self, run_id: str, owner_pid: int, provider: str, worker: str) -> None:
+        self.run_id = run_id
+        self.owner_pid = owner_pid
+        self.provider = provider
+        self.worker = _SAFE.sub("_", worker.lower())
+        self.dir = run_dir_for(run_id)
+        self._state = self.dir / "services.json"
+        self._error = self.dir / "services.error"
+        self._worker_services: Services | None = None
+
+    @property
+    def database_prefix(self) -> str:
+        return f"gp_{_SAFE.sub('_', self.run_id.lower())[:12]}"
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.dir.mkdir(mode=0o700, exist_ok=True)
+        with (self.dir / "lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def for_this_worker(self) -> Services:
+        """This worker's services: started and templated on first use, then cached."""
+        if self._worker_services is not None:
+            return self._worker_services
+        with self._locked():
+            if self._error.exists():
+                raise ServicesError(self._error.read_text())
+            if self._state.exists():
+                run = RunServices.from_json(self._state.read_text())
+            else:
+                try:
+                    run = self._start_run_services()
+                except ServicesError as exc:
+                    self._error.write_text(str(exc))
+                    raise
+                self._state.write_text(run.to_json())
+            database = f"{self.database_prefix}_{self.worker}"
+            asyncio.run(_clone_database(run.admin.postgres_dsn, run.template, database))
+        self._worker_services = Services(
+            postgres_dsn=run.admin.with_database(database).postgres_dsn,
+            redis_url=run.admin.redis_url,
+            provider=run.admin.provider,
+            postgres_version=run.admin.postgres_version,
+            redis_version=run.admin.redis_version,
+            redis_namespace=f"gp:{self.run_id[:12]}:{self.worker}:",
+        )
+        return self._worker_services
+
+    def _start_run_services(self) -> RunServices:
+        log = (self.dir / "supervisor.log").open("ab")
+        supervisor = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "golden_path.services.supervisor",
+                "--provider",
+                self.provider,
+                "--owner-pid",
+                str(self.owner_pid),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            start_new_session=True,
+        )
+        log.close()
+        assert supervisor.stdout is not None
+        line = supervisor.stdout.readline().decode("utf-8", "replace")
+        supervisor.stdout.close()
+        try:
+            answer = json.loads(line)
+        except ValueError:
+            supervisor.wait(SUPERVISOR_START_TIMEOUT_S)
+            tail = (self.dir / "supervisor.log").read_text(errors="replace")[-2000:]
+            raise ServicesError(
+                f"the services supervisor exited (status {supervisor.returncode}) "
+                f"without reporting; its log:\n{tail}"
+            ) from None
+        if not answer.get("ok"):
+            supervisor.wait(SUPERVISOR_START_TIMEOUT_S)
+            raise ServicesError(str(answer.get("error")))
+        admin = Services.from_dict(answer["services"])
+        template = f"{self.database_prefix}_template"
+        try:
+            asyncio.run(_create_template(admin.postgres_dsn, template))
+        except BaseException:
+            stop_process(supervisor.pid, None, signal.SIGTERM)
+            raise
+        return RunServices(
+            admin=admin,
+            template=template,
+            supervisor_pid=supervisor.pid,
+            supervisor_start_time=process_start_time(supervisor.pid),
+        )
+
+    def shutdown(self) -> None:
+        """Controller side: drop this run's databases, stop the supervisor, remove the folder."""
+        if not self._state.exists():
+            shutil.rmtree(self.dir, ignore_errors=True)
+            return
+        run = RunServices.from_json(self._state.read_text())
+        if run.admin.provider == "external":
+            with contextlib.suppress(Exception):
+                asyncio.run(_drop_databases(run.admin.postgres_dsn, self.database_prefix))
+        if run.supervisor_pid is not None:
+            stop_process(run.supervisor_pid, run.supervisor_start_time, signal.SIGTERM, 30.0)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+async def _create_template(admin_dsn: str, template: str) -> None:
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {_quote(template)}")
+        await conn.execute(f"CREATE DATABASE {_quote(template)}")
+    finally:
+        await conn.close()
+    # Apply the schema, then disconnect: a template may not have sessions while cloned.
+    await migrate_dsn(dsn_with_database(admin_dsn, template))
+
+
+async def _clone_database(admin_dsn: str, template: str, database: str) -> None:
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {_quote(database)}")
+        await conn.execute(f"CREATE DATABASE {_quote(database)} TEMPLATE {_quote(template)}")
+    finally:
+        await conn.close()
+
+
+async def _drop_databases(admin_dsn: str, prefix: str) -> None:
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        names = await conn.fetch(
+            "SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY datname DESC",
+            prefix + "\\_%",
+        )
+        for row in names:
+            await conn.execute(f"DROP DATABASE IF EXISTS {_quote(row['datname'])} WITH (FORCE)")
+    finally:
+        await conn.close()
+
+
+def new_run_id() -> str:
+    return os.urandom(6).hex()
