@@ -13,6 +13,8 @@ from importlib import resources
 
 import asyncpg
 
+from golden_path.db.pool import Conn
+
 _LOCK_KEY = 7_402_118_311  # any fixed bigint, the same for every starter
 _NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
 
@@ -39,7 +41,7 @@ def available_migrations() -> list[Migration]:
     return found
 
 
-async def applied_versions(conn: asyncpg.Connection) -> list[int]:
+async def applied_versions(conn: Conn) -> list[int]:
     exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
     if not exists:
         return []
@@ -47,7 +49,7 @@ async def applied_versions(conn: asyncpg.Connection) -> list[int]:
     return [int(r["version"]) for r in rows]
 
 
-async def migrate(conn: asyncpg.Connection) -> list[int]:
+async def migrate(conn: Conn) -> list[int]:
     """Apply every migration not yet applied; return the versions applied now."""
     applied_now: list[int] = []
     await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)

@@ -1,0 +1,70 @@
+"""The ``events`` table: each user's stream of run events, numbered by ``seq``.
+
+``append`` takes the next number from ``users.last_seq`` with a row lock, so
+numbers are unique and gap-free per user whichever process writes, and an
+event with a higher number is never committed before a lower one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from golden_path.db.pool import Conn
+from golden_path.ids import EventID, RunID, UserID
+
+
+async def append(
+    conn: Conn, user_id: UserID, run_id: RunID, event: dict[str, Any]
+) -> dict[str, Any]:
+    """Persist ``event`` (without ``seq``) as the user's next event; return it with its ``seq``."""
+    seq = await conn.fetchval(
+        "UPDATE users SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq", user_id
+    )
+    if seq is None:
+        raise LookupError(f"no user {user_id}")
+    stored = {**event, "seq": int(seq)}
+    await conn.execute(
+        "INSERT INTO events (user_id, seq, event_id, run_id, type, payload) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
+        user_id,
+        int(seq),
+        EventID(stored["event_id"]),
+        run_id,
+        stored["type"],
+        stored,
+    )
+    return stored
+
+
+async def after(
+    conn: Conn, user_id: UserID, after_seq: int, limit: int = 10_000
+) -> list[dict[str, Any]]:
+    """The user's events with ``seq > after_seq``, in order."""
+    rows = await conn.fetch(
+        "SELECT payload FROM events WHERE user_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        user_id,
+        after_seq,
+        limit,
+    )
+    return [r["payload"] for r in rows]
+
+
+async def between(
+    conn: Conn, user_id: UserID, after_seq: int, upto_seq: int
+) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT payload FROM events WHERE user_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq",
+        user_id,
+        after_seq,
+        upto_seq,
+    )
+    return [r["payload"] for r in rows]
+
+
+async def for_run(conn: Conn, user_id: UserID, run_id: str) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT payload FROM events WHERE user_id = $1 AND run_id = $2 ORDER BY seq",
+        user_id,
+        run_id,
+    )
+    return [r["payload"] for r in rows]

@@ -1,0 +1,162 @@
+"""Threads, runs, events, search and usage: always the bearer's own, another's answers 404."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+from golden_path.db import events, messages, runs, search, threads, usage
+from golden_path.ids import ThreadID
+from golden_path.server.api.cursors import decode_cursor, encode_cursor
+from golden_path.server.api.deps import Bearer, State, unavailable
+from golden_path.server.runs.service import DB_ERRORS
+
+router = APIRouter()
+NOT_FOUND = "not found"
+Limit = Annotated[int, Query(ge=1, le=100)]
+
+
+def _not_found(kind: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"{kind} {NOT_FOUND}")
+
+
+@router.get("/threads", tags=["threads"])
+async def list_threads(
+    claims: Bearer,
+    state: State,
+    archived: bool = False,
+    limit: Limit = 20,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """The user's threads, newest activity first (archived ones only with ``archived=true``)."""
+    after = None
+    if cursor:
+        data = decode_cursor(cursor)
+        try:
+            after = (datetime.fromisoformat(str(data["t"])), str(data["id"]))
+        except (KeyError, ValueError):
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid cursor") from None
+    try:
+        async with state.pool.acquire() as conn:
+            page = await threads.page(
+                conn, claims.user_id, archived=archived, limit=limit + 1, after=after
+            )
+    except DB_ERRORS:
+        raise unavailable() from None
+    items, more = page[:limit], len(page) > limit
+    next_cursor = (
+        encode_cursor({"t": items[-1].last_activity_at.isoformat(), "id": str(items[-1].id)})
+        if more
+        else None
+    )
+    return {"threads": [t.to_dict() for t in items], "next_cursor": next_cursor}
+
+
+@router.get("/threads/{thread_id}", tags=["threads"])
+async def get_thread(thread_id: str, claims: Bearer, state: State) -> dict[str, Any]:
+    try:
+        async with state.pool.acquire() as conn:
+            thread = await threads.get(conn, claims.user_id, thread_id)
+            if thread is None:
+                raise _not_found("thread")
+            history = await messages.for_thread(conn, claims.user_id, ThreadID(thread.id))
+    except DB_ERRORS:
+        raise unavailable() from None
+    return {**thread.to_dict(), "messages": history}
+
+
+@router.post("/threads/{thread_id}/archive", tags=["threads"])
+async def archive_thread(thread_id: str, claims: Bearer, state: State) -> dict[str, Any]:
+    try:
+        async with state.pool.acquire() as conn:
+            thread = await threads.archive(conn, claims.user_id, thread_id)
+    except DB_ERRORS:
+        raise unavailable() from None
+    if thread is None:
+        raise _not_found("thread")
+    return thread.to_dict()
+
+
+@router.get("/runs/{run_id}", tags=["runs"])
+async def get_run(run_id: str, claims: Bearer, state: State) -> dict[str, Any]:
+    try:
+        async with state.pool.acquire() as conn:
+            run = await runs.get(conn, claims.user_id, run_id)
+            if run is None:
+                raise _not_found("run")
+            run_events = await events.for_run(conn, claims.user_id, run_id)
+    except DB_ERRORS:
+        raise unavailable() from None
+    return {**run.to_dict(), "events": run_events}
+
+
+@router.get("/events", tags=["events"])
+async def get_events(
+    claims: Bearer,
+    state: State,
+    after_seq: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> dict[str, Any]:
+    """The same stream as ``resume``: the user's events with ``seq > after_seq``, in order."""
+    try:
+        async with state.pool.acquire() as conn:
+            page = await events.after(conn, claims.user_id, after_seq, limit=limit)
+    except DB_ERRORS:
+        raise unavailable() from None
+    last = page[-1]["seq"] if page else after_seq
+    return {"events": page, "last_seq": last, "more": len(page) == limit}
+
+
+@router.get("/search", tags=["search"])
+async def search_messages(
+    claims: Bearer,
+    state: State,
+    q: Annotated[str, Query(min_length=1, max_length=500)],
+    thread_id: str | None = None,
+    role: Literal["user", "assistant"] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Limit = 20,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """Full-text search over the user's own messages, best match first."""
+    offset = 0
+    if cursor:
+        value = decode_cursor(cursor).get("o")
+        if not isinstance(value, int) or value < 0:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid cursor")
+        offset = value
+    filters = search.SearchFilters(q, thread_id, role, since, until)
+    try:
+        async with state.pool.acquire() as conn:
+            hits = await search.search(
+                conn, claims.user_id, filters, limit=limit + 1, offset=offset
+            )
+    except DB_ERRORS:
+        raise unavailable() from None
+    more = len(hits) > limit
+    return {
+        "results": hits[:limit],
+        "next_cursor": encode_cursor({"o": offset + limit}) if more else None,
+    }
+
+
+@router.get("/usage", tags=["usage"])
+async def get_usage(
+    claims: Bearer, state: State, since: date | None = None, until: date | None = None
+) -> dict[str, Any]:
+    """Runs, tokens and cost by UTC day; each run is billed exactly once."""
+    try:
+        async with state.pool.acquire() as conn:
+            days = await usage.by_day(conn, claims.user_id, since, until)
+    except DB_ERRORS:
+        raise unavailable() from None
+    totals = {
+        "runs": sum(d["runs"] for d in days),
+        "input_tokens": sum(d["input_tokens"] for d in days),
+        "output_tokens": sum(d["output_tokens"] for d in days),
+        "cost_usd": round(sum(d["cost_usd"] for d in days), 6),
+    }
+    return {"days": days, "totals": totals}

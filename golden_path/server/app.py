@@ -1,0 +1,42 @@
+"""The ASGI application: routes, the WebSocket endpoint, and the lifespan that opens the state."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import golden_path
+from golden_path.server.api import auth_routes, health, resources
+from golden_path.server.config import Settings
+from golden_path.server.state import ServerState
+from golden_path.server.ws.endpoint import websocket_endpoint
+
+SHUTDOWN_GRACE_S = 10.0
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = await ServerState.open(settings)
+        app.state.gp = state
+        try:
+            yield
+        finally:
+            await state.close(SHUTDOWN_GRACE_S)
+
+    app = FastAPI(
+        title="Golden Path reference server",
+        version=golden_path.__version__,
+        summary="Protocol golden-path.v1: authenticate, open a WebSocket, run the agent, "
+        "stream its five events, persist the answer.",
+        lifespan=lifespan,
+    )
+    app.include_router(health.router)
+    app.include_router(auth_routes.router)
+    app.include_router(resources.router)
+    app.add_api_websocket_route("/ws", websocket_endpoint)
+    return app

@@ -1,0 +1,1 @@
+"""Authentication: password hashing, JWTs, refresh-token families, denials and tickets."""

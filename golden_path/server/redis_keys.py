@@ -1,0 +1,39 @@
+"""Every Redis key and channel the server uses, under one configurable prefix.
+
+Redis holds only what may be lost without losing data (protocol §9): refresh
+families and denials, tickets, rate-limit counters, socket presence and the
+per-user channels that carry events between server nodes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RedisKeys:
+    prefix: str = "gp:"
+
+    def family(self, family: str) -> str:
+        return f"{self.prefix}auth:family:{family}"
+
+    def denied(self, jti: str) -> str:
+        return f"{self.prefix}auth:denied:{jti}"
+
+    def ticket(self, ticket: str) -> str:
+        return f"{self.prefix}auth:ticket:{ticket}"
+
+    def message_rate(self, user_id: str, minute: int) -> str:
+        return f"{self.prefix}rate:{user_id}:{minute}"
+
+    def sockets(self, user_id: str) -> str:
+        return f"{self.prefix}sockets:{user_id}"
+
+    def user_channel(self, user_id: str) -> str:
+        return f"{self.prefix}events:{user_id}"
+
+    def user_channel_pattern(self) -> str:
+        return f"{self.prefix}events:*"
+
+    def control_channel(self) -> str:
+        return f"{self.prefix}control"

@@ -1,0 +1,1 @@
+"""Runs: admission (tier limits), execution of the agent, and the events it emits."""

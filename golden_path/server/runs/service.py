@@ -1,0 +1,327 @@
+"""Runs from a user message to a persisted answer: admit, execute the agent, emit its events.
+
+Every event is persisted (``golden_path.db.events.append``) before it is
+published. The terminal event, the run's final status, the usage ledger row
+and the assistant's message are written in one transaction, so a run is billed
+exactly once and never half-finished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import asyncpg
+
+from golden_path.agent import (
+    AgentRequest,
+    Completion,
+    DailyUsage,
+    SpendOptimizationAgent,
+    Thinking,
+    ToolCall,
+    ToolOutcome,
+)
+from golden_path.db import events, messages, runs, usage
+from golden_path.ids import RequestID, RunID, ToolCallID, UserID
+from golden_path.protocol import AgentErrorCode, ErrorCode, EventType, RunStatus
+from golden_path.server.clock import utcnow
+from golden_path.server.runs.admission import Admitted, Duplicate, Refusal, admit
+from golden_path.server.runs.events import RunScope
+from golden_path.server.runs.limits import MessageRateLimiter
+from golden_path.server.ws.hub import Hub
+from golden_path.tiers import Tier
+
+log = logging.getLogger(__name__)
+HISTORY_DAYS = 30
+DB_ERRORS = (asyncpg.PostgresError, OSError, asyncpg.InterfaceError, TimeoutError)
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """A message became a run (``replayed`` True: its request id had been seen)."""
+
+    run: runs.Run
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    code: ErrorCode
+    message: str
+    retry_after_ms: int | None = None
+    upgrade: dict[str, str] | None = None
+    retryable: bool = False
+
+
+class RunService:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        hub: Hub,
+        limiter: MessageRateLimiter,
+        node_id: str,
+        *,
+        run_timeout_s: float,
+        step_delay_s: float = 0.0,
+        agent: SpendOptimizationAgent | None = None,
+    ) -> None:
+        self._pool = pool
+        self._hub = hub
+        self._limiter = limiter
+        self._node_id = node_id
+        self._timeout_s = run_timeout_s
+        self._step_delay_s = step_delay_s
+        self.agent = agent or SpendOptimizationAgent()
+        self._tasks: dict[RunID, asyncio.Task[None]] = {}
+        self.accepting = True
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    async def submit(
+        self,
+        *,
+        user_id: UserID,
+        tier: Tier,
+        content: str,
+        thread_id: str | None,
+        request_id: RequestID | None,
+    ) -> Submitted | Rejected:
+        if not self.accepting:
+            return Rejected(ErrorCode.UNAVAILABLE, "the server is shutting down", retryable=True)
+        limit = tier.limits.max_message_chars
+        if len(content) > limit:
+            return Rejected(
+                ErrorCode.MESSAGE_TOO_LONG,
+                f"content is {len(content)} characters; the {tier.value} plan allows {limit}",
+            )
+        rate = await self._limiter.check(user_id, tier)
+        if not rate.allowed:
+            return Rejected(
+                ErrorCode.RATE_LIMITED,
+                f"more than {tier.limits.messages_per_minute} messages this minute",
+                retry_after_ms=rate.retry_after_ms,
+                retryable=True,
+            )
+        request_id = request_id or RequestID.new()
+        try:
+            async with self._pool.acquire() as conn:
+                outcome = await admit(
+                    conn,
+                    user_id=user_id,
+                    tier=tier,
+                    content=content,
+                    thread_id=thread_id,
+                    request_id=request_id,
+                    node_id=self._node_id,
+                    now=utcnow(),
+                )
+        except asyncpg.UniqueViolationError:
+            # The same request id admitted concurrently on another connection: a duplicate.
+            async with self._pool.acquire() as conn:
+                earlier = await runs.by_request(conn, user_id, request_id)
+            if earlier is None:
+                raise
+            return Submitted(earlier, replayed=True)
+        except DB_ERRORS as exc:
+            log.warning("run admission failed, nothing was written: %s", exc)
+            return Rejected(
+                ErrorCode.UNAVAILABLE,
+                "the database is unavailable; nothing was saved, try again",
+                retryable=True,
+            )
+        if isinstance(outcome, Refusal):
+            return Rejected(outcome.code, outcome.message, upgrade=outcome.upgrade)
+        if isinstance(outcome, Duplicate):
+            return Submitted(outcome.run, replayed=True)
+        assert isinstance(outcome, Admitted)
+        self._launch(outcome.run, tier, content)
+        return Submitted(outcome.run, replayed=False)
+
+    def _launch(self, run: runs.Run, tier: Tier, content: str) -> None:
+        scope = RunScope(
+            user_id=run.user_id,
+            thread_id=run.thread_id,
+            run_id=run.id,
+            request_id=run.request_id,
+            agent_name=self.agent.name,
+        )
+        task = asyncio.create_task(self._execute(scope, run, tier, content), name=str(run.id))
+        self._tasks[run.id] = task
+        task.add_done_callback(lambda _: self._tasks.pop(run.id, None))
+
+    async def cancel(self, run_id: RunID) -> bool:
+        """Cancel a run executing on this node; ``False`` if it is not here."""
+        task = self._tasks.get(run_id)
+        if task is None or task.done():
+            return False
+        task.cancel()
+        return True
+
+    async def drain(self, grace_s: float) -> None:
+        """Stop admitting; wait up to ``grace_s`` for runs in flight, then interrupt the rest."""
+        self.accepting = False
+        pending = [t for t in self._tasks.values() if not t.done()]
+        if pending:
+            _, still = await asyncio.wait(pending, timeout=grace_s)
+            for task in still:
+                task.cancel()
+            if still:
+                await asyncio.wait(still, timeout=5)
+
+    async def _emit(self, scope: RunScope, event: dict[str, Any]) -> dict[str, Any]:
+        async with self._pool.acquire() as conn, conn.transaction():
+            stored = await events.append(conn, scope.user_id, scope.run_id, event)
+        await self._hub.publish(stored)
+        return stored
+
+    async def _history(self, user_id: UserID) -> tuple[DailyUsage, ...]:
+        since = utcnow().date() - timedelta(days=HISTORY_DAYS)
+        async with self._pool.acquire() as conn:
+            rows = await usage.by_day(conn, user_id, since, None)
+        return tuple(
+            DailyUsage(
+                day=date.fromisoformat(r["day"]),
+                runs=r["runs"],
+                input_tokens=r["input_tokens"],
+                output_tokens=r["output_tokens"],
+                cost_usd=r["cost_usd"],
+            )
+            for r in rows
+        )
+
+    async def _execute(self, scope: RunScope, run: runs.Run, tier: Tier, content: str) -> None:
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                await self._emit(
+                    scope, scope.event(EventType.AGENT_STARTED, message_id=str(run.message_id))
+                )
+                history = await self._history(scope.user_id)
+                await self._drive(scope, AgentRequest(content, tier, history), started)
+        except asyncio.CancelledError:
+            reason = AgentErrorCode.CANCELLED if self.accepting else AgentErrorCode.INTERRUPTED
+            await self._fail(scope, reason, f"the run was {reason.value}", started)
+        except TimeoutError:
+            await self._fail(
+                scope, AgentErrorCode.TIMEOUT, f"no answer within {self._timeout_s:.0f} s", started
+            )
+        except Exception:
+            log.exception("run %s failed", scope.run_id)
+            await self._fail(scope, AgentErrorCode.INTERNAL, "the agent failed", started)
+
+    async def _drive(self, scope: RunScope, request: AgentRequest, started: float) -> None:
+        pending: dict[str, tuple[ToolCallID, float]] = {}
+        for step in self.agent.steps(request):
+            if self._step_delay_s:
+                await asyncio.sleep(self._step_delay_s)  # simulated model latency (config)
+            if isinstance(step, Thinking):
+                await self._emit(
+                    scope,
+                    scope.event(EventType.AGENT_THINKING, reasoning=step.reasoning, step=step.step),
+                )
+            elif isinstance(step, ToolCall):
+                call_id = ToolCallID.new()
+                pending[step.tool.value] = (call_id, time.perf_counter())
+                await self._emit(
+                    scope,
+                    scope.event(
+                        EventType.TOOL_EXECUTING,
+                        tool_call_id=str(call_id),
+                        tool_name=step.tool.value,
+                        parameters=step.parameters,
+                    ),
+                )
+            elif isinstance(step, ToolOutcome):
+                call_id, began = pending.pop(step.tool.value)
+                await self._emit(
+                    scope,
+                    scope.event(
+                        EventType.TOOL_COMPLETED,
+                        tool_call_id=str(call_id),
+                        tool_name=step.tool.value,
+                        results=step.results,
+                        success=step.success,
+                        duration_ms=_ms_since(began),
+                    ),
+                )
+            elif isinstance(step, Completion):
+                await self._complete(scope, step, started)
+
+    async def _complete(self, scope: RunScope, done: Completion, started: float) -> None:
+        fields: dict[str, Any] = {
+            "final_response": done.final_response,
+            "result": done.result,
+            "usage": done.usage.to_dict(),
+            "duration_ms": _ms_since(started),
+        }
+        if done.upgrade is not None:
+            fields["upgrade"] = done.upgrade.to_dict()
+        event = scope.event(EventType.AGENT_COMPLETED, **fields)
+        async with self._pool.acquire() as conn, conn.transaction():
+            ended = await runs.finish(
+                conn,
+                scope.run_id,
+                status=RunStatus.SUCCEEDED,
+                result=done.result,
+                input_tokens=done.usage.input_tokens,
+                output_tokens=done.usage.output_tokens,
+                cost_usd=done.usage.cost_usd,
+            )
+            if not ended:
+                return  # ended elsewhere (cancelled or interrupted): nothing more to write
+            stored = await events.append(conn, scope.user_id, scope.run_id, event)
+            await usage.bill(
+                conn,
+                run_id=scope.run_id,
+                user_id=scope.user_id,
+                day=utcnow().date(),
+                input_tokens=done.usage.input_tokens,
+                output_tokens=done.usage.output_tokens,
+                cost_usd=done.usage.cost_usd,
+            )
+            await messages.insert(
+                conn,
+                user_id=scope.user_id,
+                thread_id=scope.thread_id,
+                role="assistant",
+                content=done.final_response,
+                run_id=scope.run_id,
+            )
+        await self._hub.publish(stored)
+
+    async def _fail(
+        self, scope: RunScope, code: AgentErrorCode, message: str, started: float
+    ) -> None:
+        status = {
+            AgentErrorCode.CANCELLED: RunStatus.CANCELLED,
+            AgentErrorCode.INTERRUPTED: RunStatus.INTERRUPTED,
+        }.get(code, RunStatus.FAILED)
+        event = scope.event(
+            EventType.AGENT_ERROR,
+            code=code.value,
+            message=message,
+            retryable=code in (AgentErrorCode.TIMEOUT, AgentErrorCode.INTERRUPTED),
+        )
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                if not await runs.finish(conn, scope.run_id, status=status, error_code=code.value):
+                    return
+                stored = await events.append(conn, scope.user_id, scope.run_id, event)
+        except DB_ERRORS as exc:
+            # The run stays 'running'; the next start of a server marks it interrupted.
+            log.error("run %s: could not record its end (%s): %s", scope.run_id, code, exc)
+            return
+        with contextlib.suppress(Exception):
+            await self._hub.publish(stored)
+
+
+def _ms_since(began: float) -> float:
+    return round((time.perf_counter() - began) * 1000, 3)

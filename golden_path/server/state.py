@@ -1,0 +1,102 @@
+"""The server's long-lived parts, opened at start and closed at stop, in one place."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import redis.asyncio as aioredis
+
+from golden_path.db.migrate import migrate
+from golden_path.db.pool import create_pool
+from golden_path.ids import RunID
+from golden_path.server.auth.passwords import Passwords
+from golden_path.server.auth.sessions import SessionStore
+from golden_path.server.auth.tokens import Tokens
+from golden_path.server.config import ConfigError, Settings
+from golden_path.server.redis_keys import RedisKeys
+from golden_path.server.runs.limits import MessageRateLimiter
+from golden_path.server.runs.service import RunService
+from golden_path.server.ws.connection import Connection
+from golden_path.server.ws.hub import Hub
+from golden_path.server.ws.presence import Presence
+
+log = logging.getLogger(__name__)
+REDIS_TIMEOUT_S = 2.0
+
+
+@dataclass
+class ServerState:
+    settings: Settings
+    pool: asyncpg.Pool
+    redis: aioredis.Redis
+    tokens: Tokens
+    passwords: Passwords
+    sessions: SessionStore
+    presence: Presence
+    hub: Hub
+    runs: RunService
+    connections: set[Connection] = field(default_factory=set)
+    shutting_down: bool = False
+
+    @classmethod
+    async def open(cls, settings: Settings) -> ServerState:
+        if not settings.postgres_dsn or not settings.redis_url:
+            raise ConfigError(
+                "GOLDEN_PATH_POSTGRES_DSN and GOLDEN_PATH_REDIS_URL are required "
+                "(golden-path serve starts embedded services when both are unset)"
+            )
+        pool = await create_pool(settings.postgres_dsn, settings.db_pool_size)
+        try:
+            async with pool.acquire() as conn:
+                await migrate(conn)
+        except BaseException:
+            await pool.close()
+            raise
+        client = aioredis.Redis.from_url(
+            settings.redis_url,
+            socket_timeout=REDIS_TIMEOUT_S,
+            socket_connect_timeout=REDIS_TIMEOUT_S,
+        )
+        keys = RedisKeys(settings.redis_prefix)
+        hub = Hub(client, keys, settings.node_id)
+        run_service = RunService(
+            pool,
+            hub,
+            MessageRateLimiter(client, keys),
+            settings.node_id,
+            run_timeout_s=settings.run_timeout_s,
+            step_delay_s=settings.agent_step_delay_ms / 1000,
+        )
+        state = cls(
+            settings=settings,
+            pool=pool,
+            redis=client,
+            tokens=Tokens(settings),
+            passwords=Passwords(settings.password_hash_profile),
+            sessions=SessionStore(client, keys, settings.refresh_ttl_s),
+            presence=Presence(client, keys),
+            hub=hub,
+            runs=run_service,
+        )
+        hub.start(state.on_control)
+        return state
+
+    async def on_control(self, message: dict[str, Any]) -> None:
+        """A message from another node: today, a request to cancel a run running here."""
+        run_id = message.get("cancel")
+        if isinstance(run_id, str) and RunID.is_valid(run_id):
+            await self.runs.cancel(RunID(run_id))
+
+    async def close(self, grace_s: float = 10.0) -> None:
+        self.shutting_down = True
+        await self.runs.drain(grace_s)
+        for connection in list(self.connections):
+            connection.close(1001, "server shutting down")
+        for connection in list(self.connections):
+            await connection.closed.wait()
+        await self.hub.stop()
+        await self.redis.aclose()
+        await self.pool.close()

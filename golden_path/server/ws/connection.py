@@ -1,0 +1,185 @@
+"""One open WebSocket: everything it sends goes through one ordered outbox.
+
+Live events, replays, resumes, error frames and the close all queue here and
+leave through a single sender task, so frames never interleave and events
+leave in ``seq`` order with no gap and no duplicate (see ``window``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from starlette.websockets import WebSocket, WebSocketState
+
+from golden_path.db import events
+from golden_path.ids import ConnectionID
+from golden_path.protocol import PROTOCOL_ERRORS_PER_MINUTE, ErrorCode
+from golden_path.server.ws.handshake import Principal
+from golden_path.server.ws.window import DeliveryWindow, SeqRange
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Live:
+    event: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Replay:
+    events: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Resume:
+    after_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    frame: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Close:
+    code: int
+    reason: str
+
+
+_Outgoing = _Live | _Replay | _Resume | _Frame | _Close
+
+
+class Connection:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        connection_id: ConnectionID,
+        principal: Principal,
+        pool: asyncpg.Pool,
+        last_seq: int,
+    ) -> None:
+        self.websocket = websocket
+        self.id = connection_id
+        self.principal = principal
+        self._pool = pool
+        self.window = DeliveryWindow.at(last_seq)
+        self._outbox: asyncio.Queue[_Outgoing] = asyncio.Queue()
+        self._protocol_errors: deque[float] = deque()
+        self.closed = asyncio.Event()
+        self.reauthenticated = asyncio.Event()
+        self._sender: asyncio.Task[None] | None = None
+
+    # -- what the rest of the server asks of a connection ---------------------------------
+
+    def push_live(self, event: dict[str, Any]) -> None:
+        self._outbox.put_nowait(_Live(event))
+
+    def send(self, frame: dict[str, Any]) -> None:
+        self._outbox.put_nowait(_Frame(frame))
+
+    def replay(self, run_events: list[dict[str, Any]]) -> None:
+        self._outbox.put_nowait(_Replay(run_events))
+
+    def resume(self, after_seq: int) -> None:
+        self._outbox.put_nowait(_Resume(after_seq))
+
+    def close(self, code: int, reason: str = "") -> None:
+        self._outbox.put_nowait(_Close(code, reason))
+
+    def error(self, code: ErrorCode, message: str, **extra: Any) -> None:
+        frame: dict[str, Any] = {"type": "error", "code": code.value, "message": message}
+        frame.update({k: v for k, v in extra.items() if v is not None})
+        self.send(frame)
+
+    def count_protocol_error(self, now: float | None = None) -> bool:
+        """Record a protocol error; ``True`` when the per-minute allowance is exceeded."""
+        moment = time.monotonic() if now is None else now
+        self._protocol_errors.append(moment)
+        while self._protocol_errors and self._protocol_errors[0] <= moment - 60:
+            self._protocol_errors.popleft()
+        return len(self._protocol_errors) > PROTOCOL_ERRORS_PER_MINUTE
+
+    # -- the sender ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._sender = asyncio.create_task(self._send_loop(), name=f"send-{self.id}")
+
+    async def stop(self) -> None:
+        self.closed.set()
+        if self._sender is not None:
+            self._sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._sender
+
+    async def _send_loop(self) -> None:
+        try:
+            while True:
+                item = await self._outbox.get()
+                if isinstance(item, _Close):
+                    await self._close(item.code, item.reason)
+                    return
+                await self._handle(item)
+        except (OSError, RuntimeError) as exc:  # the client went away mid-send
+            log.debug("connection %s: send failed: %s", self.id, exc)
+        finally:
+            self.closed.set()
+
+    async def _handle(self, item: _Outgoing) -> None:
+        if isinstance(item, _Frame):
+            await self._write(item.frame)
+        elif isinstance(item, _Live):
+            seq = int(item.event["seq"])
+            decision = self.window.live(seq)
+            if not decision.deliver:
+                return
+            if decision.fill_first is not None:
+                await self._send_range(decision.fill_first)
+            if seq > self.window.high:
+                await self._write(item.event)
+                self.window.sent(seq)
+        elif isinstance(item, _Replay):
+            for event in item.events:
+                await self._write(event)
+        elif isinstance(item, _Resume):
+            try:
+                for seq_range in self.window.resume(item.after_seq):
+                    await self._send_range(seq_range)
+            except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as exc:
+                log.warning("connection %s: resume failed: %s", self.id, exc)
+                await self._write(
+                    {
+                        "type": "error",
+                        "code": ErrorCode.UNAVAILABLE.value,
+                        "message": "the event store is unavailable; resume again",
+                        "retryable": True,
+                    }
+                )
+
+    async def _send_range(self, seq_range: SeqRange) -> None:
+        user_id = self.principal.user_id
+        async with self._pool.acquire() as conn:
+            if seq_range.upto is None:
+                backlog = await events.after(conn, user_id, seq_range.after)
+            else:
+                backlog = await events.between(conn, user_id, seq_range.after, seq_range.upto)
+        for event in backlog:
+            await self._write(event)
+            self.window.sent(int(event["seq"]))
+
+    async def _write(self, frame: dict[str, Any]) -> None:
+        if self.websocket.application_state != WebSocketState.CONNECTED:
+            raise RuntimeError("socket closed")
+        await self.websocket.send_text(json.dumps(frame, separators=(",", ":")))
+
+    async def _close(self, code: int, reason: str) -> None:
+        if self.websocket.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await self.websocket.close(code=code, reason=reason)

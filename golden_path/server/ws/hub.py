@@ -1,0 +1,138 @@
+"""Fan-out of persisted events to every open connection of their user, on every node.
+
+Each node delivers an event to its own connections first (so the connection
+that started a run gets its events even with Redis down), then publishes it on
+the user's Redis channel; every other node delivers it to its connections of
+that user. Connections order and de-duplicate by ``seq`` (see ``window``), so a
+late, early or repeated copy is harmless.
+
+Nodes listen with one pattern subscription (simple and robust for a reference
+server; a large deployment would subscribe per user). The listener reconnects
+on its own when Redis comes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from golden_path.server.redis_keys import RedisKeys
+
+log = logging.getLogger(__name__)
+RECONNECT_DELAYS_S = (0.05, 0.1, 0.25, 0.5, 1.0)
+
+
+class Subscriber(Protocol):
+    def push_live(self, event: dict[str, Any]) -> None: ...
+
+
+ControlHandler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class Hub:
+    def __init__(self, client: aioredis.Redis, keys: RedisKeys, node_id: str) -> None:
+        self._redis = client
+        self._keys = keys
+        self._node_id = node_id
+        self._local: defaultdict[str, set[Subscriber]] = defaultdict(set)
+        self._control: ControlHandler | None = None
+        self._listener: asyncio.Task[None] | None = None
+        self.listening = asyncio.Event()
+
+    def attach(self, user_id: str, subscriber: Subscriber) -> None:
+        self._local[user_id].add(subscriber)
+
+    def detach(self, user_id: str, subscriber: Subscriber) -> None:
+        subscribers = self._local.get(user_id)
+        if subscribers is not None:
+            subscribers.discard(subscriber)
+            if not subscribers:
+                del self._local[user_id]
+
+    def local_count(self, user_id: str) -> int:
+        return len(self._local.get(user_id, ()))
+
+    def deliver_local(self, event: dict[str, Any]) -> None:
+        for subscriber in list(self._local.get(str(event["user_id"]), ())):
+            subscriber.push_live(event)
+
+    async def publish(self, event: dict[str, Any]) -> None:
+        """Deliver a persisted event here, then to the other nodes (best effort)."""
+        self.deliver_local(event)
+        body = json.dumps({"node": self._node_id, "event": event})
+        try:
+            await self._redis.publish(self._keys.user_channel(str(event["user_id"])), body)
+        except RedisError as exc:
+            log.warning(
+                "hub: Redis unavailable, event %s reached this node only: %s",
+                event.get("event_id"),
+                exc,
+            )
+
+    async def send_control(self, message: dict[str, Any]) -> bool:
+        try:
+            await self._redis.publish(
+                self._keys.control_channel(), json.dumps({"node": self._node_id, **message})
+            )
+        except RedisError as exc:
+            log.warning("hub: could not send a control message: %s", exc)
+            return False
+        return True
+
+    def start(self, on_control: ControlHandler) -> None:
+        self._control = on_control
+        self._listener = asyncio.create_task(self._listen(), name="hub-listener")
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None
+
+    async def _listen(self) -> None:
+        attempt = 0
+        while True:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.psubscribe(self._keys.user_channel_pattern())
+                await pubsub.subscribe(self._keys.control_channel())
+                self.listening.set()
+                attempt = 0
+                async for message in pubsub.listen():
+                    await self._on_message(message)
+            except (RedisError, OSError) as exc:
+                self.listening.clear()
+                delay = RECONNECT_DELAYS_S[min(attempt, len(RECONNECT_DELAYS_S) - 1)]
+                attempt += 1
+                log.warning("hub: Redis listener lost (%s); retrying in %.2fs", exc, delay)
+                await asyncio.sleep(delay)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def _on_message(self, message: dict[str, Any]) -> None:
+        if message.get("type") not in ("message", "pmessage"):
+            return
+        try:
+            body = json.loads(message["data"])
+        except (ValueError, TypeError):
+            return
+        if body.get("node") == self._node_id:
+            return
+        channel = message.get("channel")
+        if isinstance(channel, bytes):
+            channel = channel.decode()
+        if channel == self._keys.control_channel():
+            if self._control is not None:
+                await self._control(body)
+        elif isinstance(body.get("event"), dict):
+            self.deliver_local(body["event"])
