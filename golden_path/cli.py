@@ -1,4 +1,4 @@
-"""The ``golden-path`` command: ``services up`` now; ``serve``, ``demo`` and ``purge`` join it."""
+"""The ``golden-path`` command: ``demo``, ``serve`` and ``services up``."""
 
 from __future__ import annotations
 
@@ -41,6 +41,18 @@ def _services_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from golden_path.server.serve import serve
+
+    return serve(host=args.host, port=args.port)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from golden_path.demo import main as demo_main
+
+    return demo_main(args.url)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="golden-path",
@@ -61,6 +73,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     up.add_argument("--json", action="store_true", help="print one JSON line")
     up.set_defaults(handler=_services_up)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the reference server (on embedded services unless "
+        "GOLDEN_PATH_POSTGRES_DSN and GOLDEN_PATH_REDIS_URL are set)",
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(handler=_serve)
+
+    demo = commands.add_parser(
+        "demo", help="the golden path of every tier, live, on embedded services (the main job)"
+    )
+    demo.add_argument(
+        "--url", default=None, help="run the journeys against this server instead of a new one"
+    )
+    demo.set_defaults(handler=_demo)
     return parser
 
 
@@ -71,3 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -15,7 +15,7 @@ from golden_path.tiers import Tool
 _KEYWORDS: dict[Tool, re.Pattern[str]] = {
     Tool.COST_OPTIMIZER: re.compile(
         r"\boptimi[sz]|\brecommend|\bsav(?:e|es|ing|ings)\b|\bcheaper\b"
-        r"|\b(?:reduc\w*|lower\w*|cut\w*)\s+(?:(?:my|our|the)\s+)?(?:costs?|spend\w*|bills?)\b",
+        r"|\b(?:reduc\w*|lower\w*|cut\w*)\s+(?:[\w-]+\s+){0,3}?(?:costs?|spend\w*|bills?)\b",
         re.IGNORECASE,
     ),
     Tool.REPORT_BUILDER: re.compile(

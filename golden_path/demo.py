@@ -1,0 +1,332 @@
+"""``golden-path demo``: the golden path of every customer tier, live, on real services.
+
+It starts embedded PostgreSQL and Redis and a reference server, then runs one
+scripted journey per tier over a real WebSocket, printing each run's events as
+they arrive. Each journey checks what it sees against the protocol: the event
+contract (``golden_path.testing.contract``), the persisted run, the stream that
+``resume`` replays after a dropped connection, and the refusals a tier must
+give. The exit status is 0 only when every journey behaved as the protocol says.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from golden_path.client import ApiError, GoldenPathHTTP, GoldenPathSocket, RunHandle, TokenSet
+from golden_path.client.socket import AuthMethod
+from golden_path.protocol import TERMINAL_EVENTS, ErrorCode, EventType
+from golden_path.testing.contract import check_events
+from golden_path.tiers import TIER_ORDER, Tier
+
+TERMINAL_TYPES = frozenset(t.value for t in TERMINAL_EVENTS)
+PASSWORD = "demo-password-123"  # noqa: S105 - a throwaway account on throwaway servers
+QUESTIONS: dict[Tier, str] = {
+    Tier.FREE: "We run gpt-4o at 2M tokens/day with 20,000 requests per day. "
+    "How can we cut our AI spend?",
+    Tier.EARLY: "Our stack: claude-3-opus at 5M tokens/day and gpt-4o at 1M tokens/day. "
+    "Recommend optimizations to save money.",
+    Tier.MID: "We use gpt-4.1 at 8M tokens/day, 50,000 requests per day. "
+    "Build a cost report for my team with savings.",
+    Tier.ENTERPRISE: "We run gpt-4o at 20M tokens/day and claude-3-5-sonnet at 5M tokens/day. "
+    "Forecast our spend, find anomalies and optimize.",
+}
+HANDSHAKES: dict[Tier, AuthMethod] = {
+    Tier.FREE: "header",
+    Tier.EARLY: "subprotocol",
+    Tier.MID: "ticket",
+    Tier.ENTERPRISE: "header",
+}
+
+
+@dataclass
+class Journey:
+    tier: Tier
+    runs: int = 0
+    events: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+    cost_usd: float = 0.0
+    refused: Counter[str] = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+
+    def expect(self, condition: bool, problem: str) -> None:
+        if not condition:
+            self.problems.append(problem)
+
+
+class Demo:
+    def __init__(self, base_url: str, ws_url: str, out: TextIO = sys.stdout) -> None:
+        self.base_url = base_url
+        self.ws_url = ws_url
+        self.out = out
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    async def run(self) -> list[Journey]:
+        journeys = []
+        async with GoldenPathHTTP(self.base_url) as api:
+            for tier in TIER_ORDER:
+                journey = Journey(tier)
+                self.say(f"\n== {tier.value} customer ==")
+                try:
+                    await self._journey(api, journey)
+                except Exception as exc:  # a journey that breaks is a failed journey, not a crash
+                    journey.problems.append(f"{type(exc).__name__}: {exc}")
+                journeys.append(journey)
+        return journeys
+
+    async def _connect(self, api: GoldenPathHTTP, tokens: TokenSet, tier: Tier) -> GoldenPathSocket:
+        method = HANDSHAKES[tier]
+        ticket = await api.ws_ticket(tokens.access_token) if method == "ticket" else None
+        sock = await GoldenPathSocket.connect(
+            self.ws_url, tokens.access_token, method=method, ticket=ticket
+        )
+        self.say(f"  connected by {method}: {sock.established['connection_id']}")
+        return sock
+
+    async def _ask(
+        self, journey: Journey, sock: GoldenPathSocket, content: str, **kw: Any
+    ) -> RunHandle:
+        """Send a message and print its events as they arrive, until its terminal event."""
+        handle = await sock.send_message(content, **kw)
+        last_seq = 0
+        while True:
+            event = await sock.wait_for(
+                lambda f: (
+                    f.get("request_id") == handle.request_id and "seq" in f and f["seq"] > last_seq
+                ),
+                what=f"the next event of {handle.request_id}",
+                error_for=handle.request_id,
+            )
+            self._print_event(event, handle)
+            last_seq = event["seq"]
+            if EventType(event["type"]).is_terminal:
+                break
+        elapsed_ms = (time.perf_counter() - handle.sent_at) * 1000
+        handle.events = [e for e in sock.events() if e.get("request_id") == handle.request_id]
+        handle.run_id = str(event["run_id"])
+        journey.runs += 1
+        journey.events += len(handle.events)
+        journey.latencies_ms.append(elapsed_ms)
+        return handle
+
+    def _print_event(self, event: dict[str, Any], handle: RunHandle) -> None:
+        at = (time.perf_counter() - handle.sent_at) * 1000
+        detail = ""
+        kind = event["type"]
+        if kind == EventType.AGENT_THINKING:
+            detail = str(event.get("reasoning", ""))[:70]
+        elif kind in (EventType.TOOL_EXECUTING, EventType.TOOL_COMPLETED):
+            detail = str(event.get("tool_name"))
+        elif kind == EventType.AGENT_COMPLETED:
+            usage = event.get("usage", {})
+            detail = f"{usage.get('input_tokens')}+{usage.get('output_tokens')} tokens"
+            if event.get("upgrade"):
+                detail += f", upgrade to {event['upgrade']['required_tier']} offered"
+        elif kind == EventType.AGENT_ERROR:
+            detail = f"{event.get('code')}: {event.get('message')}"
+        self.say(f"  {at:8.1f} ms  #{event['seq']:<3} {kind:<16} {detail}")
+
+    async def _journey(self, api: GoldenPathHTTP, journey: Journey) -> None:
+        tier = journey.tier
+        email = f"{tier.value}-{uuid.uuid4().hex[:8]}@demo.golden-path.dev"
+        account = await api.signup(email, PASSWORD)
+        tokens = await api.login(email, PASSWORD)
+        self.say(f"  signed up {account['user_id']} and logged in")
+        if tier is not Tier.FREE:
+            tokens = await api.upgrade(tokens.access_token, tier.value)
+            self.say(f"  upgraded to {tier.value}")
+        sock = await self._connect(api, tokens, tier)
+        try:
+            first = await self._ask(journey, sock, QUESTIONS[tier])
+            self._check_answer(journey, first)
+            if tier is Tier.FREE:
+                await self._free_limits(journey, api, sock, first)
+            sock = await self._drop_and_resume(journey, api, tokens, sock)
+            await self._check_persisted(journey, api, tokens)
+            usage = await api.usage(tokens.access_token)
+            journey.cost_usd = float(usage["totals"]["cost_usd"])
+            journey.expect(
+                usage["totals"]["runs"] == journey.runs,
+                f"/usage bills {usage['totals']['runs']} runs, the journey ran {journey.runs}",
+            )
+        finally:
+            await sock.close()
+
+    def _check_answer(self, journey: Journey, handle: RunHandle) -> None:
+        final = handle.events[-1]
+        journey.expect(
+            final["type"] == EventType.AGENT_COMPLETED, f"the first run ended with {final}"
+        )
+        types = {e["type"] for e in handle.events}
+        missing = [t.value for t in EventType if t is not EventType.AGENT_ERROR and t not in types]
+        journey.expect(not missing, f"the first run lacks {missing}")
+        wants_upgrade = journey.tier is Tier.FREE
+        verdict = "missing" if wants_upgrade else "unexpected"
+        journey.expect(
+            bool(final.get("upgrade")) == wants_upgrade,
+            f"upgrade prompt {verdict}: {final.get('upgrade')}",
+        )
+
+    async def _free_limits(
+        self, journey: Journey, api: GoldenPathHTTP, sock: GoldenPathSocket, first: RunHandle
+    ) -> None:
+        self.say("  -- a message over the free plan's length limit")
+        too_long = "x" * (Tier.FREE.limits.max_message_chars + 1)
+        handle = await sock.send_message(too_long)
+        error = await sock.error_for(handle.request_id)
+        journey.refused[error["code"]] += 1
+        journey.expect(error["code"] == ErrorCode.MESSAGE_TOO_LONG, f"long message: {error}")
+        self.say(f"  refused: {error['code']}: {error['message']}")
+        self.say("  -- using up the free plan's runs of the day")
+        thread_id = first.events[0]["thread_id"]
+        while True:
+            handle = await sock.send_message(
+                "How much do 2M tokens/day on gpt-4o-mini cost?", thread_id=thread_id
+            )
+            outcome = await sock.wait_for(
+                lambda f: (
+                    f.get("request_id") == handle.request_id
+                    and (f.get("type") == "error" or f.get("type") in TERMINAL_TYPES)
+                ),
+                what=f"the end of {handle.request_id}",
+            )
+            if outcome["type"] == "error":
+                break
+            journey.runs += 1
+            journey.latencies_ms.append((time.perf_counter() - handle.sent_at) * 1000)
+            journey.events += sum(
+                1 for e in sock.events() if e.get("request_id") == handle.request_id
+            )
+        journey.refused[outcome["code"]] += 1
+        journey.expect(outcome["code"] == ErrorCode.QUOTA_EXCEEDED, f"quota: {outcome}")
+        journey.expect(
+            journey.runs == Tier.FREE.limits.runs_per_day,
+            f"the quota stopped the free user after {journey.runs} runs",
+        )
+        upgrade = outcome.get("upgrade") or {}
+        self.say(
+            f"  refused after {journey.runs} runs: {outcome['code']}; "
+            f"offered: {upgrade.get('required_tier')}"
+        )
+
+    async def _drop_and_resume(
+        self, journey: Journey, api: GoldenPathHTTP, tokens: TokenSet, sock: GoldenPathSocket
+    ) -> GoldenPathSocket:
+        if journey.tier is Tier.FREE:
+            tokens = await api.upgrade(tokens.access_token, Tier.EARLY.value)
+            self.say("  -- upgraded to early: the quota is lifted")
+            await sock.close()
+            sock = await GoldenPathSocket.connect(self.ws_url, tokens.access_token)
+        self.say("  -- the network drops right after a message; the client reconnects")
+        last_seen = max((e["seq"] for e in sock.events()), default=sock.established["last_seq"])
+        handle = await sock.send_message(QUESTIONS[journey.tier])
+        await handle.first(EventType.AGENT_STARTED)
+        await sock.drop()
+        again = await GoldenPathSocket.connect(self.ws_url, tokens.access_token)
+        await again.resume(last_seen)
+        final = await again.wait_for(
+            lambda f: f.get("request_id") == handle.request_id and EventType(f["type"]).is_terminal,
+            what="the resumed run's terminal event",
+        )
+        # Events that went out live before the resume was read are not sent again; every
+        # other event after `last_seen` follows in order: each one arrives exactly once.
+        resumed = [e["seq"] for e in again.events()]
+        expected = list(range(last_seen + 1, final["seq"] + 1))
+        journey.expect(
+            sorted(resumed) == expected,
+            f"after reconnecting, received {resumed}; expected each of {expected} once",
+        )
+        journey.runs += 1
+        journey.events += sum(1 for e in again.events() if e["request_id"] == handle.request_id)
+        self.say(
+            f"  resumed after #{last_seen}: {len(resumed)} events, none lost, none twice; "
+            f"the run ended with {final['type']}"
+        )
+        return again
+
+    async def _check_persisted(
+        self, journey: Journey, api: GoldenPathHTTP, tokens: TokenSet
+    ) -> None:
+        stream = (await api.events(tokens.access_token, after_seq=0))["events"]
+        violations = check_events(stream, first_seq=1)
+        journey.expect(not violations, "persisted stream: " + "; ".join(map(str, violations)))
+        runs = {e["run_id"] for e in stream}
+        for run_id in runs:
+            run = await api.run(tokens.access_token, run_id)
+            journey.expect(run["status"] == "succeeded", f"run {run_id} is {run['status']}")
+        self.say(f"  persisted: {len(stream)} events in {len(runs)} runs, contract holds")
+
+
+def summary(journeys: list[Journey]) -> str:
+    head = f"{'tier':<11}{'runs':>5}{'events':>8}{'p50 ms':>9}{'max ms':>9}{'cost $':>10}  refused"
+    lines = [head, "-" * len(head)]
+    for j in journeys:
+        p50 = statistics.median(j.latencies_ms) if j.latencies_ms else 0.0
+        worst = max(j.latencies_ms, default=0.0)
+        refused = ", ".join(f"{code} x{n}" for code, n in j.refused.items()) or "-"
+        lines.append(
+            f"{j.tier.value:<11}{j.runs:>5}{j.events:>8}{p50:>9.1f}{worst:>9.1f}"
+            f"{j.cost_usd:>10.4f}  {refused}"
+        )
+    return "\n".join(lines)
+
+
+async def run_journeys(base_url: str, ws_url: str, out: TextIO = sys.stdout) -> bool:
+    journeys = await Demo(base_url, ws_url, out).run()
+    print("\n" + summary(journeys), file=out)
+    failed = [j for j in journeys if j.problems]
+    for journey in failed:
+        print(f"\n{journey.tier.value}: differs from the protocol:", file=out)
+        for problem in journey.problems:
+            print(f"  - {problem}", file=out)
+    print(
+        "\nEvery journey behaved as the protocol says."
+        if not failed
+        else f"\n{len(failed)} of {len(journeys)} journeys differ from the protocol.",
+        file=out,
+    )
+    return not failed
+
+
+def main(url: str | None = None) -> int:
+    """Run the demo against ``url``, or against a server it starts on embedded services."""
+    if url is not None:
+        base = url.rstrip("/")
+        ws = base.replace("http://", "ws://", 1).replace("https://", "wss://", 1) + "/ws"
+        return 0 if asyncio.run(run_journeys(base, ws)) else 1
+
+    from golden_path.server.config import Settings
+    from golden_path.server.runner import ServerThread
+    from golden_path.services.embedded import EmbeddedProvider
+
+    began = time.perf_counter()
+    provider = EmbeddedProvider()
+    try:
+        services = provider.start()
+    except Exception as exc:
+        print(f"golden-path demo: could not start the embedded services: {exc}", file=sys.stderr)
+        return 1
+    try:
+        print(
+            f"embedded PostgreSQL {services.postgres_version} and Redis {services.redis_version} "
+            f"up in {(time.perf_counter() - began) * 1000:.0f} ms",
+            flush=True,
+        )
+        settings = Settings(postgres_dsn=services.postgres_dsn, redis_url=services.redis_url)
+        with ServerThread(settings.validated()) as server:
+            print(f"reference server on {server.base_url}", flush=True)
+            ok = asyncio.run(run_journeys(server.base_url, server.ws_url))
+    except ApiError as exc:
+        print(f"golden-path demo: {exc}", file=sys.stderr)
+        ok = False
+    finally:
+        provider.stop()
+    return 0 if ok else 1

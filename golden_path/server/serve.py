@@ -1,0 +1,51 @@
+"""``golden-path serve``: the reference server in the foreground, on its own services if need be."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+
+import uvicorn
+
+from golden_path.server.config import ConfigError, Settings
+from golden_path.server.runner import uvicorn_config
+from golden_path.services.embedded import EmbeddedProvider
+from golden_path.services.model import ServicesError
+
+
+def serve(host: str, port: int) -> int:
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"golden-path serve: {exc}", file=sys.stderr)
+        return 2
+    if bool(settings.postgres_dsn) != bool(settings.redis_url):
+        print(
+            "golden-path serve: set both GOLDEN_PATH_POSTGRES_DSN and GOLDEN_PATH_REDIS_URL, "
+            "or neither to run on embedded services",
+            file=sys.stderr,
+        )
+        return 2
+    provider: EmbeddedProvider | None = None
+    if not settings.postgres_dsn:
+        provider = EmbeddedProvider()
+        try:
+            services = provider.start()
+        except ServicesError as exc:
+            print(f"golden-path serve: {exc}", file=sys.stderr)
+            return 1
+        settings = replace(
+            settings, postgres_dsn=services.postgres_dsn, redis_url=services.redis_url
+        )
+        print(
+            f"embedded services: {services.postgres_dsn} {services.redis_url} "
+            "(stopped when the server stops)",
+            flush=True,
+        )
+    try:
+        server = uvicorn.Server(uvicorn_config(settings, host=host, port=port, log_level="info"))
+        server.run()
+        return 0 if server.started else 1
+    finally:
+        if provider is not None:
+            provider.stop()
