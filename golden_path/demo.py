@@ -99,8 +99,8 @@ class Demo:
         last_seq = 0
         while True:
             event = await sock.wait_for(
-                lambda f: (
-                    f.get("request_id") == handle.request_id and "seq" in f and f["seq"] > last_seq
+                lambda f, after=last_seq: (
+                    f.get("request_id") == handle.request_id and "seq" in f and f["seq"] > after
                 ),
                 what=f"the next event of {handle.request_id}",
                 error_for=handle.request_id,
@@ -192,8 +192,8 @@ class Demo:
                 "How much do 2M tokens/day on gpt-4o-mini cost?", thread_id=thread_id
             )
             outcome = await sock.wait_for(
-                lambda f: (
-                    f.get("request_id") == handle.request_id
+                lambda f, rid=handle.request_id: (
+                    f.get("request_id") == rid
                     and (f.get("type") == "error" or f.get("type") in TERMINAL_TYPES)
                 ),
                 what=f"the end of {handle.request_id}",
