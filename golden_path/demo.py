@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -43,6 +44,19 @@ HANDSHAKES: dict[Tier, AuthMethod] = {
     Tier.MID: "ticket",
     Tier.ENTERPRISE: "header",
 }
+
+
+def _event_after(request_id: str, after_seq: int) -> Callable[[dict[str, Any]], bool]:
+    """Matches the next event of ``request_id`` after ``after_seq``."""
+    return lambda f: f.get("request_id") == request_id and "seq" in f and f["seq"] > after_seq
+
+
+def _end_of(request_id: str) -> Callable[[dict[str, Any]], bool]:
+    """Matches what ends a request: its terminal event, or the error that refused it."""
+    return lambda f: (
+        f.get("request_id") == request_id
+        and (f.get("type") == "error" or f.get("type") in TERMINAL_TYPES)
+    )
 
 
 @dataclass
@@ -99,9 +113,7 @@ class Demo:
         last_seq = 0
         while True:
             event = await sock.wait_for(
-                lambda f, after=last_seq: (
-                    f.get("request_id") == handle.request_id and "seq" in f and f["seq"] > after
-                ),
+                _event_after(handle.request_id, last_seq),
                 what=f"the next event of {handle.request_id}",
                 error_for=handle.request_id,
             )
@@ -192,10 +204,7 @@ class Demo:
                 "How much do 2M tokens/day on gpt-4o-mini cost?", thread_id=thread_id
             )
             outcome = await sock.wait_for(
-                lambda f, rid=handle.request_id: (
-                    f.get("request_id") == rid
-                    and (f.get("type") == "error" or f.get("type") in TERMINAL_TYPES)
-                ),
+                _end_of(handle.request_id),
                 what=f"the end of {handle.request_id}",
             )
             if outcome["type"] == "error":
