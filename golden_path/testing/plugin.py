@@ -7,7 +7,7 @@ options, markers and fixtures; see ``docs/harness.md``.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import pytest
 
@@ -20,9 +20,30 @@ from golden_path.testing.markers import (
     check_choice,
     test_tier_from_path,
 )
+from golden_path.testing.server_fixtures import (
+    gp_api,
+    gp_base_url,
+    gp_client,
+    gp_jwt,
+    gp_server,
+    gp_user,
+    gp_ws_url,
+)
 from golden_path.testing.shared_services import SharedServices, new_run_id
 
+__all__ = [
+    "gp_api",
+    "gp_base_url",
+    "gp_client",
+    "gp_jwt",
+    "gp_server",
+    "gp_services",
+    "gp_user",
+    "gp_ws_url",
+]
+
 DEFAULT_TIMEOUT_S = 60
+REAL_SERVICE_FIXTURES = frozenset({"gp_services", "gp_server"})
 _SHARED = pytest.StashKey[SharedServices]()
 _SHARED_ERROR = pytest.StashKey[str]()
 
@@ -35,6 +56,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="where real PostgreSQL and Redis come from (default: $GOLDEN_PATH_SERVICES or "
         "auto: external when both URLs are set, else docker if an engine answers, else embedded)",
+    )
+    group.addoption(
+        "--gp-url",
+        default=None,
+        metavar="URL",
+        help="run the end-to-end tests against the protocol v1 server at URL instead of the "
+        "in-process reference server; tests marked reference_only are skipped",
     )
 
 
@@ -81,12 +109,16 @@ def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
     problems: list[str] = []
+    gp_url = config.getoption("gp_url")
     for item in items:
         tier = test_tier_from_path(item.path)
         if tier is not None and item.get_closest_marker(tier) is None:
             item.add_marker(getattr(pytest.mark, tier))
-        if "gp_services" in getattr(item, "fixturenames", ()):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & REAL_SERVICE_FIXTURES:
             item.add_marker(pytest.mark.real_services)
+        if gp_url and item.get_closest_marker("reference_only") is not None:
+            item.add_marker(pytest.mark.skip(reason=f"needs the reference server; {gp_url} is not"))
         for marker, choices in (("tier", CUSTOMER_TIERS), ("stage", STAGES)):
             for mark in item.iter_markers(marker):
                 problem = check_choice(marker, mark.args, choices)
@@ -109,3 +141,17 @@ def gp_services(pytestconfig: pytest.Config) -> Iterator[Services]:
         yield pytestconfig.stash[_SHARED].for_this_worker()
     except ServicesError as exc:
         pytest.fail(f"golden-path services unavailable: {exc}", pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed test's report shows the transcript of every socket ``gp_client`` opened."""
+    report = yield
+    if report.when == "call" and report.failed:
+        for index, sock in enumerate(getattr(item, "gp_sockets", ())):
+            report.sections.append(
+                (f"golden-path socket {index} transcript", sock.format_transcript(200))
+            )
+    return report

@@ -244,7 +244,10 @@ async def _watch(state: ServerState, connection: Connection) -> None:
     """Close 4401 when the access token expires; renew the socket's presence lease."""
     wake = connection.reauthenticated
     while True:
-        remaining = connection.principal.expires_at - time.time()
+        # The same clock-skew allowance as the handshake, so a token is never valid there and
+        # expired here at one and the same moment.
+        skew = state.settings.clock_skew_s
+        remaining = connection.principal.expires_at + skew - time.time()
         if remaining <= 0:
             connection.close(CloseCode.UNAUTHORIZED, "token expired")
             return

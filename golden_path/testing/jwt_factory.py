@@ -1,0 +1,103 @@
+"""Tokens that a strict server must refuse, one call each, for negative tests.
+
+``JWTFactory`` signs like the server under test (same secret, issuer and
+audience), then breaks exactly one thing. Tokens that need no secret to break
+(``alg: none``, another key, a tampered payload) work against any deployment.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from golden_path.tiers import Tier
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+@dataclass(frozen=True)
+class JWTFactory:
+    secret: str
+    issuer: str = "golden-path"
+    audience: str = "golden-path-api"
+    algorithm: str = "HS256"
+    access_ttl_s: int = 900
+
+    def claims(
+        self, user_id: str, tier: Tier | str = Tier.FREE, **overrides: Any
+    ) -> dict[str, Any]:
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": user_id,
+            "tier": str(tier),
+            "typ": "access",
+            "iat": now,
+            "exp": now + self.access_ttl_s,
+            "jti": uuid.uuid4().hex,
+            "fam": uuid.uuid4().hex,
+        }
+        claims.update(overrides)
+        return claims
+
+    def sign(self, claims: dict[str, Any], key: str | None = None) -> str:
+        return jwt.encode(claims, key or self.secret, algorithm=self.algorithm)
+
+    def valid(self, user_id: str, tier: Tier | str = Tier.FREE, **overrides: Any) -> str:
+        """A token the server accepts (the control for each negative case)."""
+        return self.sign(self.claims(user_id, tier, **overrides))
+
+    def expired(self, user_id: str, tier: Tier | str = Tier.FREE, by_s: int = 60) -> str:
+        now = int(time.time())
+        return self.valid(user_id, tier, iat=now - 3600, exp=now - by_s)
+
+    def expiring_in(self, user_id: str, seconds: float, tier: Tier | str = Tier.FREE) -> str:
+        """Valid now, expired ``seconds`` from now (counting the server's clock-skew allowance)."""
+        return self.valid(user_id, tier, exp=int(time.time() + seconds))
+
+    def not_yet_valid(self, user_id: str, tier: Tier | str = Tier.FREE, by_s: int = 3600) -> str:
+        now = int(time.time())
+        return self.valid(user_id, tier, iat=now + by_s, exp=now + by_s + 900)
+
+    def wrong_audience(self, user_id: str, tier: Tier | str = Tier.FREE) -> str:
+        return self.valid(user_id, tier, aud="someone-else")
+
+    def wrong_issuer(self, user_id: str, tier: Tier | str = Tier.FREE) -> str:
+        return self.valid(user_id, tier, iss="https://evil.example")
+
+    def wrong_type(self, user_id: str, tier: Tier | str = Tier.FREE) -> str:
+        """A refresh token where an access token is due."""
+        return self.valid(user_id, tier, typ="refresh")
+
+    def other_key(self, user_id: str, tier: Tier | str = Tier.FREE) -> str:
+        return self.sign(self.claims(user_id, tier), key=secrets.token_urlsafe(48))
+
+    def alg_none(self, user_id: str, tier: Tier | str = Tier.FREE) -> str:
+        header = _b64(json.dumps({"alg": "none", "typ": "JWT"}).encode())
+        payload = _b64(json.dumps(self.claims(user_id, tier)).encode())
+        return f"{header}.{payload}."
+
+    def tampered_tier(self, token: str, tier: Tier | str = Tier.ENTERPRISE) -> str:
+        """``token`` with its payload's tier changed and the original signature kept."""
+        return self.tampered(token, tier=Tier.parse(tier).value)
+
+    def tampered(self, token: str, **changes: Any) -> str:
+        header, payload, signature = token.split(".")
+        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        data.update(changes)
+        return f"{header}.{_b64(json.dumps(data).encode())}.{signature}"
+
+    def missing_claim(self, user_id: str, claim: str, tier: Tier | str = Tier.FREE) -> str:
+        claims = self.claims(user_id, tier)
+        claims.pop(claim)
+        return self.sign(claims)
