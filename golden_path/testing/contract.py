@@ -458,7 +458,7 @@ def _check_seq(parsed: Sequence[_Event], first_seq: int | None, out: list[Violat
             last[user] = seq
             continue
         previous = last[user]
-        if seq >= previous + 1:
+        if seq == previous + 1:
             last[user] = seq
         elif seq > previous + 1:
             out.append(
