@@ -13,6 +13,7 @@ import pytest
 
 from golden_path.services.model import Services, ServicesError
 from golden_path.services.selection import PROVIDER_NAMES, requested_provider
+from golden_path.testing.bvj_hooks import BVJ_MODES, BVJPlugin
 from golden_path.testing.markers import (
     CUSTOMER_TIERS,
     MARKERS,
@@ -58,6 +59,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "auto: external when both URLs are set, else docker if an engine answers, else embedded)",
     )
     group.addoption(
+        "--gp-bvj",
+        choices=BVJ_MODES,
+        default="warn",
+        help="tests without a valid Business Value Justification: strict (a collection "
+        "error), warn (default) or off",
+    )
+    group.addoption(
+        "--gp-report",
+        default=None,
+        metavar="DIR",
+        help="write report.md and report.json (outcomes by test tier x segment x stage, "
+        "the coverage matrix, tests without BVJ) to DIR",
+    )
+    group.addoption(
+        "--gp-gate",
+        action="store_true",
+        help="fail the session when a test failed, a segment x stage cell of the coverage "
+        "matrix is empty, or a test lacks a BVJ",
+    )
+    group.addoption(
         "--gp-url",
         default=None,
         metavar="URL",
@@ -89,6 +110,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_SHARED_ERROR] = str(exc)
         provider = "auto"
     config.stash[_SHARED] = SharedServices(run_id, owner_pid, provider, worker)
+    config.pluginmanager.register(BVJPlugin(config), "golden-path-bvj")
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -1,0 +1,117 @@
+"""Business Value Justification: why a test exists, in the terms the business uses.
+
+A test declares it with a marker::
+
+    @pytest.mark.bvj(segment="enterprise", goal="retention",
+                     value_impact="...", revenue_impact="...")
+
+or with a block in its docstring (or its module's docstring)::
+
+    Business Value Justification (BVJ):
+    - Segment: Enterprise
+    - Business Goal: Retention
+    - Value Impact: ...
+    - Revenue Impact: ...
+
+Both parse to the same :class:`BVJ`. A marker on the test, its class or its
+module (``pytestmark``) counts; the closest one wins.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+SEGMENTS: tuple[str, ...] = ("free", "early", "mid", "enterprise", "all")
+GOALS: tuple[str, ...] = ("conversion", "expansion", "retention", "stability")
+FIELDS: tuple[str, ...] = ("segment", "goal", "value_impact", "revenue_impact")
+_DOC_LABELS: dict[str, str] = {
+    "segment": "segment",
+    "business goal": "goal",
+    "goal": "goal",
+    "value impact": "value_impact",
+    "revenue impact": "revenue_impact",
+}
+_DOC_HEADER = re.compile(r"business\s+value\s+justification(\s*\(bvj\))?\s*:?", re.IGNORECASE)
+_DOC_LINE = re.compile(r"^\s*[-*]\s*([A-Za-z ]+?)\s*:\s*(.*?)\s*$")
+
+
+class BVJError(ValueError):
+    """The BVJ is missing something or names an unknown segment or goal."""
+
+
+@dataclass(frozen=True, slots=True)
+class BVJ:
+    segment: str
+    goal: str
+    value_impact: str
+    revenue_impact: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "segment": self.segment,
+            "goal": self.goal,
+            "value_impact": self.value_impact,
+            "revenue_impact": self.revenue_impact,
+        }
+
+
+def _choice(field: str, value: object, choices: tuple[str, ...]) -> str:
+    text = str(value).strip().lower() if value is not None else ""
+    if text in choices:
+        return text
+    close = difflib.get_close_matches(text, choices, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise BVJError(f"{field} {value!r} is not one of {', '.join(choices)}{hint}")
+
+
+def from_fields(fields: Mapping[str, Any]) -> BVJ:
+    """A BVJ from its four fields; :class:`BVJError` says what is missing or misspelt."""
+    unknown = sorted(set(fields) - set(FIELDS))
+    if unknown:
+        raise BVJError(
+            f"unknown BVJ field(s) {', '.join(unknown)}; the fields are {', '.join(FIELDS)}"
+        )
+    missing = [f for f in FIELDS if not str(fields.get(f) or "").strip()]
+    if missing:
+        raise BVJError(f"BVJ is missing {', '.join(missing)}")
+    return BVJ(
+        segment=_choice("segment", fields["segment"], SEGMENTS),
+        goal=_choice("goal", fields["goal"], GOALS),
+        value_impact=str(fields["value_impact"]).strip(),
+        revenue_impact=str(fields["revenue_impact"]).strip(),
+    )
+
+
+def from_docstring(doc: str | None) -> BVJ | None:
+    """The BVJ block of a docstring, or ``None`` when it has none (errors if it is malformed)."""
+    if not doc:
+        return None
+    lines = doc.splitlines()
+    for index, line in enumerate(lines):
+        if _DOC_HEADER.fullmatch(line.strip()):
+            fields: dict[str, str] = {}
+            for item in lines[index + 1 :]:
+                match = _DOC_LINE.match(item)
+                if match is None:
+                    if item.strip():
+                        break
+                    continue
+                label = match[1].strip().lower()
+                if label not in _DOC_LABELS:
+                    raise BVJError(
+                        f"unknown BVJ line {match[1].strip()!r}; expected "
+                        "Segment, Business Goal, Value Impact, Revenue Impact"
+                    )
+                fields[_DOC_LABELS[label]] = match[2]
+            return from_fields(fields)
+    return None
+
+
+def from_marker(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> BVJ:
+    if args:
+        raise BVJError("@pytest.mark.bvj takes keyword arguments only")
+    return from_fields(kwargs)

@@ -1,0 +1,121 @@
+"""The BVJ part of the plugin: read each test's BVJ, enforce it, report and gate on it."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from golden_path.testing.bvj import BVJ, BVJError, from_docstring, from_marker
+from golden_path.testing.markers import CUSTOMER_TIERS, test_tier_from_path
+from golden_path.testing.report import PROPERTY, Report
+
+BVJ_MODES = ("strict", "warn", "off")
+
+
+def item_bvj(item: pytest.Item) -> BVJ | None:
+    """The item's BVJ: the closest marker, else the test's, class's or module's docstring."""
+    marker = item.get_closest_marker("bvj")
+    if marker is not None:
+        return from_marker(marker.args, marker.kwargs)
+    owners: list[Any] = [getattr(item, "function", None), getattr(item, "cls", None)]
+    module = getattr(item, "module", None)
+    owners.append(module)
+    for owner in owners:
+        if owner is None:
+            continue
+        found = from_docstring(inspect.getdoc(owner) if owner is not module else owner.__doc__)
+        if found is not None:
+            return found
+    return None
+
+
+def customer_tiers(item: pytest.Item) -> tuple[str, ...]:
+    """The tiers a test is about: ``tier`` markers, or a ``tier`` parameter's value."""
+    tiers = [str(m.args[0]) for m in item.iter_markers("tier") if m.args]
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None:
+        value = callspec.params.get("tier")
+        if value is not None and str(value) in CUSTOMER_TIERS:
+            tiers.append(str(value))
+    return tuple(dict.fromkeys(tiers))
+
+
+class BVJPlugin:
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.mode: str = config.getoption("gp_bvj")
+        self.report_dir: str | None = config.getoption("gp_report")
+        self.gate: bool = config.getoption("gp_gate")
+        self.report = Report()
+        self.gate_problems: list[str] = []
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        problems: list[str] = []
+        for item in items:
+            facts: dict[str, Any] = {
+                "test_tier": test_tier_from_path(item.path) or "unknown",
+                "stages": [str(m.args[0]) for m in item.iter_markers("stage") if m.args],
+                "customer_tiers": list(customer_tiers(item)),
+            }
+            try:
+                bvj = item_bvj(item)
+                if bvj is None:
+                    raise BVJError(
+                        "no BVJ: add @pytest.mark.bvj(segment=..., goal=..., value_impact=..., "
+                        "revenue_impact=...) or a 'Business Value Justification (BVJ):' block"
+                    )
+                facts.update(segment=bvj.segment, goal=bvj.goal)
+            except BVJError as exc:
+                facts["bvj_problem"] = str(exc)
+                problems.append(f"{item.nodeid}: {exc}")
+            item.user_properties.append((PROPERTY, facts))
+        if problems and self.mode == "strict":
+            raise pytest.UsageError(
+                f"{len(problems)} tests without a valid Business Value Justification "
+                "(--gp-bvj=strict):\n  " + "\n  ".join(problems)
+            )
+        if problems and self.mode == "warn":
+            for line in problems:
+                config.issue_config_time_warning(pytest.PytestWarning(f"BVJ: {line}"), 2)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if hasattr(self.config, "workerinput"):
+            return  # the controller aggregates what workers send it
+        self.report.record(
+            report.nodeid, report.when, report.outcome, report.duration, report.user_properties
+        )
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if hasattr(self.config, "workerinput"):
+            return
+        if self.report_dir:
+            self.report.write(Path(self.report_dir))
+        if self.gate:
+            self.gate_problems = self.report.gate_problems()
+            if self.gate_problems and session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if hasattr(self.config, "workerinput") or not (self.report_dir or self.gate):
+            return
+        terminalreporter.section("golden-path")
+        for line in self.report.summary_lines():
+            terminalreporter.write_line(line)
+        if self.report_dir:
+            terminalreporter.write_line(f"report: {Path(self.report_dir) / 'report.md'}")
+        if self.gate:
+            if self.gate_problems:
+                terminalreporter.write_line(
+                    f"gate FAILED ({len(self.gate_problems)} problems):", red=True
+                )
+                for problem in self.gate_problems[:50]:
+                    terminalreporter.write_line(f"  {problem}")
+            else:
+                terminalreporter.write_line("gate passed", green=True)
