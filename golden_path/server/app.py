@@ -13,8 +13,6 @@ from golden_path.server.config import Settings
 from golden_path.server.state import ServerState
 from golden_path.server.ws.endpoint import websocket_endpoint
 
-SHUTDOWN_GRACE_S = 10.0
-
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
@@ -26,7 +24,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            await state.close(SHUTDOWN_GRACE_S)
+            await state.close()
 
     app = FastAPI(
         title="Golden Path reference server",

@@ -19,6 +19,7 @@ from golden_path.server.app import create_app
 from golden_path.server.config import Settings
 
 START_TIMEOUT_S = 60.0
+SHUTDOWN_GRACE_S = 10.0
 
 
 def uvicorn_config(settings: Settings, **overrides: Any) -> uvicorn.Config:
@@ -35,16 +36,41 @@ def uvicorn_config(settings: Settings, **overrides: Any) -> uvicorn.Config:
     return uvicorn.Config(create_app(settings), **options)
 
 
-class _Server(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config) -> None:
+def app_state(config: uvicorn.Config) -> Any:
+    """The ``ServerState`` of the app ``config`` serves, once its lifespan has opened it."""
+    app: Any = config.app
+    return getattr(getattr(app, "state", None), "gp", None)
+
+
+class GoldenPathServer(uvicorn.Server):
+    """uvicorn, with the protocol's graceful shutdown and a start-up event.
+
+    On shutdown (SIGTERM, SIGINT or ``should_exit``) the server stops taking
+    connections and runs, lets runs in flight finish within the grace period
+    (their events still reach open sockets), closes every socket with 1001, and
+    only then lets uvicorn close what is left (uvicorn alone would close with 1012).
+    """
+
+    def __init__(self, config: uvicorn.Config, grace_s: float = SHUTDOWN_GRACE_S) -> None:
         super().__init__(config)
         self.ready = threading.Event()
+        self.grace_s = grace_s
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if not self.should_exit:
             self.ready.set()
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        state = app_state(self.config)
+        if state is not None:
+            await state.stop_serving(self.grace_s)
+        await super().shutdown(sockets)
+
+
+class _ThreadServer(GoldenPathServer):
     def install_signal_handlers(self) -> None:
         """A background server leaves signals to the main thread."""
 
@@ -59,7 +85,7 @@ class ServerThread:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, 0))
         self.host, self.port = self._socket.getsockname()[:2]
-        self._server = _Server(uvicorn_config(settings))
+        self._server = _ThreadServer(uvicorn_config(settings))
         self._settled = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="golden-path-server", daemon=True)
@@ -74,7 +100,8 @@ class ServerThread:
 
     @property
     def app_state(self) -> Any:
-        return self._server.config.loaded_app.app.state.gp if self.ready else None
+        """The running server's ``ServerState`` (for tests of its internals)."""
+        return app_state(self._server.config)
 
     @property
     def ready(self) -> bool:

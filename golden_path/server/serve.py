@@ -5,10 +5,8 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 
-import uvicorn
-
 from golden_path.server.config import ConfigError, Settings
-from golden_path.server.runner import uvicorn_config
+from golden_path.server.runner import GoldenPathServer, uvicorn_config
 from golden_path.services.embedded import EmbeddedProvider
 from golden_path.services.model import ServicesError
 
@@ -43,7 +41,7 @@ def serve(host: str, port: int) -> int:
             flush=True,
         )
     try:
-        server = uvicorn.Server(uvicorn_config(settings, host=host, port=port, log_level="info"))
+        server = GoldenPathServer(uvicorn_config(settings, host=host, port=port, log_level="info"))
         server.run()
         return 0 if server.started else 1
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,12 +13,14 @@ import redis.asyncio as aioredis
 from golden_path.db.migrate import migrate
 from golden_path.db.pool import create_pool
 from golden_path.ids import RunID
+from golden_path.protocol import CloseCode
 from golden_path.server.auth.passwords import Passwords
 from golden_path.server.auth.sessions import SessionStore
 from golden_path.server.auth.tokens import Tokens
 from golden_path.server.config import ConfigError, Settings
 from golden_path.server.redis_keys import RedisKeys
 from golden_path.server.runs.limits import MessageRateLimiter
+from golden_path.server.runs.recovery import NodeLease
 from golden_path.server.runs.service import RunService
 from golden_path.server.ws.connection import Connection
 from golden_path.server.ws.hub import Hub
@@ -38,6 +41,7 @@ class ServerState:
     presence: Presence
     hub: Hub
     runs: RunService
+    lease: NodeLease
     connections: set[Connection] = field(default_factory=set)
     shutting_down: bool = False
 
@@ -60,6 +64,8 @@ class ServerState:
             socket_timeout=REDIS_TIMEOUT_S,
             socket_connect_timeout=REDIS_TIMEOUT_S,
         )
+        lease = NodeLease(settings.postgres_dsn, settings.node_id)
+        await lease.acquire()
         keys = RedisKeys(settings.redis_prefix)
         hub = Hub(client, keys, settings.node_id)
         run_service = RunService(
@@ -80,8 +86,10 @@ class ServerState:
             presence=Presence(client, keys),
             hub=hub,
             runs=run_service,
+            lease=lease,
         )
         hub.start(state.on_control)
+        await run_service.interrupt_orphans()
         return state
 
     async def on_control(self, message: dict[str, Any]) -> None:
@@ -90,13 +98,21 @@ class ServerState:
         if isinstance(run_id, str) and RunID.is_valid(run_id):
             await self.runs.cancel(RunID(run_id))
 
-    async def close(self, grace_s: float = 10.0) -> None:
+    async def stop_serving(self, grace_s: float) -> None:
+        """Graceful stop: no new runs; runs in flight finish (or are interrupted); sockets 1001."""
+        if self.shutting_down:
+            return
         self.shutting_down = True
         await self.runs.drain(grace_s)
         for connection in list(self.connections):
-            connection.close(1001, "server shutting down")
-        for connection in list(self.connections):
-            await connection.closed.wait()
+            connection.close(CloseCode.GOING_AWAY, "server shutting down")
+        waits = [c.closed.wait() for c in list(self.connections)]
+        if waits:
+            await asyncio.wait([asyncio.ensure_future(w) for w in waits], timeout=5)
+
+    async def close(self, grace_s: float = 10.0) -> None:
+        await self.stop_serving(grace_s)
         await self.hub.stop()
+        await self.lease.release()
         await self.redis.aclose()
         await self.pool.close()

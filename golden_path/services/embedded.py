@@ -176,13 +176,15 @@ class EmbeddedProvider:
         self._record: OwnerRecord | None = None
         self.postgres_port = 0
         self.redis_port = 0
+        self._pg_bin = Path()
+        self._redis_bin = Path()
+        self._account = RunAs()
 
     def start(self) -> Services:
         reap_orphans()
-        pg_bin = find_postgres_bin()
-        redis_bin = find_redis_server()
-        account = postgres_account()
-        pg_bin = reachable_install(pg_bin, account)
+        self._redis_bin = find_redis_server()
+        self._account = postgres_account()
+        self._pg_bin = reachable_install(find_postgres_bin(), self._account)
 
         self._record = OwnerRecord.for_this_process()
         self._root = Path(tempfile.mkdtemp(prefix="golden-path-services-"))
@@ -191,8 +193,9 @@ class EmbeddedProvider:
         try:
             # Servers are launched from this thread (the parent-death signal is tied to the
             # launching thread); Redis starts first and gets ready while initdb runs.
-            redis = self._launch_redis(redis_bin)
-            postgres = self._launch_postgres(pg_bin, account)
+            redis = self._launch_redis()
+            self._initdb()
+            postgres = self._launch_postgres()
             redis.wait_ready(READY_TIMEOUT_S)
             postgres.wait_ready(READY_TIMEOUT_S)
             services = Services(
@@ -205,15 +208,15 @@ class EmbeddedProvider:
             self.stop()
             raise
 
-    def _launch_redis(self, redis_bin: Path) -> ServerProcess:
+    def _launch_redis(self) -> ServerProcess:
         assert self._root is not None
         data = self._root / "redis"
-        data.mkdir()
-        self.redis_port = free_port()
+        data.mkdir(exist_ok=True)
+        self.redis_port = self.redis_port or free_port()
         server = launch(
             "redis-server",
             [
-                str(redis_bin),
+                str(self._redis_bin),
                 "--port",
                 str(self.redis_port),
                 "--bind",
@@ -236,8 +239,9 @@ class EmbeddedProvider:
         self._track(server)
         return server
 
-    def _launch_postgres(self, pg_bin: Path, account: RunAs) -> ServerProcess:
+    def _initdb(self) -> None:
         assert self._root is not None
+        pg_bin, account = self._pg_bin, self._account
         data = self._root / "pgdata"
         sockets = self._root / "pgsock"
         for folder in (data, sockets):
@@ -271,8 +275,12 @@ class EmbeddedProvider:
                 f"embedded provider: initdb failed (exit {initdb.returncode}) running as "
                 f"{account.name or 'the current user'}:\n{initdb.stderr.strip()[-2000:]}"
             )
-        self.postgres_port = free_port()
-        argv = [str(pg_bin / "postgres"), "-D", str(data), "-p", str(self.postgres_port)]
+
+    def _launch_postgres(self) -> ServerProcess:
+        assert self._root is not None
+        data, sockets = self._root / "pgdata", self._root / "pgsock"
+        self.postgres_port = self.postgres_port or free_port()
+        argv = [str(self._pg_bin / "postgres"), "-D", str(data), "-p", str(self.postgres_port)]
         argv += ["-k", str(sockets)]
         for key, value in POSTGRES_SETTINGS.items():
             argv += ["-c", f"{key}={value}"]
@@ -282,11 +290,40 @@ class EmbeddedProvider:
             log_path=self._root / "postgres.log",
             ready_pattern=r"database system is ready to accept connections",
             stop_signal=signal.SIGINT,  # fast shutdown
-            run_as=account,
+            run_as=self._account,
             cwd=self._root,
         )
         self._track(server)
         return server
+
+    # -- outages on purpose: stop one server and bring it back on the same port -----------
+
+    def _server(self, name: str) -> ServerProcess | None:
+        return next((s for s in self._servers if s.name == name), None)
+
+    def _stop_one(self, name: str) -> None:
+        server = self._server(name)
+        if server is not None:
+            server.stop()
+            self._servers.remove(server)
+
+    def stop_postgres(self) -> None:
+        """Stop PostgreSQL (fast shutdown); its data stays for :meth:`start_postgres`."""
+        self._stop_one("postgres")
+
+    def start_postgres(self) -> None:
+        """Start PostgreSQL again on the same port with the same data."""
+        if self._server("postgres") is None:
+            self._launch_postgres().wait_ready(READY_TIMEOUT_S)
+
+    def stop_redis(self) -> None:
+        """Stop Redis; it keeps nothing (no persistence), as Redis may lose its data."""
+        self._stop_one("redis-server")
+
+    def start_redis(self) -> None:
+        """Start an empty Redis again on the same port."""
+        if self._server("redis-server") is None:
+            self._launch_redis().wait_ready(READY_TIMEOUT_S)
 
     def _track(self, server: ServerProcess) -> None:
         self._servers.append(server)

@@ -28,9 +28,10 @@ from golden_path.agent import (
     ToolOutcome,
 )
 from golden_path.db import events, messages, runs, usage
-from golden_path.ids import RequestID, RunID, ToolCallID, UserID
+from golden_path.ids import RequestID, RunID, ThreadID, ToolCallID, UserID
 from golden_path.protocol import AgentErrorCode, ErrorCode, EventType, RunStatus
 from golden_path.server.clock import utcnow
+from golden_path.server.runs import recovery
 from golden_path.server.runs.admission import Admitted, Duplicate, Refusal, admit
 from golden_path.server.runs.events import RunScope
 from golden_path.server.runs.limits import MessageRateLimiter
@@ -176,6 +177,36 @@ class RunService:
             if still:
                 await asyncio.wait(still, timeout=5)
 
+    async def interrupt_orphans(self) -> int:
+        """End the runs that died with their node as ``interrupted``; how many were ended."""
+        async with self._pool.acquire() as conn:
+            run_ids = await recovery.orphaned_runs(conn, self._node_id)
+        ended = 0
+        for run_id in run_ids:
+            async with self._pool.acquire() as conn:
+                row = await conn.fetchrow(
+                    "SELECT user_id, thread_id, request_id FROM runs WHERE id = $1", run_id
+                )
+            if row is None:
+                continue
+            scope = RunScope(
+                user_id=UserID(row["user_id"]),
+                thread_id=ThreadID(row["thread_id"]),
+                run_id=RunID(run_id),
+                request_id=RequestID(row["request_id"]),
+                agent_name=self.agent.name,
+            )
+            if await self._fail(
+                scope,
+                AgentErrorCode.INTERRUPTED,
+                "the server stopped during this run; send the message again",
+                time.perf_counter(),
+            ):
+                ended += 1
+        if ended:
+            log.warning("ended %d runs interrupted by a stopped server", ended)
+        return ended
+
     async def _emit(self, scope: RunScope, event: dict[str, Any]) -> dict[str, Any]:
         async with self._pool.acquire() as conn, conn.transaction():
             stored = await events.append(conn, scope.user_id, scope.run_id, event)
@@ -299,7 +330,8 @@ class RunService:
 
     async def _fail(
         self, scope: RunScope, code: AgentErrorCode, message: str, started: float
-    ) -> None:
+    ) -> bool:
+        """End the run with ``agent_error`` ``code``; ``False`` if it had ended already."""
         status = {
             AgentErrorCode.CANCELLED: RunStatus.CANCELLED,
             AgentErrorCode.INTERRUPTED: RunStatus.INTERRUPTED,
@@ -313,14 +345,15 @@ class RunService:
         try:
             async with self._pool.acquire() as conn, conn.transaction():
                 if not await runs.finish(conn, scope.run_id, status=status, error_code=code.value):
-                    return
+                    return False
                 stored = await events.append(conn, scope.user_id, scope.run_id, event)
         except DB_ERRORS as exc:
             # The run stays 'running'; the next start of a server marks it interrupted.
             log.error("run %s: could not record its end (%s): %s", scope.run_id, code, exc)
-            return
+            return False
         with contextlib.suppress(Exception):
             await self._hub.publish(stored)
+        return True
 
 
 def _ms_since(began: float) -> float:

@@ -1,0 +1,94 @@
+"""Runs left ``running`` by a server process that died: found at start, ended as ``interrupted``.
+
+Each server process (a *node*) holds a PostgreSQL advisory lock named after its
+node id for as long as it lives, on a connection of its own. When a process is
+killed, PostgreSQL drops its connection and the lock with it. So at start a
+node can tell, without timers or heartbeats, which nodes are gone: their locks
+can be taken. Their running runs end with ``agent_error`` ``interrupted``
+(retryable), written into each user's stream like any other event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import asyncpg
+
+from golden_path.db.pool import Conn
+
+log = logging.getLogger(__name__)
+NODE_LOCK_CLASS = 0x60_1D  # the first key of every node lock (the second: hashtext(node_id))
+RECONNECT_DELAYS_S = (0.1, 0.25, 0.5, 1.0, 2.0)
+
+
+async def is_node_alive(conn: Conn, node_id: str) -> bool:
+    """Whether the node still holds its lock (taking it and giving it back at once if not)."""
+    taken = await conn.fetchval(
+        "SELECT pg_try_advisory_lock($1, hashtext($2))", NODE_LOCK_CLASS, node_id
+    )
+    if taken:
+        await conn.execute("SELECT pg_advisory_unlock($1, hashtext($2))", NODE_LOCK_CLASS, node_id)
+    return not taken
+
+
+async def orphaned_runs(conn: Conn, own_node_id: str) -> list[str]:
+    """Ids of runs still ``running`` on nodes that are gone."""
+    nodes = await conn.fetch(
+        "SELECT DISTINCT node_id FROM runs WHERE status = 'running' AND node_id <> $1",
+        own_node_id,
+    )
+    dead = [r["node_id"] for r in nodes if not await is_node_alive(conn, r["node_id"])]
+    if not dead:
+        return []
+    rows = await conn.fetch(
+        "SELECT id FROM runs WHERE status = 'running' AND node_id = ANY($1::text[]) "
+        "ORDER BY created_at",
+        dead,
+    )
+    return [r["id"] for r in rows]
+
+
+class NodeLease:
+    """This node's liveness lock, held on a dedicated connection and retaken after an outage."""
+
+    def __init__(self, dsn: str, node_id: str) -> None:
+        self._dsn = dsn
+        self.node_id = node_id
+        self._conn: asyncpg.Connection | None = None
+        self._keeper: asyncio.Task[None] | None = None
+        self._lost = asyncio.Event()
+
+    async def acquire(self) -> None:
+        self._conn = await asyncpg.connect(self._dsn, server_settings={"jit": "off"})
+        await self._conn.execute(
+            "SELECT pg_advisory_lock($1, hashtext($2))", NODE_LOCK_CLASS, self.node_id
+        )
+        self._conn.add_termination_listener(lambda _: self._lost.set())
+        if self._keeper is None:
+            self._keeper = asyncio.create_task(self._keep(), name="node-lease")
+
+    async def _keep(self) -> None:
+        while True:
+            await self._lost.wait()
+            self._lost.clear()
+            log.warning("node %s: lost its liveness lock connection; retaking it", self.node_id)
+            for attempt in range(10_000):
+                try:
+                    await self.acquire()
+                    break
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                    delay = RECONNECT_DELAYS_S[min(attempt, len(RECONNECT_DELAYS_S) - 1)]
+                    await asyncio.sleep(delay)
+
+    async def release(self) -> None:
+        if self._keeper is not None:
+            self._keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keeper
+            self._keeper = None
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                await self._conn.close()
+            self._conn = None
