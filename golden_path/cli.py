@@ -1,4 +1,4 @@
-"""The ``golden-path`` command: ``demo``, ``serve`` and ``services up``."""
+"""The ``golden-path`` command: ``demo``, ``serve``, ``services up`` and ``purge``."""
 
 from __future__ import annotations
 
@@ -53,6 +53,12 @@ def _demo(args: argparse.Namespace) -> int:
     return demo_main(args.url)
 
 
+def _purge(args: argparse.Namespace) -> int:
+    from golden_path.server.purge import run_purge
+
+    return run_purge(args.now, dsn=args.dsn)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="golden-path",
@@ -90,6 +96,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--url", default=None, help="run the journeys against this server instead of a new one"
     )
     demo.set_defaults(handler=_demo)
+
+    purge = commands.add_parser(
+        "purge", help="delete history older than each tier's retention (the ledger stays)"
+    )
+    purge.add_argument(
+        "--now",
+        default=None,
+        help="the moment to count retention from, ISO 8601 (default: the current time)",
+    )
+    purge.add_argument(
+        "--dsn", default=None, help="PostgreSQL URL (default: $GOLDEN_PATH_POSTGRES_DSN)"
+    )
+    purge.set_defaults(handler=_purge)
     return parser
 
 

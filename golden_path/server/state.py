@@ -7,11 +7,10 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-import asyncpg
 import redis.asyncio as aioredis
 
-from golden_path.db.migrate import migrate
-from golden_path.db.pool import create_pool
+from golden_path.db.migrate import migrate_dsn
+from golden_path.db.scope import Database
 from golden_path.ids import RunID
 from golden_path.protocol import CloseCode
 from golden_path.server.auth.passwords import Passwords
@@ -33,7 +32,7 @@ REDIS_TIMEOUT_S = 2.0
 @dataclass
 class ServerState:
     settings: Settings
-    pool: asyncpg.Pool
+    db: Database
     redis: aioredis.Redis
     tokens: Tokens
     passwords: Passwords
@@ -52,13 +51,8 @@ class ServerState:
                 "GOLDEN_PATH_POSTGRES_DSN and GOLDEN_PATH_REDIS_URL are required "
                 "(golden-path serve starts embedded services when both are unset)"
             )
-        pool = await create_pool(settings.postgres_dsn, settings.db_pool_size)
-        try:
-            async with pool.acquire() as conn:
-                await migrate(conn)
-        except BaseException:
-            await pool.close()
-            raise
+        await migrate_dsn(settings.postgres_dsn)  # as the login (the owner), before any role
+        db = await Database.open(settings.postgres_dsn, settings.db_pool_size)
         client = aioredis.Redis.from_url(
             settings.redis_url,
             socket_timeout=REDIS_TIMEOUT_S,
@@ -69,7 +63,7 @@ class ServerState:
         keys = RedisKeys(settings.redis_prefix)
         hub = Hub(client, keys, settings.node_id)
         run_service = RunService(
-            pool,
+            db,
             hub,
             MessageRateLimiter(client, keys),
             settings.node_id,
@@ -78,7 +72,7 @@ class ServerState:
         )
         state = cls(
             settings=settings,
-            pool=pool,
+            db=db,
             redis=client,
             tokens=Tokens(settings),
             passwords=Passwords(settings.password_hash_profile),
@@ -115,4 +109,4 @@ class ServerState:
         await self.hub.stop()
         await self.lease.release()
         await self.redis.aclose()
-        await self.pool.close()
+        await self.db.close()

@@ -71,9 +71,10 @@ CREATE TABLE events (
 );
 CREATE INDEX events_run ON events (run_id, seq);
 
--- The usage ledger: a run is billed exactly once (its id is the key).
+-- The usage ledger: a run is billed exactly once (its id is the key). It outlives the
+-- run's history: retention purges conversations, never what was billed.
 CREATE TABLE usage_ledger (
-    run_id        text PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+    run_id        text PRIMARY KEY,
     user_id       text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     day           date NOT NULL,
     input_tokens  integer NOT NULL,

@@ -79,7 +79,7 @@ class TicketAnswer(BaseModel):
 async def signup(body: Credentials, state: State) -> dict[str, Any]:
     password_hash = await state.passwords.hash(body.password)
     try:
-        async with state.pool.acquire() as conn:
+        async with state.db.as_system() as conn:
             user = await users.create(conn, body.email, password_hash)
     except users.EmailTaken:
         raise HTTPException(status.HTTP_409_CONFLICT, "an account with this email exists") from None
@@ -91,7 +91,7 @@ async def signup(body: Credentials, state: State) -> dict[str, Any]:
 @router.post("/auth/login", response_model=TokenAnswer)
 async def login(body: LoginBody, state: State) -> dict[str, Any]:
     try:
-        async with state.pool.acquire() as conn:
+        async with state.db.as_system() as conn:
             user = await users.by_email(conn, body.email.strip())
     except DB_ERRORS:
         raise unavailable() from None
@@ -113,7 +113,7 @@ async def refresh(body: RefreshBody, state: State) -> dict[str, Any]:
     except TokenError:
         raise UNAUTHORIZED from None
     try:
-        async with state.pool.acquire() as conn:
+        async with state.db.as_user(presented.user_id) as conn:
             user = await users.by_id(conn, presented.user_id)
     except DB_ERRORS:
         raise unavailable() from None
@@ -151,7 +151,7 @@ async def ws_ticket(claims: Bearer, state: State) -> dict[str, Any]:
 async def upgrade(body: UpgradeBody, claims: Bearer, state: State) -> dict[str, Any]:
     """Move to a higher tier (the reference server takes no payment) and get tokens carrying it."""
     try:
-        async with state.pool.acquire() as conn, conn.transaction():
+        async with state.db.as_user(claims.user_id) as conn:
             user = await users.lock(conn, claims.user_id)
             if user is None:
                 raise UNAUTHORIZED

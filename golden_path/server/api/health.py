@@ -22,7 +22,7 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz")
 async def readyz(state: State) -> JSONResponse:
     async def postgres() -> bool:
-        async with state.pool.acquire(timeout=CHECK_TIMEOUT_S) as conn:
+        async with state.db.pool.acquire(timeout=CHECK_TIMEOUT_S) as conn:
             return bool(await conn.fetchval("SELECT 1", timeout=CHECK_TIMEOUT_S) == 1)
 
     async def redis() -> bool:

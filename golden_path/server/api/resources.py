@@ -39,7 +39,7 @@ async def list_threads(
         except (KeyError, ValueError):
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid cursor") from None
     try:
-        async with state.pool.acquire() as conn:
+        async with state.db.as_user(claims.user_id) as conn:
             page = await threads.page(
                 conn, claims.user_id, archived=archived, limit=limit + 1, after=after
             )
@@ -57,7 +57,7 @@ async def list_threads(
 @router.get("/threads/{thread_id}", tags=["threads"])
 async def get_thread(thread_id: str, claims: Bearer, state: State) -> dict[str, Any]:
     try:
-        async with state.pool.acquire() as conn:
+        async with state.db.as_user(claims.user_id) as conn:
             thread = await threads.get(conn, claims.user_id, thread_id)
             if thread is None:
                 raise _not_found("thread")
@@ -70,7 +70,7 @@ async def get_thread(thread_id: str, claims: Bearer, state: State) -> dict[str, 
 @router.post("/threads/{thread_id}/archive", tags=["threads"])
 async def archive_thread(thread_id: str, claims: Bearer, state: State) -> dict[str, Any]:
     try:
-        async with state.pool.acquire() as conn:
+        async with state.db.as_user(claims.user_id) as conn:
             thread = await threads.archive(conn, claims.user_id, thread_id)
     except DB_ERRORS:
         raise unavailable() from None
@@ -82,7 +82,7 @@ async def archive_thread(thread_id: str, claims: Bearer, state: State) -> dict[s
 @router.get("/runs/{run_id}", tags=["runs"])
 async def get_run(run_id: str, claims: Bearer, state: State) -> dict[str, Any]:
     try:
-        async with state.pool.acquire() as conn:
+        async with state.db.as_user(claims.user_id) as conn:
             run = await runs.get(conn, claims.user_id, run_id)
             if run is None:
                 raise _not_found("run")
@@ -101,7 +101,7 @@ async def get_events(
 ) -> dict[str, Any]:
     """The same stream as ``resume``: the user's events with ``seq > after_seq``, in order."""
     try:
-        async with state.pool.acquire() as conn:
+        async with state.db.as_user(claims.user_id) as conn:
             page = await events.after(conn, claims.user_id, after_seq, limit=limit)
     except DB_ERRORS:
         raise unavailable() from None
@@ -130,7 +130,7 @@ async def search_messages(
         offset = value
     filters = search.SearchFilters(q, thread_id, role, since, until)
     try:
-        async with state.pool.acquire() as conn:
+        async with state.db.as_user(claims.user_id) as conn:
             hits = await search.search(
                 conn, claims.user_id, filters, limit=limit + 1, offset=offset
             )
@@ -149,7 +149,7 @@ async def get_usage(
 ) -> dict[str, Any]:
     """Runs, tokens and cost by UTC day; each run is billed exactly once."""
     try:
-        async with state.pool.acquire() as conn:
+        async with state.db.as_user(claims.user_id) as conn:
             days = await usage.by_day(conn, claims.user_id, since, until)
     except DB_ERRORS:
         raise unavailable() from None

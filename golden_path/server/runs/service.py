@@ -28,6 +28,7 @@ from golden_path.agent import (
     ToolOutcome,
 )
 from golden_path.db import events, messages, runs, usage
+from golden_path.db.scope import Database, as_database
 from golden_path.ids import RequestID, RunID, ThreadID, ToolCallID, UserID
 from golden_path.protocol import AgentErrorCode, ErrorCode, EventType, RunStatus
 from golden_path.server.clock import utcnow
@@ -63,7 +64,7 @@ class Rejected:
 class RunService:
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        pool: asyncpg.Pool | Database,
         hub: Hub,
         limiter: MessageRateLimiter,
         node_id: str,
@@ -72,7 +73,7 @@ class RunService:
         step_delay_s: float = 0.0,
         agent: SpendOptimizationAgent | None = None,
     ) -> None:
-        self._pool = pool
+        self._db = as_database(pool)
         self._hub = hub
         self._limiter = limiter
         self._node_id = node_id
@@ -113,7 +114,7 @@ class RunService:
             )
         request_id = request_id or RequestID.new()
         try:
-            async with self._pool.acquire() as conn:
+            async with self._db.as_user(user_id) as conn:
                 outcome = await admit(
                     conn,
                     user_id=user_id,
@@ -126,7 +127,7 @@ class RunService:
                 )
         except asyncpg.UniqueViolationError:
             # The same request id admitted concurrently on another connection: a duplicate.
-            async with self._pool.acquire() as conn:
+            async with self._db.as_user(user_id) as conn:
                 earlier = await runs.by_request(conn, user_id, request_id)
             if earlier is None:
                 raise
@@ -179,11 +180,11 @@ class RunService:
 
     async def interrupt_orphans(self) -> int:
         """End the runs that died with their node as ``interrupted``; how many were ended."""
-        async with self._pool.acquire() as conn:
+        async with self._db.as_system() as conn:
             run_ids = await recovery.orphaned_runs(conn, self._node_id)
         ended = 0
         for run_id in run_ids:
-            async with self._pool.acquire() as conn:
+            async with self._db.as_system() as conn:
                 row = await conn.fetchrow(
                     "SELECT user_id, thread_id, request_id FROM runs WHERE id = $1", run_id
                 )
@@ -208,14 +209,14 @@ class RunService:
         return ended
 
     async def _emit(self, scope: RunScope, event: dict[str, Any]) -> dict[str, Any]:
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._db.as_user(scope.user_id) as conn:
             stored = await events.append(conn, scope.user_id, scope.run_id, event)
         await self._hub.publish(stored)
         return stored
 
     async def _history(self, user_id: UserID) -> tuple[DailyUsage, ...]:
         since = utcnow().date() - timedelta(days=HISTORY_DAYS)
-        async with self._pool.acquire() as conn:
+        async with self._db.as_user(user_id) as conn:
             rows = await usage.by_day(conn, user_id, since, None)
         return tuple(
             DailyUsage(
@@ -296,7 +297,7 @@ class RunService:
         if done.upgrade is not None:
             fields["upgrade"] = done.upgrade.to_dict()
         event = scope.event(EventType.AGENT_COMPLETED, **fields)
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._db.as_user(scope.user_id) as conn:
             ended = await runs.finish(
                 conn,
                 scope.run_id,
@@ -343,7 +344,7 @@ class RunService:
             retryable=code in (AgentErrorCode.TIMEOUT, AgentErrorCode.INTERRUPTED),
         )
         try:
-            async with self._pool.acquire() as conn, conn.transaction():
+            async with self._db.as_user(scope.user_id) as conn:
                 if not await runs.finish(conn, scope.run_id, status=status, error_code=code.value):
                     return False
                 stored = await events.append(conn, scope.user_id, scope.run_id, event)

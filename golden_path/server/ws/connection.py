@@ -20,6 +20,7 @@ import asyncpg
 from starlette.websockets import WebSocket, WebSocketState
 
 from golden_path.db import events
+from golden_path.db.scope import Database, as_database
 from golden_path.ids import ConnectionID
 from golden_path.protocol import PROTOCOL_ERRORS_PER_MINUTE, ErrorCode
 from golden_path.server.ws.handshake import Principal
@@ -63,13 +64,13 @@ class Connection:
         websocket: WebSocket,
         connection_id: ConnectionID,
         principal: Principal,
-        pool: asyncpg.Pool,
+        db: asyncpg.Pool | Database,
         last_seq: int,
     ) -> None:
         self.websocket = websocket
         self.id = connection_id
         self.principal = principal
-        self._pool = pool
+        self._db = as_database(db)
         self.window = DeliveryWindow.at(last_seq)
         self._outbox: asyncio.Queue[_Outgoing] = asyncio.Queue()
         self._protocol_errors: deque[float] = deque()
@@ -165,7 +166,7 @@ class Connection:
 
     async def _send_range(self, seq_range: SeqRange) -> None:
         user_id = self.principal.user_id
-        async with self._pool.acquire() as conn:
+        async with self._db.as_user(user_id) as conn:
             if seq_range.upto is None:
                 backlog = await events.after(conn, user_id, seq_range.after)
             else:

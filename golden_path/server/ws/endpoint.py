@@ -75,14 +75,14 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         return
     try:
         try:
-            async with state.pool.acquire() as conn:
+            async with state.db.as_user(principal.user_id) as conn:
                 last_seq = await users.last_seq(conn, principal.user_id)
         except DB_ERRORS:
             await websocket.accept(subprotocol=subprotocol)
             await websocket.close(code=CloseCode.INTERNAL_ERROR, reason="database unavailable")
             return
         await websocket.accept(subprotocol=subprotocol)
-        connection = Connection(websocket, connection_id, principal, state.pool, last_seq)
+        connection = Connection(websocket, connection_id, principal, state.db, last_seq)
         await _serve(state, connection, last_seq)
     finally:
         await state.presence.release(principal.user_id, connection_id)
@@ -189,7 +189,7 @@ async def _user_message(state: ServerState, connection: Connection, frame: UserM
         return
     if outcome.replayed:
         try:
-            async with state.pool.acquire() as conn:
+            async with state.db.as_user(principal.user_id) as conn:
                 replay = await events.for_run(conn, principal.user_id, outcome.run.id)
         except DB_ERRORS:
             connection.error(
@@ -204,7 +204,7 @@ async def _cancel(state: ServerState, connection: Connection, frame: Cancel) -> 
         return
     user_id = connection.principal.user_id
     try:
-        async with state.pool.acquire() as conn:
+        async with state.db.as_user(user_id) as conn:
             run = await runs.get(conn, user_id, frame.run_id)
     except DB_ERRORS:
         connection.error(ErrorCode.UNAVAILABLE, "the database is unavailable", retryable=True)

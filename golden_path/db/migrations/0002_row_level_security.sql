@@ -1,0 +1,64 @@
+-- Tenant isolation inside PostgreSQL itself: every tenant table admits only the rows of
+-- the user named by the transaction setting golden_path.user_id, or every row when
+-- golden_path.system is 'on' (signup, login by email, recovery, purge). A query that
+-- forgot its user_id filter still sees one user's rows; one that set nothing sees none.
+--
+-- Policies bind every role except superusers and roles with BYPASSRLS; FORCE makes them
+-- bind the tables' owner too. The server runs its queries as golden_path_app (SET ROLE,
+-- transaction-local), a role without either privilege, created here when we may.
+
+DO $$
+BEGIN
+    CREATE ROLE golden_path_app NOLOGIN;
+EXCEPTION
+    WHEN duplicate_object THEN NULL;
+    WHEN insufficient_privilege THEN
+        RAISE NOTICE 'cannot create role golden_path_app; policies still bind the owner';
+END
+$$;
+
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'golden_path_app') THEN
+        GRANT USAGE ON SCHEMA public TO golden_path_app;
+        GRANT SELECT, INSERT, UPDATE, DELETE
+            ON users, threads, runs, messages, events, usage_ledger TO golden_path_app;
+        GRANT SELECT ON schema_migrations TO golden_path_app;
+    END IF;
+END
+$$;
+
+CREATE FUNCTION golden_path_may_see(owner text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(current_setting('golden_path.system', true), '') = 'on'
+        OR owner = nullif(current_setting('golden_path.user_id', true), '')
+$$;
+
+ALTER TABLE users ENABLE ROW LEVEL SECURITY;
+ALTER TABLE users FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON users USING (golden_path_may_see(id)) WITH CHECK (golden_path_may_see(id));
+
+ALTER TABLE threads ENABLE ROW LEVEL SECURITY;
+ALTER TABLE threads FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON threads
+    USING (golden_path_may_see(user_id)) WITH CHECK (golden_path_may_see(user_id));
+
+ALTER TABLE runs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE runs FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON runs
+    USING (golden_path_may_see(user_id)) WITH CHECK (golden_path_may_see(user_id));
+
+ALTER TABLE messages ENABLE ROW LEVEL SECURITY;
+ALTER TABLE messages FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON messages
+    USING (golden_path_may_see(user_id)) WITH CHECK (golden_path_may_see(user_id));
+
+ALTER TABLE events ENABLE ROW LEVEL SECURITY;
+ALTER TABLE events FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON events
+    USING (golden_path_may_see(user_id)) WITH CHECK (golden_path_may_see(user_id));
+
+ALTER TABLE usage_ledger ENABLE ROW LEVEL SECURITY;
+ALTER TABLE usage_ledger FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON usage_ledger
+    USING (golden_path_may_see(user_id)) WITH CHECK (golden_path_may_see(user_id));
