@@ -56,7 +56,7 @@ async def test_the_server_runs_queries_as_the_unprivileged_app_role(db):
 
 async def test_an_unscoped_query_sees_only_the_current_users_rows(db):
     alice, alice_thread = await _user_with_thread(db, "alice's secret plan")
-    bob, bob_thread = await _user_with_thread(db, "bob's secret plan")
+    _bob, bob_thread = await _user_with_thread(db, "bob's secret plan")
     async with db.as_user(alice) as conn:
         seen_threads = {r["id"] for r in await conn.fetch("SELECT id FROM threads")}
         seen_messages = [r["content"] for r in await conn.fetch("SELECT content FROM messages")]
@@ -78,7 +78,7 @@ async def test_a_transaction_that_names_no_user_sees_no_rows(db, table):
 
 async def test_writing_a_row_for_another_user_is_refused(db):
     alice, _ = await _user_with_thread(db, "a")
-    bob, bob_thread = await _user_with_thread(db, "b")
+    bob, _ = await _user_with_thread(db, "b")
     async with db.as_user(alice) as conn:
         with pytest.raises(Exception, match="row-level security"):
             await threads.create(conn, bob, "planted in bob's account")
