@@ -27,10 +27,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The whole suite in parallel, random order, with the BVJ gate and report; then the e2e
+# suite again against `golden-path serve` in its own process, reached only by URL.
 test: lint
-	@status=0; $(BIN)/pytest -n auto $(PYTEST_ARGS) || status=$$?; \
+	@status=0; $(BIN)/pytest -n auto --gp-gate --gp-report=gp-report $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests; the suite is broken" >&2; fi; \
-	exit $$status
+	[ $$status -eq 0 ] || exit $$status; \
+	$(BIN)/python scripts/conformance.py -- -n auto -q
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

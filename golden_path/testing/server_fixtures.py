@@ -10,6 +10,7 @@ needs cleaning up.
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
@@ -149,7 +150,18 @@ def gp_jwt(gp_server: ServerEndpoint) -> JWTFactory:
     """Tokens that a strict server must refuse (signed like the reference server under test)."""
     settings = gp_server.settings
     if settings is None:
-        return JWTFactory(secret=secrets.token_urlsafe(48))
+        # A deployment by URL: its secret, when the operator shares it, lets the factory
+        # mint tokens it accepts (expiring ones, say); otherwise every token is foreign.
+        env = Settings.from_env() if os.environ.get("GOLDEN_PATH_JWT_SECRET") else None
+        if env is None:
+            return JWTFactory(secret=secrets.token_urlsafe(48))
+        return JWTFactory(
+            secret=env.jwt_secret,
+            issuer=env.jwt_issuer,
+            audience=env.jwt_audience,
+            algorithm=env.jwt_algorithm,
+            access_ttl_s=env.access_ttl_s,
+        )
     return JWTFactory(
         secret=settings.jwt_secret,
         issuer=settings.jwt_issuer,
