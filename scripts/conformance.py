@@ -58,7 +58,7 @@ def main() -> int:
         url = f"http://127.0.0.1:{port}"
         # Shared with the tests, so their token factory can mint tokens this server accepts.
         env["GOLDEN_PATH_JWT_SECRET"] = secrets.token_urlsafe(48)
-        env["GOLDEN_PATH_PASSWORD_HASH"] = "fast"
+        env["GOLDEN_PATH_PASSWORD_HASH"] = "fast"  # noqa: S105 - a hashing profile, not a secret
         for name in ("GOLDEN_PATH_POSTGRES_DSN", "GOLDEN_PATH_REDIS_URL"):
             env.pop(name, None)
         server = subprocess.Popen(
