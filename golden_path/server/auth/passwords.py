@@ -8,6 +8,7 @@ server refuses it in production.
 from __future__ import annotations
 
 import asyncio
+import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -18,7 +19,7 @@ _HASHERS = {
 }
 # A hash of a random password, checked when the email is unknown, so that a
 # wrong email costs as much time as a wrong password (no user enumeration).
-_DUMMY = {name: hasher.hash("not the password of anyone") for name, hasher in _HASHERS.items()}
+_DUMMY = {name: hasher.hash(secrets.token_urlsafe(32)) for name, hasher in _HASHERS.items()}
 
 
 class Passwords:
@@ -36,4 +37,4 @@ class Passwords:
             ok = await asyncio.to_thread(self._hasher.verify, target, password)
         except (VerificationError, InvalidHashError):
             return False
-        return ok and stored_hash is not None
+        return ok and bool(stored_hash)
