@@ -18,7 +18,7 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 async def create_pool(dsn: str, size: int = 10, **kwargs: Any) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         dsn,
-        min_size=1,
+        min_size=0,  # no floor to restore while PostgreSQL is away (and no log spam about it)
         max_size=size,
         init=_init_connection,
         command_timeout=30,

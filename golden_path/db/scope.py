@@ -10,9 +10,10 @@ cross-tenant operations: signup, login by email, crash recovery, purge.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import asyncpg
 
@@ -33,22 +34,29 @@ async def usable_app_role(conn: Conn) -> str | None:
     return APP_ROLE if usable else None
 
 
+_SCOPE_SQL = (
+    "SELECT set_config($1, $2, true), set_config($3, $4, true), "
+    "CASE WHEN $5::text IS NULL THEN '' ELSE set_config('role', $5, true) END"
+)
+# What a connection that died under us raises: worth one more try on a fresh one.
+CONNECTION_LOST = (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError)
+BORROW_ATTEMPTS = 3
+
+
+async def _set_scope(conn: Conn, user_id: str | None, system: bool, role: str | None) -> None:
+    # One round trip: the tenant, the system flag and (SET LOCAL ROLE's equivalent) the role.
+    await conn.execute(
+        _SCOPE_SQL, TENANT_SETTING, user_id or "", SYSTEM_SETTING, "on" if system else "off", role
+    )
+
+
 @asynccontextmanager
 async def scoped(
     conn: Conn, *, user_id: str | None = None, system: bool = False, role: str | None = None
 ) -> AsyncIterator[Conn]:
     """A transaction on ``conn`` in which the policies admit ``user_id`` (or all, for system)."""
     async with conn.transaction():
-        # One round trip: the tenant, the system flag and (SET LOCAL ROLE's equivalent) the role.
-        await conn.execute(
-            "SELECT set_config($1, $2, true), set_config($3, $4, true), "
-            "CASE WHEN $5::text IS NULL THEN '' ELSE set_config('role', $5, true) END",
-            TENANT_SETTING,
-            user_id or "",
-            SYSTEM_SETTING,
-            "on" if system else "off",
-            role,
-        )
+        await _set_scope(conn, user_id, system, role)
         yield conn
 
 
@@ -74,18 +82,43 @@ class Database:
             )
         return cls(pool, role)
 
-    @asynccontextmanager
-    async def as_user(self, user_id: str) -> AsyncIterator[Conn]:
-        async with (
-            self.pool.acquire() as conn,
-            scoped(conn, user_id=user_id, role=self.app_role) as c,
-        ):
-            yield c
+    def as_user(self, user_id: str) -> AbstractAsyncContextManager[Conn]:
+        """A transaction that sees only ``user_id``'s rows."""
+        return self._transaction(user_id=user_id, system=False)
+
+    def as_system(self) -> AbstractAsyncContextManager[Conn]:
+        """A transaction that sees every tenant (signup, login, recovery, purge only)."""
+        return self._transaction(user_id=None, system=True)
 
     @asynccontextmanager
-    async def as_system(self) -> AsyncIterator[Conn]:
-        async with self.pool.acquire() as conn, scoped(conn, system=True, role=self.app_role) as c:
-            yield c
+    async def _transaction(self, *, user_id: str | None, system: bool) -> AsyncIterator[Conn]:
+        """Borrow a connection and open the scoped transaction.
+
+        A pooled connection can be dead after PostgreSQL restarted; that shows at the
+        first statement, before any work, so a fresh connection is tried instead.
+        The server thus recovers from an outage by itself on its next query.
+        """
+        for attempt in range(BORROW_ATTEMPTS):
+            conn = await self.pool.acquire()
+            transaction = conn.transaction()
+            try:
+                await transaction.start()
+                await _set_scope(conn, user_id, system, self.app_role)
+                break
+            except CONNECTION_LOST:
+                await self.pool.release(conn)
+                if attempt == BORROW_ATTEMPTS - 1:
+                    raise
+        try:
+            yield conn
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await transaction.rollback()
+            raise
+        else:
+            await transaction.commit()
+        finally:
+            await self.pool.release(conn)
 
     async def close(self) -> None:
         await self.pool.close()

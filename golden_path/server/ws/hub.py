@@ -46,6 +46,7 @@ class Hub:
         self._control: ControlHandler | None = None
         self._listener: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()
+        self._publish_failing = False
 
     def attach(self, user_id: str, subscriber: Subscriber) -> None:
         self._local[user_id].add(subscriber)
@@ -71,11 +72,15 @@ class Hub:
         try:
             await self._redis.publish(self._keys.user_channel(str(event["user_id"])), body)
         except RedisError as exc:
-            log.warning(
-                "hub: Redis unavailable, event %s reached this node only: %s",
-                event.get("event_id"),
-                exc,
-            )
+            if not self._publish_failing:
+                log.warning(
+                    "hub: Redis unavailable, events reach this node's sockets only: %s", exc
+                )
+            self._publish_failing = True
+        else:
+            if self._publish_failing:
+                log.warning("hub: Redis is back, events reach every node again")
+            self._publish_failing = False
 
     async def send_control(self, message: dict[str, Any]) -> bool:
         try:
