@@ -35,6 +35,6 @@ class Passwords:
         target = stored_hash or self._dummy
         try:
             ok = await asyncio.to_thread(self._hasher.verify, target, password)
-        except (VerificationError, InvalidHashError):
+        except (VerificationError, InvalidHashError, UnicodeError):
             return False
         return ok and bool(stored_hash)

@@ -102,8 +102,8 @@ class Tokens:
 
     def verify(self, token: str, expected: TokenType) -> Claims:
         """The claims of a valid token of type ``expected``; :class:`TokenError` otherwise."""
-        if not isinstance(token, str) or not token or len(token) > 8192:
-            raise TokenError("no token")
+        if not isinstance(token, str) or not token or len(token) > 8192 or not token.isascii():
+            raise TokenError("no token, or not a compact JWT")
         try:
             header = jwt.get_unverified_header(token)
             if header.get("alg") != self._algorithm:
@@ -124,12 +124,11 @@ class Tokens:
     def _claims(self, payload: dict[str, Any], expected: TokenType) -> Claims:
         if payload.get("typ") != expected:
             raise TokenError(f"a {payload.get('typ')!r} token where {expected!r} is due")
-        now = time.time()
-        if payload["iat"] - self._settings.clock_skew_s > now:
-            raise TokenError("issued in the future")
         for name in ("iat", "exp"):
             if not isinstance(payload[name], int) or isinstance(payload[name], bool):
                 raise TokenError(f"claim {name} is not an integer")
+        if payload["iat"] - self._settings.clock_skew_s > time.time():
+            raise TokenError("issued in the future")
         jti = payload["jti"]
         if not isinstance(jti, str) or not 8 <= len(jti) <= 128:
             raise TokenError("bad jti")

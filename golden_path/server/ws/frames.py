@@ -74,6 +74,8 @@ def parse_frame(text: str) -> Frame | FrameError:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         return FrameError(ErrorCode.INVALID_JSON, f"the frame is not JSON: {exc.msg}")
+    except RecursionError:
+        return FrameError(ErrorCode.INVALID_JSON, "the frame is nested too deeply")
     if not isinstance(data, dict):
         return FrameError(ErrorCode.INVALID_MESSAGE, "a frame must be a JSON object")
     kind = data.get("type")

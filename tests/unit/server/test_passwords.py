@@ -1,0 +1,123 @@
+"""Argon2id password hashing: roundtrip, refusal, salting, and no exception for a bad hash."""
+
+from __future__ import annotations
+
+import pytest
+
+from golden_path.server.auth.passwords import Passwords
+
+pytestmark = [
+    pytest.mark.security,
+    pytest.mark.stage("auth"),
+    pytest.mark.bvj(
+        segment="all",
+        goal="retention",
+        value_impact="logins succeed with the right password only, and a corrupt or missing "
+        "hash is a plain 'no' rather than a 500",
+        revenue_impact="a password check that accepts wrong passwords or crashes on login "
+        "locks customers out or hands their accounts to someone else",
+    ),
+]
+
+FAST = Passwords("fast")
+
+PASSWORDS = [
+    "correct horse battery staple",
+    "p",
+    "",
+    "pässwörd-ünïcode-密码",
+    "with\x00nul",
+    "x" * 1000,
+    " leading and trailing ",
+]
+
+
+@pytest.mark.parametrize("password", PASSWORDS)
+async def test_hash_then_verify_roundtrips(password: str) -> None:
+    stored = await FAST.hash(password)
+    assert stored.startswith("$argon2id$")
+    assert await FAST.verify(stored, password) is True
+
+
+@pytest.mark.parametrize(
+    ("password", "attempt"),
+    [
+        ("correct horse", "correct horsE"),
+        ("correct horse", "correct horse "),
+        ("correct horse", ""),
+        ("correct horse", "correct"),
+        ("", " "),
+        ("pässwörd", "passwort"),
+    ],
+)
+async def test_a_wrong_password_is_refused(password: str, attempt: str) -> None:
+    stored = await FAST.hash(password)
+    assert await FAST.verify(stored, attempt) is False
+
+
+@pytest.mark.parametrize("password", ["", "anything", "not the password of anyone"])
+async def test_no_stored_hash_is_always_refused(password: str) -> None:
+    """The dummy-hash path: spend the same effort and say no, even for the dummy's own password."""
+    assert await FAST.verify(None, password) is False
+
+
+@pytest.mark.parametrize("password", ["", "anything", "not the password of anyone"])
+async def test_an_empty_stored_hash_is_always_refused(password: str) -> None:
+    """``password_hash`` is ``text NOT NULL`` without a CHECK: '' must not open the account
+    to the dummy hash's password, which is public in the source."""
+    assert await FAST.verify("", password) is False
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "garbage",
+        "$argon2id$",
+        "$argon2id$v=19$m=1024,t=1,p=1$bad",
+        "$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHQ$",
+        "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",  # bcrypt
+        "5f4dcc3b5aa765d61d8327deb882cf99",  # md5
+        "\x00",
+        pytest.param("$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHQ$ü", id="non-ascii-in-hash"),
+        pytest.param("ünïcode", id="non-ascii-hash"),
+    ],
+)
+async def test_a_malformed_stored_hash_is_refused_not_raised(stored: str) -> None:
+    assert await FAST.verify(stored, "password") is False
+
+
+async def test_a_truncated_real_hash_is_refused() -> None:
+    stored = await FAST.hash("password")
+    assert await FAST.verify(stored[:-5], "password") is False
+
+
+async def test_hashes_are_salted() -> None:
+    first, second = await FAST.hash("same password"), await FAST.hash("same password")
+    assert first != second
+    assert await FAST.verify(first, "same password")
+    assert await FAST.verify(second, "same password")
+
+
+async def test_the_fast_profile_uses_the_documented_cheap_parameters() -> None:
+    assert "$m=1024,t=1,p=1$" in await FAST.hash("password")
+
+
+async def test_a_fast_hash_is_verifiable_by_the_strong_hasher() -> None:
+    """Argon2 reads its parameters from the hash, so switching profiles keeps old users."""
+    stored = await FAST.hash("password")
+    assert await Passwords("strong").verify(stored, "password") is True
+
+
+async def test_strong_profile_roundtrip() -> None:
+    strong = Passwords("strong")
+    stored = await strong.hash("a strong password")
+    assert stored.startswith("$argon2id$")
+    assert "$m=1024,t=1," not in stored
+    assert await strong.verify(stored, "a strong password") is True
+    assert await strong.verify(stored, "a wrong password") is False
+    assert await strong.verify(None, "a strong password") is False
+
+
+def test_an_unknown_profile_is_refused() -> None:
+    with pytest.raises(KeyError):
+        Passwords("medium")
