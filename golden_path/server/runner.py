@@ -8,8 +8,10 @@ without polling (start-up and shut-down signal events).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
+from collections.abc import Generator
 from typing import Any
 
 import uvicorn
@@ -60,6 +62,19 @@ class GoldenPathServer(uvicorn.Server):
         await super().startup(sockets)
         if not self.should_exit:
             self.ready.set()
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        """Handle SIGINT/SIGTERM as a graceful stop that ends the process normally.
+
+        uvicorn re-raises the signal once it has shut down, which kills the process
+        before ``golden-path serve`` can stop the embedded services it started.
+        """
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                self._captured_signals.clear()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         for server in self.servers:

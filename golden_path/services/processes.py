@@ -34,7 +34,7 @@ def free_port() -> int:
         return port
 
 
-def _die_with_parent(sig: signal.Signals) -> Callable[[], None]:
+def die_with_parent(sig: signal.Signals) -> Callable[[], None]:
     def set_pdeathsig() -> None:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
@@ -118,7 +118,7 @@ def launch(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        preexec_fn=_die_with_parent(stop_signal),
+        preexec_fn=die_with_parent(stop_signal),
         env=env,
         cwd=cwd,
         **kwargs,  # type: ignore[call-overload]

@@ -30,6 +30,7 @@ from golden_path.testing.server_fixtures import (
     gp_user,
     gp_ws_url,
 )
+from golden_path.testing.server_process import gp_server_process
 from golden_path.testing.shared_services import SharedServices, new_run_id
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "gp_client",
     "gp_jwt",
     "gp_server",
+    "gp_server_process",
     "gp_services",
     "gp_user",
     "gp_ws_url",
