@@ -37,3 +37,10 @@ if TYPE_CHECKING:
     )
 else:
     Conn = asyncpg.Connection
+
+
+async def connect(dsn: str) -> asyncpg.Connection:
+    """One connection of its own (no pool), with the same JSON codecs as the pool's."""
+    conn = await asyncpg.connect(dsn, server_settings={"jit": "off"})
+    await _init_connection(conn)
+    return conn

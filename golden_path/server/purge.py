@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from golden_path.db.pool import connect
 from golden_path.db.retention import PurgeResult, purge
 from golden_path.db.scope import scoped
 from golden_path.server.clock import utcnow
@@ -27,7 +28,7 @@ def parse_moment(text: str | None) -> datetime:
 
 
 async def purge_dsn(dsn: str, now: datetime) -> PurgeResult:
-    conn = await asyncpg.connect(dsn)
+    conn = await connect(dsn)
     try:
         async with scoped(conn, system=True) as system:
             return await purge(system, now)
