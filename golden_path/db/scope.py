@@ -10,6 +10,7 @@ cross-tenant operations: signup, login by email, crash recovery, purge.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -109,16 +110,29 @@ class Database:
                 await self.pool.release(conn)
                 if attempt == BORROW_ATTEMPTS - 1:
                     raise
+            except BaseException:
+                # Cancelled (or failed otherwise) while opening: the connection goes back.
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self._discard(conn, transaction))
+                raise
         try:
             yield conn
         except BaseException:
+            # Shielded: a cancelled run must still give its connection back.
             with contextlib.suppress(Exception):
-                await transaction.rollback()
+                await asyncio.shield(self._discard(conn, transaction))
             raise
-        else:
-            await transaction.commit()
-        finally:
-            await self.pool.release(conn)
+        await transaction.commit()
+        await self.pool.release(conn)
+
+    async def _discard(
+        self,
+        conn: asyncpg.pool.PoolConnectionProxy[asyncpg.Record],
+        transaction: asyncpg.transaction.Transaction,
+    ) -> None:
+        with contextlib.suppress(Exception):
+            await transaction.rollback()
+        await self.pool.release(conn)
 
     async def close(self) -> None:
         await self.pool.close()

@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 
 from golden_path.db.migrate import migrate_dsn
 from golden_path.db.scope import Database
-from golden_path.ids import RunID
+from golden_path.ids import RunID, UserID
 from golden_path.protocol import CloseCode
 from golden_path.server.auth.passwords import Passwords
 from golden_path.server.auth.sessions import SessionStore
@@ -88,9 +88,9 @@ class ServerState:
 
     async def on_control(self, message: dict[str, Any]) -> None:
         """A message from another node: today, a request to cancel a run running here."""
-        run_id = message.get("cancel")
-        if isinstance(run_id, str) and RunID.is_valid(run_id):
-            await self.runs.cancel(RunID(run_id))
+        run_id, user_id = message.get("cancel"), message.get("user_id")
+        if RunID.is_valid(run_id) and UserID.is_valid(user_id):
+            await self.runs.cancel(RunID(run_id), UserID(user_id))
 
     async def stop_serving(self, grace_s: float) -> None:
         """Graceful stop: no new runs; runs in flight finish (or are interrupted); sockets 1001."""

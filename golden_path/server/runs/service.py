@@ -27,7 +27,7 @@ from golden_path.agent import (
     ToolCall,
     ToolOutcome,
 )
-from golden_path.db import events, messages, runs, usage
+from golden_path.db import events, messages, runs, threads, usage
 from golden_path.db.scope import Database, as_database
 from golden_path.ids import RequestID, RunID, ThreadID, ToolCallID, UserID
 from golden_path.protocol import AgentErrorCode, ErrorCode, EventType, RunStatus
@@ -81,6 +81,7 @@ class RunService:
         self._step_delay_s = step_delay_s
         self.agent = agent or SpendOptimizationAgent()
         self._tasks: dict[RunID, asyncio.Task[None]] = {}
+        self._owners: dict[RunID, UserID] = {}
         self.accepting = True
 
     @property
@@ -157,12 +158,20 @@ class RunService:
         )
         task = asyncio.create_task(self._execute(scope, run, tier, content), name=str(run.id))
         self._tasks[run.id] = task
-        task.add_done_callback(lambda _: self._tasks.pop(run.id, None))
+        self._owners[run.id] = run.user_id
+        task.add_done_callback(lambda _: self._forget(run.id))
 
-    async def cancel(self, run_id: RunID) -> bool:
-        """Cancel a run executing on this node; ``False`` if it is not here."""
+    def _forget(self, run_id: RunID) -> None:
+        self._tasks.pop(run_id, None)
+        self._owners.pop(run_id, None)
+
+    async def cancel(self, run_id: RunID, user_id: UserID) -> bool:
+        """Cancel ``user_id``'s run if it executes on this node; ``False`` otherwise.
+
+        A run of another user is treated as absent: no one cancels what is not theirs.
+        """
         task = self._tasks.get(run_id)
-        if task is None or task.done():
+        if task is None or task.done() or self._owners.get(run_id) != user_id:
             return False
         task.cancel()
         return True
@@ -327,6 +336,7 @@ class RunService:
                 content=done.final_response,
                 run_id=scope.run_id,
             )
+            await threads.touch(conn, scope.thread_id)
         await self._hub.publish(stored)
 
     async def _fail(

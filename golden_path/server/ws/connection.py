@@ -19,14 +19,15 @@ from typing import Any
 import asyncpg
 from starlette.websockets import WebSocket, WebSocketState
 
-from golden_path.db import events
+from golden_path.db import events, users
 from golden_path.db.scope import Database, as_database
 from golden_path.ids import ConnectionID
-from golden_path.protocol import PROTOCOL_ERRORS_PER_MINUTE, ErrorCode
+from golden_path.protocol import PROTOCOL_ERRORS_PER_MINUTE, CloseCode, ErrorCode
 from golden_path.server.ws.handshake import Principal
 from golden_path.server.ws.window import DeliveryWindow, SeqRange
 
 log = logging.getLogger(__name__)
+RESUME_PAGE = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +131,11 @@ class Connection:
                 await self._handle(item)
         except (OSError, RuntimeError) as exc:  # the client went away mid-send
             log.debug("connection %s: send failed: %s", self.id, exc)
+        except Exception:
+            # A failure of ours (say, the event store while filling a gap): tell the client
+            # with 1011 so it reconnects and resumes, rather than leaving it to time out.
+            log.exception("connection %s: delivery failed", self.id)
+            await self._close(CloseCode.INTERNAL_ERROR, "internal error; reconnect and resume")
         finally:
             self.closed.set()
 
@@ -151,7 +157,12 @@ class Connection:
                 await self._write(event)
         elif isinstance(item, _Resume):
             try:
-                for seq_range in self.window.resume(item.after_seq):
+                # A client cannot have seen beyond the user's newest event: clamping keeps
+                # a too-high after_seq from silencing the live events that follow.
+                user_id = self.principal.user_id
+                async with self._db.as_user(user_id) as conn:
+                    newest = await users.last_seq(conn, user_id)
+                for seq_range in self.window.resume(min(item.after_seq, newest)):
                     await self._send_range(seq_range)
             except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as exc:
                 log.warning("connection %s: resume failed: %s", self.id, exc)
@@ -165,15 +176,20 @@ class Connection:
                 )
 
     async def _send_range(self, seq_range: SeqRange) -> None:
+        """Send the user's stored events in ``seq_range``, in order, a page at a time."""
         user_id = self.principal.user_id
-        async with self._db.as_user(user_id) as conn:
-            if seq_range.upto is None:
-                backlog = await events.after(conn, user_id, seq_range.after)
-            else:
-                backlog = await events.between(conn, user_id, seq_range.after, seq_range.upto)
-        for event in backlog:
-            await self._write(event)
-            self.window.sent(int(event["seq"]))
+        after = seq_range.after
+        while seq_range.upto is None or after < seq_range.upto:
+            async with self._db.as_user(user_id) as conn:
+                page = await events.after(conn, user_id, after, limit=RESUME_PAGE)
+            if seq_range.upto is not None:
+                page = [e for e in page if int(e["seq"]) <= seq_range.upto]
+            for event in page:
+                await self._write(event)
+                self.window.sent(int(event["seq"]))
+            if len(page) < RESUME_PAGE:
+                return
+            after = int(page[-1]["seq"])
 
     async def _write(self, frame: dict[str, Any]) -> None:
         if self.websocket.application_state != WebSocketState.CONNECTED:

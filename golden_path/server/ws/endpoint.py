@@ -200,9 +200,9 @@ async def _user_message(state: ServerState, connection: Connection, frame: UserM
 
 
 async def _cancel(state: ServerState, connection: Connection, frame: Cancel) -> None:
-    if await state.runs.cancel(frame.run_id):
-        return
     user_id = connection.principal.user_id
+    if await state.runs.cancel(frame.run_id, user_id):
+        return
     try:
         async with state.db.as_user(user_id) as conn:
             run = await runs.get(conn, user_id, frame.run_id)
@@ -216,8 +216,13 @@ async def _cancel(state: ServerState, connection: Connection, frame: Cancel) -> 
             details=[{"field": "run_id", "problem": "not a running run of this user"}],
         )
         return
-    # The run executes on another node: ask it to cancel.
-    await state.hub.send_control({"cancel": str(frame.run_id), "user_id": str(user_id)})
+    # The run executes on another node: ask it to cancel (it checks the owner too).
+    if not await state.hub.send_control({"cancel": str(frame.run_id), "user_id": str(user_id)}):
+        connection.error(
+            ErrorCode.UNAVAILABLE,
+            "the run is on another server and cannot be reached now; retry",
+            retryable=True,
+        )
 
 
 async def _reauthenticate(state: ServerState, connection: Connection, frame: Authenticate) -> None:
@@ -227,8 +232,15 @@ async def _reauthenticate(state: ServerState, connection: Connection, frame: Aut
             raise TokenError("a token of another user")
         if await state.sessions.is_revoked(claims):
             raise TokenError("revoked")
-    except (TokenError, SessionStoreUnavailable):
+    except TokenError:
         connection.close(CloseCode.UNAUTHORIZED, "invalid token")
+        return
+    except SessionStoreUnavailable:
+        # The token cannot be checked for revocation: not taken, but the socket stays open
+        # (until the current token expires) so the client can retry.
+        connection.error(
+            ErrorCode.UNAVAILABLE, "the token cannot be checked right now; retry", retryable=True
+        )
         return
     connection.principal = Principal.from_claims(claims)
     connection.send(
