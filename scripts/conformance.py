@@ -36,7 +36,7 @@ def wait_until_ready(server: subprocess.Popen[str], url: str) -> None:
     assert server.stdout is not None
     for line in server.stdout:
         sys.stdout.write(f"[serve] {line}")
-        if "Application startup complete" in line:
+        if "Uvicorn running on" in line:  # logged once the socket listens
             break
     else:
         raise SystemExit(f"golden-path serve exited with {server.wait()} before it was ready")

@@ -22,7 +22,7 @@ from golden_path.services.model import Services
 from golden_path.services.processes import die_with_parent, free_port
 from golden_path.testing.server_fixtures import TEST_JWT_SECRET
 
-READY_LINE = "Application startup complete"
+READY_LINE = "Uvicorn running on"  # logged once the socket listens (startup completes before)
 STOP_TIMEOUT_S = 30.0
 
 
