@@ -42,6 +42,8 @@ from golden_path.tiers import Tier
 log = logging.getLogger(__name__)
 HISTORY_DAYS = 30
 DB_ERRORS = (asyncpg.PostgresError, OSError, asyncpg.InterfaceError, TimeoutError)
+# How long a failed run keeps trying to record its end while PostgreSQL is away (~2 min).
+END_RETRY_DELAYS_S = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, *(8.0,) * 14)
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,15 +355,24 @@ class RunService:
             message=message,
             retryable=code in (AgentErrorCode.TIMEOUT, AgentErrorCode.INTERRUPTED),
         )
-        try:
-            async with self._db.as_user(scope.user_id) as conn:
-                if not await runs.finish(conn, scope.run_id, status=status, error_code=code.value):
+        # A run must end even if the database is away when it fails (that is often why it
+        # failed): keep trying, with backoff, for as long as the run is still ours to end.
+        for attempt, delay in enumerate(END_RETRY_DELAYS_S):
+            try:
+                async with self._db.as_user(scope.user_id) as conn:
+                    ended = await runs.finish(
+                        conn, scope.run_id, status=status, error_code=code.value
+                    )
+                    if not ended:
+                        return False
+                    stored = await events.append(conn, scope.user_id, scope.run_id, event)
+                break
+            except DB_ERRORS as exc:
+                if attempt == len(END_RETRY_DELAYS_S) - 1:
+                    # Still 'running': the next server to start after this one ends it.
+                    log.error("run %s: could not record its end (%s): %s", scope.run_id, code, exc)
                     return False
-                stored = await events.append(conn, scope.user_id, scope.run_id, event)
-        except DB_ERRORS as exc:
-            # The run stays 'running'; the next start of a server marks it interrupted.
-            log.error("run %s: could not record its end (%s): %s", scope.run_id, code, exc)
-            return False
+                await asyncio.sleep(delay)
         with contextlib.suppress(Exception):
             await self._hub.publish(stored)
         return True

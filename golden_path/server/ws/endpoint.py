@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from golden_path.server.state import ServerState
 
 log = logging.getLogger(__name__)
+# Errors whose frame always says whether sending again can succeed.
+RETRY_CODES = frozenset({ErrorCode.UNAVAILABLE, ErrorCode.RATE_LIMITED})
 
 
 async def websocket_endpoint(websocket: WebSocket) -> None:
@@ -137,7 +139,11 @@ async def _receive_loop(state: ServerState, connection: Connection) -> None:
                 FrameError(ErrorCode.UNSUPPORTED_FRAME, "binary frames are not supported"),
             )
             continue
-        await _dispatch(state, connection, message.get("text") or "")
+        try:
+            await _dispatch(state, connection, message.get("text") or "")
+        except Exception:
+            log.exception("connection %s: a frame could not be handled", connection.id)
+            connection.close(CloseCode.INTERNAL_ERROR, "internal error; reconnect and resume")
 
 
 def _protocol_error(connection: Connection, error: FrameError) -> None:
@@ -184,7 +190,7 @@ async def _user_message(state: ServerState, connection: Connection, frame: UserM
             request_id=frame.request_id,
             retry_after_ms=outcome.retry_after_ms,
             upgrade=outcome.upgrade,
-            retryable=outcome.retryable or None,
+            retryable=outcome.retryable if outcome.code in RETRY_CODES else None,
         )
         return
     if outcome.replayed:
