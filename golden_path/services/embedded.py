@@ -165,6 +165,22 @@ def reachable_install(bin_dir: Path, account: RunAs) -> Path:
     return cache / "bin"
 
 
+def reachable_binary(binary: Path, account: RunAs) -> Path:
+    """``binary``, or a copy of it that ``account`` can reach and execute."""
+    if traversable_by(binary, account):
+        return binary
+    digest = hashlib.sha256(f"{binary.resolve()}:{binary.stat().st_mtime_ns}".encode())
+    cache = Path(tempfile.gettempdir()) / f"golden-path-bin-{digest.hexdigest()[:12]}"
+    target = cache / binary.name
+    if not target.is_file():
+        cache.mkdir(mode=0o755, exist_ok=True)
+        staging = cache / f".{binary.name}.{os.getpid()}"
+        shutil.copy2(binary, staging)
+        staging.chmod(0o755)
+        staging.replace(target)
+    return target
+
+
 class EmbeddedProvider:
     """Starts PostgreSQL and Redis as child processes; ``stop()`` removes every trace."""
 
@@ -182,8 +198,8 @@ class EmbeddedProvider:
 
     def start(self) -> Services:
         reap_orphans()
-        self._redis_bin = find_redis_server()
         self._account = postgres_account()
+        self._redis_bin = reachable_binary(find_redis_server(), self._account)
         self._pg_bin = reachable_install(find_postgres_bin(), self._account)
 
         self._record = OwnerRecord.for_this_process()
@@ -211,7 +227,11 @@ class EmbeddedProvider:
     def _launch_redis(self) -> ServerProcess:
         assert self._root is not None
         data = self._root / "redis"
-        data.mkdir(exist_ok=True)
+        if not data.exists():
+            data.mkdir(mode=0o700)
+            if self._account.uid is not None:
+                gid = self._account.gid if self._account.gid is not None else -1
+                os.chown(data, self._account.uid, gid)
         self.redis_port = self.redis_port or free_port()
         server = launch(
             "redis-server",
@@ -235,6 +255,9 @@ class EmbeddedProvider:
             log_path=self._root / "redis.log",
             ready_pattern=r"Ready to accept connections",
             stop_signal=signal.SIGTERM,
+            # Never as root: a root Redis can be told to write files anywhere (CONFIG SET dir).
+            run_as=self._account,
+            cwd=data,
         )
         self._track(server)
         return server
@@ -295,6 +318,11 @@ class EmbeddedProvider:
         )
         self._track(server)
         return server
+
+    @property
+    def record(self) -> OwnerRecord | None:
+        """What a later run would reap if this process died now (``None`` when stopped)."""
+        return self._record
 
     # -- outages on purpose: stop one server and bring it back on the same port -----------
 

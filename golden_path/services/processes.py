@@ -161,6 +161,8 @@ def process_start_time(pid: int) -> int | None:
         return None
     # The command name may contain spaces and parentheses: split after the last ')'.
     fields = stat.rsplit(")", 1)[1].split()
+    if fields[0] in ("Z", "X"):  # exited, waiting to be reaped: not running any more
+        return None
     return int(fields[19])
 
 

@@ -16,6 +16,7 @@ import os
 import shutil
 import signal
 import tempfile
+import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -41,6 +42,8 @@ class OwnerRecord:
     owner_start_time: int | None
     processes: list[ProcessRecord] = field(default_factory=list)
     directories: list[str] = field(default_factory=list)
+    # One record per provider: a process may run several (each stops and forgets its own).
+    record_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     @classmethod
     def for_this_process(cls) -> OwnerRecord:
@@ -48,7 +51,7 @@ class OwnerRecord:
         return cls(owner_pid=pid, owner_start_time=process_start_time(pid))
 
     def path(self) -> Path:
-        return registry_dir() / f"{self.owner_pid}.json"
+        return registry_dir() / f"{self.owner_pid}-{self.record_id}.json"
 
     def add_process(self, pid: int, stop_signal: signal.Signals) -> None:
         self.processes.append(ProcessRecord(pid, process_start_time(pid), int(stop_signal)))
@@ -77,6 +80,7 @@ class OwnerRecord:
                 owner_start_time=data.get("owner_start_time"),
                 processes=[ProcessRecord(**p) for p in data.get("processes", [])],
                 directories=[str(d) for d in data.get("directories", [])],
+                record_id=str(data.get("record_id") or path.stem),
             )
         except (OSError, ValueError, KeyError, TypeError):
             return None

@@ -19,7 +19,7 @@ SERVICES_ENV = "GOLDEN_PATH_SERVICES"
 def requested_provider(option: str | None, env: dict[str, str] | None = None) -> str:
     """The provider asked for: the command-line option, else the env var, else ``auto``."""
     env = dict(os.environ) if env is None else env
-    choice = (option or env.get(SERVICES_ENV, "") or "auto").strip().lower()
+    choice = ((option or "").strip() or env.get(SERVICES_ENV, "").strip() or "auto").lower()
     if choice not in PROVIDER_NAMES:
         raise ServicesError(
             f"unknown services provider {choice!r} (from "

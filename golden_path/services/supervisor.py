@@ -42,26 +42,32 @@ def _stop_signals() -> Iterator[int]:
         os.close(write_fd)
 
 
-def wait_for_stop(owner_pid: int | None) -> str:
-    """Block until SIGINT/SIGTERM arrives or ``owner_pid`` exits; say which."""
-    with _stop_signals() as signals_fd:
-        watched = [signals_fd]
-        owner_fd = None
-        if owner_pid is not None:
-            try:
-                owner_fd = os.pidfd_open(owner_pid)
-                watched.append(owner_fd)
-            except ProcessLookupError:
-                return "owner gone"
+def wait_for_stop(owner_pid: int | None, signals_fd: int | None = None) -> str:
+    """Block until SIGINT/SIGTERM arrives or ``owner_pid`` exits; say which.
+
+    ``signals_fd`` is the read end of an already open :func:`_stop_signals`, so that a
+    signal that arrived earlier (during start-up, say) is seen here.
+    """
+    if signals_fd is None:
+        with _stop_signals() as own_fd:
+            return wait_for_stop(owner_pid, own_fd)
+    watched = [signals_fd]
+    owner_fd = None
+    if owner_pid is not None:
         try:
-            readable, _, _ = select.select(watched, [], [])
-        finally:
-            if owner_fd is not None:
-                os.close(owner_fd)
-        if signals_fd in readable:
-            signum = os.read(signals_fd, 1)[0]
-            return f"signal {signal.Signals(signum).name}"
-        return "owner gone"
+            owner_fd = os.pidfd_open(owner_pid)
+            watched.append(owner_fd)
+        except ProcessLookupError:
+            return "owner gone"
+    try:
+        readable, _, _ = select.select(watched, [], [])
+    finally:
+        if owner_fd is not None:
+            os.close(owner_fd)
+    if signals_fd in readable:
+        signum = os.read(signals_fd, 1)[0]
+        return f"signal {signal.Signals(signum).name}"
+    return "owner gone"
 
 
 def supervise(
@@ -71,13 +77,15 @@ def supervise(
 ) -> None:
     """Start the provider, report, wait for the stop, stop the servers (also on errors)."""
     provider = make_provider(resolve_provider_name(provider_name))
-    with _stop_signals():  # a signal during start-up must not skip the clean stop
+    # One pipe from before start-up to the end: a signal that arrives while the servers
+    # start is answered by a clean stop as soon as they are up, not lost.
+    with _stop_signals() as signals_fd:
         services = provider.start()
-    try:
-        on_ready(services)
-        wait_for_stop(owner_pid)
-    finally:
-        provider.stop()
+        try:
+            on_ready(services)
+            wait_for_stop(owner_pid, signals_fd)
+        finally:
+            provider.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

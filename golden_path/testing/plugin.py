@@ -97,7 +97,11 @@ def _is_worker(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     for name, help_text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {help_text}")
-    if getattr(config.option, "timeout", None) is None and not config.getini("timeout"):
+    if (
+        config.pluginmanager.hasplugin("timeout")
+        and getattr(config.option, "timeout", None) is None
+        and not config.getini("timeout")
+    ):
         config.option.timeout = DEFAULT_TIMEOUT_S
 
     if _is_worker(config):
