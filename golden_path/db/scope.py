@@ -122,8 +122,10 @@ class Database:
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._discard(conn, transaction))
             raise
-        await transaction.commit()
-        await self.pool.release(conn)
+        try:
+            await asyncio.shield(transaction.commit())
+        finally:
+            await asyncio.shield(self.pool.release(conn))
 
     async def _discard(
         self,

@@ -339,7 +339,7 @@ class RunService:
                 run_id=scope.run_id,
             )
             await threads.touch(conn, scope.thread_id)
-        await self._hub.publish(stored)
+        await self._ended(scope.run_id, stored)
 
     async def _fail(
         self, scope: RunScope, code: AgentErrorCode, message: str, started: float
@@ -373,9 +373,15 @@ class RunService:
                     log.error("run %s: could not record its end (%s): %s", scope.run_id, code, exc)
                     return False
                 await asyncio.sleep(delay)
-        with contextlib.suppress(Exception):
-            await self._hub.publish(stored)
+        await self._ended(scope.run_id, stored)
         return True
+
+    async def _ended(self, run_id: RunID, terminal: dict[str, Any]) -> None:
+        """The run's end is committed: it can no longer be cancelled, and its last event
+        goes out even if the run's task is cancelled meanwhile."""
+        self._forget(run_id)
+        with contextlib.suppress(Exception):
+            await asyncio.shield(self._hub.publish(terminal))
 
 
 def _ms_since(began: float) -> float:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from starlette.websockets import WebSocket, WebSocketState
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from golden_path.db import events, users
 from golden_path.db.scope import Database, as_database
@@ -129,7 +129,7 @@ class Connection:
                     await self._close(item.code, item.reason)
                     return
                 await self._handle(item)
-        except (OSError, RuntimeError) as exc:  # the client went away mid-send
+        except (OSError, RuntimeError, WebSocketDisconnect) as exc:  # the client went away
             log.debug("connection %s: send failed: %s", self.id, exc)
         except Exception:
             # A failure of ours (say, the event store while filling a gap): tell the client

@@ -1,10 +1,12 @@
 """Which events a connection still owes its client: the rule behind "no gap, no duplicate".
 
-A connection has sent its client exactly the user's events with ``low < seq <= high``
-(at connect both are the user's newest ``seq``). A live event inside that range is
-a duplicate and is dropped; one past ``high + 1`` means events were missed, and
-the gap is read back from the database first. ``resume(after_seq)`` widens the
-range downwards, sending only what the client has not had, in order.
+Since it connected (or last resumed), a connection has sent its client exactly the
+user's events with ``low < seq <= high``, in order (at connect both are the user's
+newest ``seq``). A live event inside that range is a duplicate and is dropped; one
+past ``high + 1`` means events were missed, and the gap is read back from the
+database first. ``resume(after_seq)`` starts the stream again from ``after_seq``:
+every later event, in order, then live, each once. (Events that went out live just
+before the resume was read come again in it: the client said it had not seen them.)
 """
 
 from __future__ import annotations
@@ -50,12 +52,5 @@ class DeliveryWindow:
 
     def resume(self, after_seq: int) -> list[SeqRange]:
         """The ranges to send (in order) for ``resume(after_seq)``; updates the window."""
-        if after_seq >= self.high:
-            self.low = self.high = after_seq
-            return [SeqRange(after=after_seq, upto=None)]
-        ranges: list[SeqRange] = []
-        if after_seq < self.low:
-            ranges.append(SeqRange(after=after_seq, upto=self.low))
-            self.low = after_seq
-        ranges.append(SeqRange(after=self.high, upto=None))
-        return ranges
+        self.low = self.high = after_seq
+        return [SeqRange(after=after_seq, upto=None)]

@@ -1,0 +1,148 @@
+"""Small helpers the end-to-end modules share: answers to frames, refusals, bad tokens, bursts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from golden_path.client import ConnectionRefused, GoldenPathHTTP, GoldenPathSocket
+from golden_path.protocol import EventType, ServerFrame
+from golden_path.testing.jwt_factory import JWTFactory
+from golden_path.testing.users import EMAIL_DOMAIN, GoldenPathUser
+
+Frame = dict[str, Any]
+ANY_STATUS = tuple(range(100, 600))
+# The slow node's agent waits this long before each step: a run of the shortest plan (five
+# steps) lasts about 1.5 s, long enough to send more frames while it runs, short enough for
+# a server's teardown to let it finish.
+SLOW_STEP_DELAY_MS = 300
+ALLOWED_ORIGIN = "https://app.example"
+WAIT_S = 10.0
+
+# The claims every protocol v1 token must carry (§3); a token lacking any one is refused.
+REQUIRED_CLAIMS = ("iss", "aud", "sub", "tier", "typ", "iat", "exp", "jti")
+
+# Every kind of token a strict server refuses, each made by one call of ``gp_jwt``
+# (``tampered_tier`` edits the user's real token and keeps its signature).
+_FORGERIES: dict[str, Callable[[JWTFactory, GoldenPathUser], str]] = {
+    "expired": lambda jwt, user: jwt.expired(user.user_id, user.tier),
+    "not_yet_valid": lambda jwt, user: jwt.not_yet_valid(user.user_id, user.tier),
+    "wrong_audience": lambda jwt, user: jwt.wrong_audience(user.user_id, user.tier),
+    "wrong_issuer": lambda jwt, user: jwt.wrong_issuer(user.user_id, user.tier),
+    "wrong_type": lambda jwt, user: jwt.wrong_type(user.user_id, user.tier),
+    "other_key": lambda jwt, user: jwt.other_key(user.user_id, user.tier),
+    "alg_none": lambda jwt, user: jwt.alg_none(user.user_id, user.tier),
+    "tampered_tier": lambda jwt, user: jwt.tampered_tier(user.access_token),
+    "not_a_jwt": lambda jwt, user: "not-a-jwt",
+    **{
+        f"missing_{claim}": (
+            lambda jwt, user, claim=claim: jwt.missing_claim(user.user_id, claim, user.tier)
+        )
+        for claim in REQUIRED_CLAIMS
+    },
+}
+BAD_TOKEN_KINDS: tuple[str, ...] = tuple(_FORGERIES)
+
+
+def forge(jwt: JWTFactory, kind: str, user: GoldenPathUser) -> str:
+    """A token of ``kind`` (one of ``BAD_TOKEN_KINDS``) naming ``user``."""
+    return _FORGERIES[kind](jwt, user)
+
+
+def new_email(label: str = "e2e") -> str:
+    return f"{label}-{uuid.uuid4().hex}@{EMAIL_DOMAIN}"
+
+
+def new_request_id() -> str:
+    return f"req_{uuid.uuid4().hex}"
+
+
+async def http(api: GoldenPathHTTP, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    """The server's answer whatever its status (the test asserts the status it expects)."""
+    return await api.request(method, path, expect=ANY_STATUS, **kwargs)
+
+
+async def refusal(ws_url: str, token: str | None = None, **kwargs: Any) -> int | None:
+    """The close code of a handshake the server must refuse (fails if it accepts it)."""
+    try:
+        sock = await GoldenPathSocket.connect(ws_url, token, **kwargs)
+    except ConnectionRefused as refused:
+        return refused.code
+    await sock.close()
+    raise AssertionError(f"the server accepted the handshake: {sock.established}")
+
+
+async def send_expecting_error(sock: GoldenPathSocket, frame: Frame | str | bytes) -> Frame:
+    """Send ``frame``; the first ``error`` frame that follows it."""
+    since = len(sock.received())
+    await sock.send(frame)
+    return await sock.wait_for(
+        lambda f: f.get("type") == ServerFrame.ERROR.value,
+        WAIT_S,
+        what=f"an error answering {str(frame)[:80]}",
+        since=since,
+    )
+
+
+def is_answer_to(frame: Frame, request_id: str) -> bool:
+    """An error for ``request_id`` or an event of its run."""
+    if frame.get("request_id") != request_id:
+        return False
+    return frame.get("type") == ServerFrame.ERROR.value or "seq" in frame
+
+
+async def answer_to(sock: GoldenPathSocket, request_id: str, since: int = 0) -> Frame:
+    return await sock.wait_for(
+        lambda f: is_answer_to(f, request_id),
+        WAIT_S,
+        what=f"an answer to {request_id}",
+        since=since,
+    )
+
+
+async def terminal_of(sock: GoldenPathSocket, request_id: str, since: int = 0) -> Frame:
+    """The terminal event of the run of ``request_id`` received from index ``since``."""
+    return await sock.wait_for(
+        lambda f: (
+            f.get("request_id") == request_id and "seq" in f and EventType(f["type"]).is_terminal
+        ),
+        WAIT_S,
+        what=f"the terminal event of {request_id}",
+        since=since,
+        error_for=request_id,
+    )
+
+
+async def burst(
+    sock: GoldenPathSocket, count: int, content: str = "How can we cut our LLM spend?", **extra: Any
+) -> list[Frame]:
+    """Send ``count`` user messages back to back; the first answer to each, in sending order.
+
+    (A refusal is sent by the connection as it reads the message, an acceptance by the run
+    that starts: answers need not arrive in sending order.)
+    """
+    request_ids = [new_request_id() for _ in range(count)]
+    since = len(sock.received())
+    for request_id in request_ids:
+        await sock.send(
+            {"type": "user_message", "content": content, "request_id": request_id, **extra}
+        )
+    return [await answer_to(sock, request_id, since) for request_id in request_ids]
+
+
+def within_one_minute_window(began: float, ended: float, margin_s: float) -> bool:
+    """Whether [began, ended] (widened by ``margin_s``) lies inside one UTC clock minute.
+
+    Per-minute message limits count in fixed clock minutes; a burst that spans a
+    minute boundary is split between two counters and proves nothing.
+    """
+    return (began - margin_s) // 60 == (ended + margin_s) // 60
+
+
+async def assert_open(sock: GoldenPathSocket) -> None:
+    """The socket still answers a ping and the server has not closed it."""
+    await sock.ping(WAIT_S)
+    assert sock.close_code is None, f"closed {sock.close_code} {sock.close_reason!r}"
