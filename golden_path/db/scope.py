@@ -122,10 +122,23 @@ class Database:
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._discard(conn, transaction))
             raise
+        # Commit and release as one shielded unit: a cancel that lands during COMMIT
+        # neither abandons the connection nor releases it while COMMIT still runs.
+        await asyncio.shield(self._commit_and_release(conn, transaction))
+
+    async def _commit_and_release(
+        self,
+        conn: asyncpg.pool.PoolConnectionProxy[asyncpg.Record],
+        transaction: asyncpg.transaction.Transaction,
+    ) -> None:
         try:
-            await asyncio.shield(transaction.commit())
+            await transaction.commit()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await transaction.rollback()
+            raise
         finally:
-            await asyncio.shield(self.pool.release(conn))
+            await self.pool.release(conn)
 
     async def _discard(
         self,

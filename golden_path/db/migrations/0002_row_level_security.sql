@@ -11,7 +11,8 @@ DO $$
 BEGIN
     CREATE ROLE golden_path_app NOLOGIN;
 EXCEPTION
-    WHEN duplicate_object THEN NULL;
+    -- Another database of the cluster created it first (roles are cluster-wide).
+    WHEN duplicate_object OR unique_violation THEN NULL;
     WHEN insufficient_privilege THEN
         RAISE NOTICE 'cannot create role golden_path_app; policies still bind the owner';
 END

@@ -223,6 +223,7 @@ class RunService:
         async with self._db.as_user(scope.user_id) as conn:
             stored = await events.append(conn, scope.user_id, scope.run_id, event)
         await self._hub.publish(stored)
+        _honour_cancellation()
         return stored
 
     async def _history(self, user_id: UserID) -> tuple[DailyUsage, ...]:
@@ -254,7 +255,7 @@ class RunService:
             await self._fail(scope, reason, f"the run was {reason.value}", started)
         except TimeoutError:
             await self._fail(
-                scope, AgentErrorCode.TIMEOUT, f"no answer within {self._timeout_s:.0f} s", started
+                scope, AgentErrorCode.TIMEOUT, f"no answer within {self._timeout_s:g} s", started
             )
         except Exception:
             log.exception("run %s failed", scope.run_id)
@@ -263,6 +264,7 @@ class RunService:
     async def _drive(self, scope: RunScope, request: AgentRequest, started: float) -> None:
         pending: dict[str, tuple[ToolCallID, float]] = {}
         for step in self.agent.steps(request):
+            _honour_cancellation()
             if self._step_delay_s:
                 await asyncio.sleep(self._step_delay_s)  # simulated model latency (config)
             if isinstance(step, Thinking):
@@ -308,6 +310,7 @@ class RunService:
         if done.upgrade is not None:
             fields["upgrade"] = done.upgrade.to_dict()
         event = scope.event(EventType.AGENT_COMPLETED, **fields)
+        _honour_cancellation()
         async with self._db.as_user(scope.user_id) as conn:
             ended = await runs.finish(
                 conn,
@@ -382,6 +385,18 @@ class RunService:
         self._forget(run_id)
         with contextlib.suppress(Exception):
             await asyncio.shield(self._hub.publish(terminal))
+
+
+def _honour_cancellation() -> None:
+    """Raise if this task was asked to stop, even if an await swallowed the request.
+
+    On Python 3.11, ``asyncio.wait_for`` (which redis-py wraps around its I/O) drops a
+    cancellation that arrives as its inner call completes; ``cancelling()`` still
+    counts it, so checking between steps makes a cancel (or a timeout) stick.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def _ms_since(began: float) -> float:
