@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 ANOMALY_Z = 2.0  # a day is anomalous when its cost is more than this many stdevs from the mean
-MIN_ANOMALY_DAYS = 3  # fewer days than this and no day is called anomalous
+# A z-score over n values is at most (n - 1) / sqrt(n): it first exceeds ANOMALY_Z = 2 at
+# n = 6, so with fewer days no day could be flagged, and the note says so instead.
+MIN_ANOMALY_DAYS = 6
 
 
 @dataclass(frozen=True, slots=True)

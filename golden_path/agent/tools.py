@@ -138,7 +138,7 @@ def advanced_analytics(history: Sequence[DailyUsage]) -> dict[str, Any]:
     """A 7-day linear-regression forecast of daily cost, the trend, and anomalous days.
 
     Days with a non-finite cost are ignored. With no usable history the forecast
-    is all zeros and ``note`` says why; anomalies need at least 3 days.
+    is all zeros and ``note`` says why; anomalies need at least ``MIN_ANOMALY_DAYS`` days.
     """
     days = sorted((day for day in history if math.isfinite(day.cost_usd)), key=lambda day: day.day)
     costs = [min(max(day.cost_usd, 0.0), MAX_DAILY_COST_USD) for day in days]

@@ -56,7 +56,7 @@ def test_a_linear_series_is_extended_exactly() -> None:
     assert result["forecast"][-1]["day"] == "2024-03-12"
     assert result["forecast_total_usd"] == 182.0
     assert result["trend"] == {"slope_usd_per_day": 2.0, "direction": "rising"}
-    assert result["note"] is None
+    assert result["note"] == ("Only 5 day(s) of history: anomaly detection needs at least 6.")
 
 
 def test_a_falling_forecast_never_goes_below_zero() -> None:
@@ -98,10 +98,17 @@ def test_a_flat_series_has_no_anomalies() -> None:
     assert [p["cost_usd"] for p in result["forecast"]] == [7.0] * 7
 
 
-def test_fewer_than_three_days_never_flag_an_anomaly() -> None:
-    result = advanced_analytics(_history([1.0, 1000.0]))
+def test_fewer_than_six_days_never_flag_an_anomaly() -> None:
+    # Over n days a z-score is at most (n - 1) / sqrt(n): 2 is out of reach below 6 days.
+    result = advanced_analytics(_history([1.0, 1.0, 1.0, 1.0, 1000.0]))
     assert result["anomalies"] == []
-    assert "at least 3" in result["note"]
+    assert "at least 6" in result["note"]
+
+
+def test_six_days_are_enough_to_flag_a_spike() -> None:
+    result = advanced_analytics(_history([1.0, 1.0, 1.0, 1.0, 1.0, 1000.0]))
+    assert [a["cost_usd"] for a in result["anomalies"]] == [1000.0]
+    assert result["note"] is None
 
 
 def test_totals_sum_the_history() -> None:
