@@ -17,23 +17,24 @@ async def append(
     conn: Conn, user_id: UserID, run_id: RunID, event: dict[str, Any]
 ) -> dict[str, Any]:
     """Persist ``event`` (without ``seq``) as the user's next event; return it with its ``seq``."""
+    # One round trip: take the next number under the user's row lock, and store the event
+    # with it (the payload gets its seq inside the same statement).
     seq = await conn.fetchval(
-        "UPDATE users SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq", user_id
+        "WITH next AS ("
+        " UPDATE users SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq)"
+        " INSERT INTO events (user_id, seq, event_id, run_id, type, payload)"
+        " SELECT $1, next.last_seq, $2, $3, $4,"
+        "        jsonb_set($5::jsonb, '{seq}', to_jsonb(next.last_seq))"
+        " FROM next RETURNING seq",
+        user_id,
+        EventID(event["event_id"]),
+        run_id,
+        event["type"],
+        event,
     )
     if seq is None:
         raise LookupError(f"no user {user_id}")
-    stored = {**event, "seq": int(seq)}
-    await conn.execute(
-        "INSERT INTO events (user_id, seq, event_id, run_id, type, payload) "
-        "VALUES ($1, $2, $3, $4, $5, $6)",
-        user_id,
-        int(seq),
-        EventID(stored["event_id"]),
-        run_id,
-        stored["type"],
-        stored,
-    )
-    return stored
+    return {**event, "seq": int(seq)}
 
 
 async def after(

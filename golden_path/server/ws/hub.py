@@ -46,6 +46,8 @@ class Hub:
         self._control: ControlHandler | None = None
         self._listener: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()
+        # Every message starts with its node's id, so a node skips its own without decoding.
+        self._own_prefix = f"{node_id}|"
         self._publish_failing = False
 
     def attach(self, user_id: str, subscriber: Subscriber) -> None:
@@ -68,7 +70,7 @@ class Hub:
     async def publish(self, event: dict[str, Any]) -> None:
         """Deliver a persisted event here, then to the other nodes (best effort)."""
         self.deliver_local(event)
-        body = json.dumps({"node": self._node_id, "event": event})
+        body = self._own_prefix + json.dumps(event)
         try:
             await self._redis.publish(self._keys.user_channel(str(event["user_id"])), body)
         except RedisError as exc:
@@ -85,7 +87,7 @@ class Hub:
     async def send_control(self, message: dict[str, Any]) -> bool:
         try:
             await self._redis.publish(
-                self._keys.control_channel(), json.dumps({"node": self._node_id, **message})
+                self._keys.control_channel(), self._own_prefix + json.dumps(message)
             )
         except RedisError as exc:
             log.warning("hub: could not send a control message: %s", exc)
@@ -125,13 +127,19 @@ class Hub:
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def _on_message(self, message: dict[str, Any]) -> None:
+        """Deliver another node's event (or act on its control message); skip our own."""
         if message.get("type") not in ("message", "pmessage"):
             return
-        try:
-            body = json.loads(message["data"])
-        except (ValueError, TypeError):
+        data = message.get("data")
+        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
+        node, _, payload = text.partition("|")
+        if node == self._node_id or not payload:
             return
-        if body.get("node") == self._node_id:
+        try:
+            body = json.loads(payload)
+        except (ValueError, RecursionError):
+            return
+        if not isinstance(body, dict):
             return
         channel = message.get("channel")
         if isinstance(channel, bytes):
@@ -139,5 +147,5 @@ class Hub:
         if channel == self._keys.control_channel():
             if self._control is not None:
                 await self._control(body)
-        elif isinstance(body.get("event"), dict):
-            self.deliver_local(body["event"])
+        elif isinstance(body.get("user_id"), str) and "seq" in body:
+            self.deliver_local(body)
