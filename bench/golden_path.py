@@ -92,6 +92,7 @@ from typing import Any
 
 from websockets.asyncio.client import connect
 
+from golden_path.agent import Completion, Usage
 from golden_path.client import (
     ApiError,
     ConnectionRefused,
@@ -99,12 +100,15 @@ from golden_path.client import (
     GoldenPathSocket,
     WaitTimeout,
 )
-from golden_path.db import events, messages, runs, threads, usage, users
+from golden_path.db import events, users
 from golden_path.db.pool import Conn
 from golden_path.db.scope import Database, scoped
-from golden_path.ids import EventID, MessageID, RequestID, RunID, ThreadID, UserID
-from golden_path.protocol import TERMINAL_EVENTS, EventType, RunStatus, ServerFrame
-from golden_path.server.clock import rfc3339, start_of_utc_day, utcnow
+from golden_path.ids import EventID, RequestID, RunID, UserID
+from golden_path.protocol import TERMINAL_EVENTS, EventType, ServerFrame
+from golden_path.server.clock import rfc3339, utcnow
+from golden_path.server.runs.admission import Admitted, admit
+from golden_path.server.runs.completion import record_completion
+from golden_path.server.runs.events import RunScope
 from golden_path.services.embedded import EmbeddedProvider
 from golden_path.services.processes import ServerProcess, free_port, launch
 from golden_path.testing.users import GoldenPathUser, create_user
@@ -1052,7 +1056,6 @@ def floor_echo(log_dir: Path) -> list[float]:
 @dataclass
 class WritesResult:
     transactions: int
-    statements: int
     one_connection_ms: list[float]
     pool_ms: list[float]
 
@@ -1072,73 +1075,39 @@ async def run_writes(
 ) -> None:
     """The PostgreSQL writes of one run, as ``RunService`` makes them (see its module)."""
     now = utcnow()
-    request_id = RequestID.new()
-    async with borrow() as conn:  # admission (golden_path.server.runs.admission.admit)
-        await users.lock(conn, user_id)
-        await runs.by_request(conn, user_id, request_id)
-        await runs.count_since(conn, user_id, start_of_utc_day(now))
-        await runs.count_running(conn, user_id)
-        thread = await threads.create(conn, user_id, threads.title_from(CONTENT))
-        run_id = RunID.new()
-        message_id = await messages.insert(
+    async with borrow() as conn:  # admission: the server's own function
+        admitted = await admit(
             conn,
             user_id=user_id,
-            thread_id=ThreadID(thread.id),
-            role="user",
+            tier=Tier.ENTERPRISE,
             content=CONTENT,
-            run_id=run_id,
-            message_id=MessageID.new(),
-        )
-        await runs.create(
-            conn,
-            run_id=run_id,
-            user_id=user_id,
-            thread_id=thread.id,
-            request_id=request_id,
-            message_id=message_id,
+            thread_id=None,
+            request_id=RequestID.new(),
             node_id="bench",
+            now=now,
         )
-        await threads.touch(conn, thread.id)
+    assert isinstance(admitted, Admitted), admitted
+    run = admitted.run
+    scope = RunScope(user_id, run.thread_id, run.id, run.request_id, "spend_optimizer")
     ids = {
         "user_id": str(user_id),
-        "thread_id": str(thread.id),
-        "run_id": str(run_id),
-        "request_id": str(request_id),
+        "thread_id": str(run.thread_id),
+        "run_id": str(run.id),
+        "request_id": str(run.request_id),
     }
     for template in sample_run[:-1]:  # one transaction per non-terminal event
         async with borrow() as conn:
-            await events.append(conn, user_id, run_id, _fresh(template, ids))
+            await events.append(conn, user_id, run.id, _fresh(template, ids))
     done = sample_run[-1]
     spent = done["usage"]
-    async with borrow() as conn:  # the end: status, terminal event, ledger, answer, thread
-        await runs.finish(
-            conn,
-            run_id,
-            status=RunStatus.SUCCEEDED,
-            result=done["result"],
-            input_tokens=int(spent["input_tokens"]),
-            output_tokens=int(spent["output_tokens"]),
-            cost_usd=float(spent["cost_usd"]),
-        )
-        await events.append(conn, user_id, run_id, _fresh(done, ids))
-        await usage.bill(
-            conn,
-            run_id=run_id,
-            user_id=user_id,
-            day=now.date(),
-            input_tokens=int(spent["input_tokens"]),
-            output_tokens=int(spent["output_tokens"]),
-            cost_usd=float(spent["cost_usd"]),
-        )
-        await messages.insert(
-            conn,
-            user_id=user_id,
-            thread_id=ThreadID(thread.id),
-            role="assistant",
-            content=str(done["final_response"]),
-            run_id=run_id,
-        )
-        await threads.touch(conn, thread.id)
+    completion = Completion(
+        final_response=str(done["final_response"]),
+        result=done["result"],
+        usage=Usage(int(spent["input_tokens"]), int(spent["output_tokens"]), spent["cost_usd"]),
+        upgrade=None,
+    )
+    async with borrow() as conn:  # the end: the server's own function, in one transaction
+        await record_completion(conn, scope, completion, _fresh(done, ids), now.date())
 
 
 async def time_writes(dsn: str, sample_run: list[dict[str, Any]]) -> WritesResult:
@@ -1172,8 +1141,6 @@ async def time_writes(dsn: str, sample_run: list[dict[str, Any]]) -> WritesResul
     non_terminal = len(sample_run) - 1
     return WritesResult(
         transactions=2 + non_terminal,
-        # + BEGIN, set_config and COMMIT per transaction
-        statements=8 + 2 * non_terminal + 6 + 3 * (2 + non_terminal),
         one_connection_ms=timings["one"],
         pool_ms=timings["pool"],
     )
@@ -1359,8 +1326,7 @@ def render_floor(report: Report) -> list[str]:
     if writes is not None:
         out.append(
             _row(
-                f"one run's PostgreSQL writes ({writes.transactions} txns, "
-                f"{writes.statements} round trips)",
+                f"one run's PostgreSQL writes ({writes.transactions} transactions)",
                 f"median {statistics.median(writes.one_connection_ms):.2f} ms on one "
                 f"connection, {statistics.median(writes.pool_ms):.2f} ms borrowing from "
                 "the pool per transaction (as the server)",

@@ -39,27 +39,19 @@ ALTER TABLE users ENABLE ROW LEVEL SECURITY;
 ALTER TABLE users FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant ON users USING (golden_path_may_see(id)) WITH CHECK (golden_path_may_see(id));
 
-ALTER TABLE threads ENABLE ROW LEVEL SECURITY;
-ALTER TABLE threads FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant ON threads
-    USING (golden_path_may_see(user_id)) WITH CHECK (golden_path_may_see(user_id));
-
-ALTER TABLE runs ENABLE ROW LEVEL SECURITY;
-ALTER TABLE runs FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant ON runs
-    USING (golden_path_may_see(user_id)) WITH CHECK (golden_path_may_see(user_id));
-
-ALTER TABLE messages ENABLE ROW LEVEL SECURITY;
-ALTER TABLE messages FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant ON messages
-    USING (golden_path_may_see(user_id)) WITH CHECK (golden_path_may_see(user_id));
-
-ALTER TABLE events ENABLE ROW LEVEL SECURITY;
-ALTER TABLE events FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant ON events
-    USING (golden_path_may_see(user_id)) WITH CHECK (golden_path_may_see(user_id));
-
-ALTER TABLE usage_ledger ENABLE ROW LEVEL SECURITY;
-ALTER TABLE usage_ledger FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant ON usage_ledger
-    USING (golden_path_may_see(user_id)) WITH CHECK (golden_path_may_see(user_id));
+DO $$
+DECLARE
+    tenant_table text;
+BEGIN
+    FOREACH tenant_table IN ARRAY ARRAY['threads', 'runs', 'messages', 'events', 'usage_ledger']
+    LOOP
+        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', tenant_table);
+        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', tenant_table);
+        EXECUTE format(
+            'CREATE POLICY tenant ON %I USING (golden_path_may_see(user_id)) '
+            'WITH CHECK (golden_path_may_see(user_id))',
+            tenant_table
+        );
+    END LOOP;
+END
+$$;

@@ -27,13 +27,14 @@ from golden_path.agent import (
     ToolCall,
     ToolOutcome,
 )
-from golden_path.db import events, messages, runs, threads, usage
+from golden_path.db import events, runs, usage
 from golden_path.db.scope import Database, as_database
 from golden_path.ids import RequestID, RunID, ThreadID, ToolCallID, UserID
 from golden_path.protocol import AgentErrorCode, ErrorCode, EventType, RunStatus
 from golden_path.server.clock import utcnow
 from golden_path.server.runs import recovery
 from golden_path.server.runs.admission import Admitted, Duplicate, Refusal, admit
+from golden_path.server.runs.completion import record_completion
 from golden_path.server.runs.events import RunScope
 from golden_path.server.runs.limits import MessageRateLimiter
 from golden_path.server.ws.hub import Hub
@@ -312,36 +313,9 @@ class RunService:
         event = scope.event(EventType.AGENT_COMPLETED, **fields)
         _honour_cancellation()
         async with self._db.as_user(scope.user_id) as conn:
-            ended = await runs.finish(
-                conn,
-                scope.run_id,
-                status=RunStatus.SUCCEEDED,
-                result=done.result,
-                input_tokens=done.usage.input_tokens,
-                output_tokens=done.usage.output_tokens,
-                cost_usd=done.usage.cost_usd,
-            )
-            if not ended:
-                return  # ended elsewhere (cancelled or interrupted): nothing more to write
-            stored = await events.append(conn, scope.user_id, scope.run_id, event)
-            await usage.bill(
-                conn,
-                run_id=scope.run_id,
-                user_id=scope.user_id,
-                day=utcnow().date(),
-                input_tokens=done.usage.input_tokens,
-                output_tokens=done.usage.output_tokens,
-                cost_usd=done.usage.cost_usd,
-            )
-            await messages.insert(
-                conn,
-                user_id=scope.user_id,
-                thread_id=scope.thread_id,
-                role="assistant",
-                content=done.final_response,
-                run_id=scope.run_id,
-            )
-            await threads.touch(conn, scope.thread_id)
+            stored = await record_completion(conn, scope, done, event, utcnow().date())
+        if stored is None:
+            return  # ended elsewhere (cancelled or interrupted): nothing more to write
         await self._ended(scope.run_id, stored)
 
     async def _fail(
