@@ -26,7 +26,7 @@ async def search(
     """Ranked matches among the user's messages (best first, then newest)."""
     rows = await conn.fetch(
         "SELECT m.*, ts_rank(m.search, q) AS rank "
-        "FROM messages m, websearch_to_tsquery('english', $2) q "
+        "FROM messages m, websearch_to_tsquery('english', translate($2, '/\\', '  ')) q "
         "WHERE m.user_id = $1 AND m.search @@ q "
         "AND ($3::text IS NULL OR m.thread_id = $3) "
         "AND ($4::text IS NULL OR m.role = $4) "

@@ -36,7 +36,7 @@ _DOC_LABELS: dict[str, str] = {
     "revenue impact": "revenue_impact",
 }
 _DOC_HEADER = re.compile(r"business\s+value\s+justification(\s*\(bvj\))?\s*:?", re.IGNORECASE)
-_DOC_LINE = re.compile(r"^\s*[-*]\s*([A-Za-z ]+?)\s*:\s*(.*?)\s*$")
+_DOC_LINE = re.compile(r"^\s*[-*]\s*([A-Za-z][A-Za-z -]*?)\s*:\s*(.*?)\s*$")
 
 
 class BVJError(ValueError):
@@ -87,28 +87,45 @@ def from_fields(fields: Mapping[str, Any]) -> BVJ:
 
 
 def from_docstring(doc: str | None) -> BVJ | None:
-    """The BVJ block of a docstring, or ``None`` when it has none (errors if it is malformed)."""
+    """The BVJ block of a docstring, or ``None`` when it has none (errors if it is malformed).
+
+    The block is the header line and the bullet lines under it, up to the first blank
+    line; an indented line that is not a bullet continues the bullet above it.
+    """
     if not doc:
         return None
     lines = doc.splitlines()
     for index, line in enumerate(lines):
         if _DOC_HEADER.fullmatch(line.strip()):
-            fields: dict[str, str] = {}
-            for item in lines[index + 1 :]:
-                match = _DOC_LINE.match(item)
-                if match is None:
-                    if item.strip():
-                        break
-                    continue
-                label = match[1].strip().lower()
-                if label not in _DOC_LABELS:
-                    raise BVJError(
-                        f"unknown BVJ line {match[1].strip()!r}; expected "
-                        "Segment, Business Goal, Value Impact, Revenue Impact"
-                    )
-                fields[_DOC_LABELS[label]] = match[2]
-            return from_fields(fields)
+            return from_fields(_block_fields(lines[index + 1 :]))
     return None
+
+
+def _block_fields(lines: list[str]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    current: str | None = None
+    for item in lines:
+        if not item.strip():
+            if fields:
+                break  # a blank line ends the block (a blank right after the header does not)
+            continue
+        match = _DOC_LINE.match(item)
+        if match is None:
+            if current is None:
+                break
+            fields[current] = f"{fields[current]} {item.strip()}".strip()
+            continue
+        label = match[1].strip().lower()
+        if label not in _DOC_LABELS:
+            raise BVJError(
+                f"unknown BVJ line {match[1].strip()!r}; expected "
+                "Segment, Business Goal, Value Impact, Revenue Impact"
+            )
+        current = _DOC_LABELS[label]
+        if current in fields:
+            raise BVJError(f"the BVJ block names {match[1].strip()!r} twice")
+        fields[current] = match[2]
+    return fields
 
 
 def from_marker(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> BVJ:

@@ -13,6 +13,7 @@ from golden_path.testing.markers import CUSTOMER_TIERS, test_tier_from_path
 from golden_path.testing.report import PROPERTY, Report
 
 BVJ_MODES = ("strict", "warn", "off")
+_PROBLEM = pytest.StashKey[str]()
 
 
 def item_bvj(item: pytest.Item) -> BVJ | None:
@@ -74,15 +75,29 @@ class BVJPlugin:
             except BVJError as exc:
                 facts["bvj_problem"] = str(exc)
                 problems.append(f"{item.nodeid}: {exc}")
+                item.stash[_PROBLEM] = str(exc)
             item.user_properties.append((PROPERTY, facts))
-        if problems and self.mode == "strict":
+        workerinput = getattr(config, "workerinput", None)  # set by xdist on its workers only
+        worker = None if workerinput is None else str(workerinput.get("workerid"))
+        if problems and self.mode == "strict" and worker is None:
             raise pytest.UsageError(
                 f"{len(problems)} tests without a valid Business Value Justification "
                 "(--gp-bvj=strict):\n  " + "\n  ".join(problems)
             )
-        if problems and self.mode == "warn":
+        # Under xdist a usage error raised on a worker crashes the run without its message,
+        # so there each such test errors at setup instead (see pytest_runtest_setup), and
+        # only the first worker warns (every worker collects every test).
+        if problems and self.mode == "warn" and worker in (None, "gw0"):
             for line in problems:
                 config.issue_config_time_warning(pytest.PytestWarning(f"BVJ: {line}"), 2)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        problem = item.stash.get(_PROBLEM, None)
+        if problem is not None and self.mode == "strict":
+            pytest.fail(
+                f"no valid Business Value Justification (--gp-bvj=strict): {problem}", pytrace=False
+            )
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if hasattr(self.config, "workerinput"):

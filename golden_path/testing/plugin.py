@@ -109,7 +109,9 @@ def pytest_configure(config: pytest.Config) -> None:
         run_id, owner_pid = str(workerinput["gp_run_id"]), int(workerinput["gp_owner_pid"])
     else:
         run_id, owner_pid = new_run_id(), os.getpid()
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    # From xdist's own handshake, not the environment: an inner pytest run (pytester)
+    # inherits PYTEST_XDIST_WORKER from the outer worker without being one.
+    worker = str(config.workerinput["workerid"]) if _is_worker(config) else "main"  # type: ignore[attr-defined]
     try:
         provider = requested_provider(config.getoption("gp_services"))
     except ServicesError as exc:

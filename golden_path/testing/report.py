@@ -138,7 +138,8 @@ class Report:
             "failed": self.failed(),
             "by_test_tier": {
                 tier: dict(Counter(t.outcome for t in self.tests.values() if t.test_tier == tier))
-                for tier in TEST_TIERS
+                for tier in (*TEST_TIERS, "unknown")
+                if tier != "unknown" or any(t.test_tier == tier for t in self.tests.values())
             },
         }
 

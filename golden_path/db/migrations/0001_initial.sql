@@ -52,7 +52,9 @@ CREATE TABLE messages (
     role       text NOT NULL CHECK (role IN ('user', 'assistant')),
     content    text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
-    search     tsvector GENERATED ALWAYS AS (to_tsvector('english', content)) STORED
+    -- Slashes split words ("tokens/day" is two words, not a file path to the parser).
+    search     tsvector GENERATED ALWAYS AS
+               (to_tsvector('english', translate(content, '/\', '  '))) STORED
 );
 CREATE INDEX messages_thread ON messages (thread_id, created_at, id);
 CREATE INDEX messages_user_created ON messages (user_id, created_at);

@@ -17,7 +17,7 @@ from golden_path.server.runs.service import DB_ERRORS
 from golden_path.tiers import Tier
 
 router = APIRouter(tags=["auth"])
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+_EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s.\x00-\x1f\x7f]+")
 MIN_PASSWORD_CHARS = 10
 LOGIN_FAILED = HTTPException(
     status_code=status.HTTP_401_UNAUTHORIZED, detail="invalid email or password"
@@ -90,6 +90,9 @@ async def signup(body: Credentials, state: State) -> dict[str, Any]:
 
 @router.post("/auth/login", response_model=TokenAnswer)
 async def login(body: LoginBody, state: State) -> dict[str, Any]:
+    if "\x00" in body.email:  # cannot be anyone's address (and PostgreSQL refuses NUL)
+        await state.passwords.verify(None, body.password)
+        raise LOGIN_FAILED
     try:
         async with state.db.as_system() as conn:
             user = await users.by_email(conn, body.email.strip())

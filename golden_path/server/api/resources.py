@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, status
 
 from golden_path.db import events, messages, runs, search, threads, usage
-from golden_path.ids import ThreadID
+from golden_path.ids import RunID, ThreadID
 from golden_path.server.api.cursors import decode_cursor, encode_cursor
 from golden_path.server.api.deps import Bearer, State, unavailable
 from golden_path.server.runs.service import DB_ERRORS
@@ -22,6 +22,24 @@ def _not_found(kind: str) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"{kind} {NOT_FOUND}")
 
 
+INVALID_CURSOR = HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid cursor")
+MAX_OFFSET = 10_000  # search pages beyond this are not served: refine the query instead
+
+
+def _thread_cursor(data: dict[str, Any]) -> tuple[datetime, str]:
+    """The keyset a threads cursor names; 422 for anything that is not one we issued."""
+    moment, thread_id = data.get("t"), data.get("id")
+    if not isinstance(moment, str) or not ThreadID.is_valid(thread_id):
+        raise INVALID_CURSOR
+    try:
+        parsed = datetime.fromisoformat(moment)
+    except ValueError:
+        raise INVALID_CURSOR from None
+    if parsed.tzinfo is None:
+        raise INVALID_CURSOR
+    return parsed, str(thread_id)
+
+
 @router.get("/threads", tags=["threads"])
 async def list_threads(
     claims: Bearer,
@@ -33,11 +51,7 @@ async def list_threads(
     """The user's threads, newest activity first (archived ones only with ``archived=true``)."""
     after = None
     if cursor:
-        data = decode_cursor(cursor)
-        try:
-            after = (datetime.fromisoformat(str(data["t"])), str(data["id"]))
-        except (KeyError, ValueError):
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid cursor") from None
+        after = _thread_cursor(decode_cursor(cursor))
     try:
         async with state.db.as_user(claims.user_id) as conn:
             page = await threads.page(
@@ -56,6 +70,8 @@ async def list_threads(
 
 @router.get("/threads/{thread_id}", tags=["threads"])
 async def get_thread(thread_id: str, claims: Bearer, state: State) -> dict[str, Any]:
+    if not ThreadID.is_valid(thread_id):
+        raise _not_found("thread")
     try:
         async with state.db.as_user(claims.user_id) as conn:
             thread = await threads.get(conn, claims.user_id, thread_id)
@@ -69,6 +85,8 @@ async def get_thread(thread_id: str, claims: Bearer, state: State) -> dict[str, 
 
 @router.post("/threads/{thread_id}/archive", tags=["threads"])
 async def archive_thread(thread_id: str, claims: Bearer, state: State) -> dict[str, Any]:
+    if not ThreadID.is_valid(thread_id):
+        raise _not_found("thread")
     try:
         async with state.db.as_user(claims.user_id) as conn:
             thread = await threads.archive(conn, claims.user_id, thread_id)
@@ -81,6 +99,8 @@ async def archive_thread(thread_id: str, claims: Bearer, state: State) -> dict[s
 
 @router.get("/runs/{run_id}", tags=["runs"])
 async def get_run(run_id: str, claims: Bearer, state: State) -> dict[str, Any]:
+    if not RunID.is_valid(run_id):
+        raise _not_found("run")
     try:
         async with state.db.as_user(claims.user_id) as conn:
             run = await runs.get(conn, claims.user_id, run_id)
@@ -125,9 +145,13 @@ async def search_messages(
     offset = 0
     if cursor:
         value = decode_cursor(cursor).get("o")
-        if not isinstance(value, int) or value < 0:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid cursor")
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_OFFSET:
+            raise INVALID_CURSOR
         offset = value
+    if "\x00" in q:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "q contains a NUL character")
+    if thread_id is not None and not ThreadID.is_valid(thread_id):
+        return {"results": [], "next_cursor": None}  # no thread by that id: nothing matches
     filters = search.SearchFilters(q, thread_id, role, since, until)
     try:
         async with state.db.as_user(claims.user_id) as conn:

@@ -6,7 +6,14 @@ import json
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from golden_path.ids import RequestID, RunID, ThreadID
 from golden_path.protocol import ClientFrame, ErrorCode
@@ -21,6 +28,13 @@ class UserMessage(_Frame):
     content: Annotated[str, StringConstraints(min_length=1)]
     thread_id: ThreadID | None = None
     request_id: RequestID | None = None
+
+    @field_validator("content")
+    @classmethod
+    def _storable(cls, value: str) -> str:
+        if "\x00" in value:
+            raise ValueError("content must not contain NUL characters")
+        return value
 
 
 class Resume(_Frame):
