@@ -130,7 +130,10 @@ def _write(pytester: pytest.Pytester, relative: str, source: str) -> Path:
 
 
 def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_subprocess("-p", "no:randomly", *args)
+    """An inner pytest run: in this process (fast) unless it needs xdist's workers."""
+    if "-n" in args:
+        return pytester.runpytest_subprocess("-p", "no:randomly", *args)
+    return pytester.runpytest_inprocess("-p", "no:randomly", *args)
 
 
 def _mixed_suite(pytester: pytest.Pytester) -> None:
