@@ -17,18 +17,29 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 from pathlib import Path
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_S = 60.0
+LOG = Path(tempfile.gettempdir()) / "golden-path-conformance-server.log"
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def drain(server: subprocess.Popen[str]) -> None:
+    """Copy the server's log to LOG (its tail is printed if the run fails)."""
+    assert server.stdout is not None
+    with LOG.open("w") as log:
+        for line in server.stdout:
+            log.write(line)
 
 
 def wait_until_ready(server: subprocess.Popen[str], url: str) -> None:
@@ -40,6 +51,8 @@ def wait_until_ready(server: subprocess.Popen[str], url: str) -> None:
             break
     else:
         raise SystemExit(f"golden-path serve exited with {server.wait()} before it was ready")
+    # Keep reading: a server whose log pipe fills up blocks on its next log line.
+    threading.Thread(target=drain, args=(server,), daemon=True).start()
     answer = httpx.get(f"{url}/readyz", timeout=READY_TIMEOUT_S)
     if answer.status_code != 200:
         raise SystemExit(f"{url}/readyz answered {answer.status_code}: {answer.text}")
@@ -74,7 +87,11 @@ def main() -> int:
             wait_until_ready(server, url)
         print(f"conformance: running tests/e2e against {url}", flush=True)
         command = [sys.executable, "-m", "pytest", "tests/e2e", f"--gp-url={url}", *pytest_args]
-        return subprocess.call(command, env=env, cwd=ROOT)
+        status = subprocess.call(command, env=env, cwd=ROOT)
+        if status != 0 and server is not None:
+            print(f"conformance: the server's log is in {LOG}; its end:", flush=True)
+            print("".join(LOG.read_text(errors="replace").splitlines(keepends=True)[-40:]))
+        return status
     finally:
         if server is not None and server.poll() is None:
             server.send_signal(signal.SIGTERM)

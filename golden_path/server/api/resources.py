@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -152,6 +152,9 @@ async def search_messages(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "q contains a NUL character")
     if thread_id is not None and not ThreadID.is_valid(thread_id):
         return {"results": [], "next_cursor": None}  # no thread by that id: nothing matches
+    # A date-time without an offset is UTC, like every time the protocol writes.
+    since = since.replace(tzinfo=UTC) if since is not None and since.tzinfo is None else since
+    until = until.replace(tzinfo=UTC) if until is not None and until.tzinfo is None else until
     filters = search.SearchFilters(q, thread_id, role, since, until)
     try:
         async with state.db.as_user(claims.user_id) as conn:
