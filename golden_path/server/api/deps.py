@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 
+from golden_path.db.pool import Conn
 from golden_path.server.auth.sessions import SessionStoreUnavailable
 from golden_path.server.auth.tokens import Claims, TokenError
+from golden_path.server.runs.service import DB_ERRORS
 from golden_path.server.state import ServerState
 
 UNAUTHORIZED = HTTPException(
@@ -47,6 +51,16 @@ async def get_bearer(request: Request, state: State) -> Claims:
 
 
 Bearer = Annotated[Claims, Depends(get_bearer)]
+
+
+@asynccontextmanager
+async def own_rows(state: ServerState, claims: Claims) -> AsyncIterator[Conn]:
+    """A transaction that sees only the bearer's rows; 503 if PostgreSQL does not answer."""
+    try:
+        async with state.db.as_user(claims.user_id) as conn:
+            yield conn
+    except DB_ERRORS:
+        raise unavailable() from None
 
 
 def unavailable(what: str = "the database") -> HTTPException:

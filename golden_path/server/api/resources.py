@@ -10,8 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from golden_path.db import events, messages, runs, search, threads, usage
 from golden_path.ids import RunID, ThreadID
 from golden_path.server.api.cursors import decode_cursor, encode_cursor
-from golden_path.server.api.deps import Bearer, State, unavailable
-from golden_path.server.runs.service import DB_ERRORS
+from golden_path.server.api.deps import Bearer, State, own_rows
 
 router = APIRouter()
 NOT_FOUND = "not found"
@@ -52,13 +51,10 @@ async def list_threads(
     after = None
     if cursor:
         after = _thread_cursor(decode_cursor(cursor))
-    try:
-        async with state.db.as_user(claims.user_id) as conn:
-            page = await threads.page(
-                conn, claims.user_id, archived=archived, limit=limit + 1, after=after
-            )
-    except DB_ERRORS:
-        raise unavailable() from None
+    async with own_rows(state, claims) as conn:
+        page = await threads.page(
+            conn, claims.user_id, archived=archived, limit=limit + 1, after=after
+        )
     items, more = page[:limit], len(page) > limit
     next_cursor = (
         encode_cursor({"t": items[-1].last_activity_at.isoformat(), "id": str(items[-1].id)})
@@ -72,14 +68,11 @@ async def list_threads(
 async def get_thread(thread_id: str, claims: Bearer, state: State) -> dict[str, Any]:
     if not ThreadID.is_valid(thread_id):
         raise _not_found("thread")
-    try:
-        async with state.db.as_user(claims.user_id) as conn:
-            thread = await threads.get(conn, claims.user_id, thread_id)
-            if thread is None:
-                raise _not_found("thread")
-            history = await messages.for_thread(conn, claims.user_id, ThreadID(thread.id))
-    except DB_ERRORS:
-        raise unavailable() from None
+    async with own_rows(state, claims) as conn:
+        thread = await threads.get(conn, claims.user_id, thread_id)
+        if thread is None:
+            raise _not_found("thread")
+        history = await messages.for_thread(conn, claims.user_id, ThreadID(thread.id))
     return {**thread.to_dict(), "messages": history}
 
 
@@ -87,11 +80,8 @@ async def get_thread(thread_id: str, claims: Bearer, state: State) -> dict[str, 
 async def archive_thread(thread_id: str, claims: Bearer, state: State) -> dict[str, Any]:
     if not ThreadID.is_valid(thread_id):
         raise _not_found("thread")
-    try:
-        async with state.db.as_user(claims.user_id) as conn:
-            thread = await threads.archive(conn, claims.user_id, thread_id)
-    except DB_ERRORS:
-        raise unavailable() from None
+    async with own_rows(state, claims) as conn:
+        thread = await threads.archive(conn, claims.user_id, thread_id)
     if thread is None:
         raise _not_found("thread")
     return thread.to_dict()
@@ -101,14 +91,11 @@ async def archive_thread(thread_id: str, claims: Bearer, state: State) -> dict[s
 async def get_run(run_id: str, claims: Bearer, state: State) -> dict[str, Any]:
     if not RunID.is_valid(run_id):
         raise _not_found("run")
-    try:
-        async with state.db.as_user(claims.user_id) as conn:
-            run = await runs.get(conn, claims.user_id, run_id)
-            if run is None:
-                raise _not_found("run")
-            run_events = await events.for_run(conn, claims.user_id, run_id)
-    except DB_ERRORS:
-        raise unavailable() from None
+    async with own_rows(state, claims) as conn:
+        run = await runs.get(conn, claims.user_id, run_id)
+        if run is None:
+            raise _not_found("run")
+        run_events = await events.for_run(conn, claims.user_id, run_id)
     return {**run.to_dict(), "events": run_events}
 
 
@@ -120,11 +107,8 @@ async def get_events(
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> dict[str, Any]:
     """The same stream as ``resume``: the user's events with ``seq > after_seq``, in order."""
-    try:
-        async with state.db.as_user(claims.user_id) as conn:
-            page = await events.after(conn, claims.user_id, after_seq, limit=limit)
-    except DB_ERRORS:
-        raise unavailable() from None
+    async with own_rows(state, claims) as conn:
+        page = await events.after(conn, claims.user_id, after_seq, limit=limit)
     last = page[-1]["seq"] if page else after_seq
     return {"events": page, "last_seq": last, "more": len(page) == limit}
 
@@ -156,13 +140,8 @@ async def search_messages(
     since = since.replace(tzinfo=UTC) if since is not None and since.tzinfo is None else since
     until = until.replace(tzinfo=UTC) if until is not None and until.tzinfo is None else until
     filters = search.SearchFilters(q, thread_id, role, since, until)
-    try:
-        async with state.db.as_user(claims.user_id) as conn:
-            hits = await search.search(
-                conn, claims.user_id, filters, limit=limit + 1, offset=offset
-            )
-    except DB_ERRORS:
-        raise unavailable() from None
+    async with own_rows(state, claims) as conn:
+        hits = await search.search(conn, claims.user_id, filters, limit=limit + 1, offset=offset)
     more = len(hits) > limit
     return {
         "results": hits[:limit],
@@ -175,11 +154,8 @@ async def get_usage(
     claims: Bearer, state: State, since: date | None = None, until: date | None = None
 ) -> dict[str, Any]:
     """Runs, tokens and cost by UTC day; each run is billed exactly once."""
-    try:
-        async with state.db.as_user(claims.user_id) as conn:
-            days = await usage.by_day(conn, claims.user_id, since, until)
-    except DB_ERRORS:
-        raise unavailable() from None
+    async with own_rows(state, claims) as conn:
+        days = await usage.by_day(conn, claims.user_id, since, until)
     totals = {
         "runs": sum(d["runs"] for d in days),
         "input_tokens": sum(d["input_tokens"] for d in days),
