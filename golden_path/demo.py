@@ -22,7 +22,15 @@ from typing import Any, TextIO
 
 from golden_path.client import ApiError, GoldenPathHTTP, GoldenPathSocket, RunHandle, TokenSet
 from golden_path.client.socket import AuthMethod
-from golden_path.protocol import TERMINAL_EVENTS, ErrorCode, EventType
+from golden_path.protocol import (
+    GOLDEN_EVENTS,
+    TERMINAL_EVENTS,
+    ErrorCode,
+    EventType,
+    RunStatus,
+    ServerFrame,
+    websocket_url,
+)
 from golden_path.testing.contract import check_events
 from golden_path.tiers import TIER_ORDER, Tier
 
@@ -55,7 +63,7 @@ def _end_of(request_id: str) -> Callable[[dict[str, Any]], bool]:
     """Matches what ends a request: its terminal event, or the error that refused it."""
     return lambda f: (
         f.get("request_id") == request_id
-        and (f.get("type") == "error" or f.get("type") in TERMINAL_TYPES)
+        and (f.get("type") == ServerFrame.ERROR or f.get("type") in TERMINAL_TYPES)
     )
 
 
@@ -178,7 +186,7 @@ class Demo:
             final["type"] == EventType.AGENT_COMPLETED, f"the first run ended with {final}"
         )
         types = {e["type"] for e in handle.events}
-        missing = [t.value for t in EventType if t is not EventType.AGENT_ERROR and t not in types]
+        missing = [t.value for t in GOLDEN_EVENTS if t not in types]
         journey.expect(not missing, f"the first run lacks {missing}")
         wants_upgrade = journey.tier is Tier.FREE
         verdict = "missing" if wants_upgrade else "unexpected"
@@ -207,7 +215,7 @@ class Demo:
                 _end_of(handle.request_id),
                 what=f"the end of {handle.request_id}",
             )
-            if outcome["type"] == "error":
+            if outcome["type"] == ServerFrame.ERROR:
                 break
             journey.runs += 1
             journey.latencies_ms.append((time.perf_counter() - handle.sent_at) * 1000)
@@ -273,7 +281,7 @@ class Demo:
         runs = {e["run_id"] for e in stream}
         for run_id in runs:
             run = await api.run(tokens.access_token, run_id)
-            journey.expect(run["status"] == "succeeded", f"run {run_id} is {run['status']}")
+            journey.expect(run["status"] == RunStatus.SUCCEEDED, f"run {run_id} is {run['status']}")
         self.say(f"  persisted: {len(stream)} events in {len(runs)} runs, contract holds")
 
 
@@ -312,8 +320,7 @@ def main(url: str | None = None) -> int:
     """Run the demo against ``url``, or against a server it starts on embedded services."""
     if url is not None:
         base = url.rstrip("/")
-        ws = base.replace("http://", "ws://", 1).replace("https://", "wss://", 1) + "/ws"
-        return 0 if asyncio.run(run_journeys(base, ws)) else 1
+        return 0 if asyncio.run(run_journeys(base, websocket_url(base))) else 1
 
     from golden_path.server.config import Settings
     from golden_path.server.runner import ServerThread

@@ -13,6 +13,16 @@ BEARER_SUBPROTOCOL_PREFIX = "bearer."
 MAX_FRAME_BYTES = 64 * 1024
 PROTOCOL_ERRORS_PER_MINUTE = 20
 TICKET_TTL_SECONDS = 30
+WEBSOCKET_PATH = "/ws"
+
+
+def websocket_url(base_url: str) -> str:
+    """The protocol's WebSocket URL on the server at ``base_url`` (``http(s)`` → ``ws(s)``)."""
+    base = base_url.rstrip("/")
+    for plain, secure in (("http://", "ws://"), ("https://", "wss://")):
+        if base.startswith(plain):
+            base = secure + base[len(plain) :]
+    return base + WEBSOCKET_PATH
 
 
 class EventType(StrEnum):

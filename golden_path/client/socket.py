@@ -265,7 +265,7 @@ class GoldenPathSocket:
 
     async def error_for(self, request_id: str, timeout: float = DEFAULT_TIMEOUT_S) -> Frame:
         return await self.wait_for(
-            lambda f: f.get("type") == "error" and f.get("request_id") == request_id,
+            lambda f: f.get("type") == ServerFrame.ERROR and f.get("request_id") == request_id,
             timeout,
             what=f"an error for request {request_id}",
         )
@@ -274,7 +274,10 @@ class GoldenPathSocket:
         """The next ``error`` frame after everything received so far."""
         since = len(self.received())
         return await self.wait_for(
-            lambda f: f.get("type") == "error", timeout, what="an error frame", since=since
+            lambda f: f.get("type") == ServerFrame.ERROR,
+            timeout,
+            what="an error frame",
+            since=since,
         )
 
     async def resume(self, after_seq: int) -> None:

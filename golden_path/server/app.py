@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import golden_path
+from golden_path.protocol import WEBSOCKET_PATH
 from golden_path.server.api import auth_routes, health, resources
 from golden_path.server.config import Settings
 from golden_path.server.state import ServerState
@@ -36,5 +37,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(auth_routes.router)
     app.include_router(resources.router)
-    app.add_api_websocket_route("/ws", websocket_endpoint)
+    app.add_api_websocket_route(WEBSOCKET_PATH, websocket_endpoint)
     return app

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 MIN_SECRET_BYTES = 32
 Environment = Literal["development", "production"]
@@ -15,26 +16,89 @@ class ConfigError(ValueError):
     """The configuration is unusable; the message names the variable and what is wrong."""
 
 
-def _int(env: dict[str, str], name: str, default: int, minimum: int = 1) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
-    if value < minimum:
-        raise ConfigError(f"{name}={value} is below the minimum of {minimum}")
-    return value
+def _text(raw: str, name: str) -> str:
+    return raw.strip()
 
 
-def _list(env: dict[str, str], name: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
+def _verbatim(raw: str, name: str) -> str:
+    return raw  # secrets, keys and prefixes are taken exactly as given
+
+
+def _whole(minimum: int) -> Callable[[str, str], int]:
+    def parse(raw: str, name: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+        if value < minimum:
+            raise ConfigError(f"{name}={value} is below the minimum of {minimum}")
+        return value
+
+    return parse
+
+
+def _one_of(*choices: str) -> Callable[[str, str], str]:
+    def parse(raw: str, name: str) -> str:
+        value = raw.strip()
+        if value not in choices:
+            raise ConfigError(f"{name}={value!r}: expected {' or '.join(choices)}")
+        return value
+
+    return parse
+
+
+def _csv(raw: str, name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def _format_csv(value: object) -> str:
+    assert isinstance(value, tuple)
+    return ",".join(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    """One setting: the ``Settings`` field, its environment variable, how to read and write it."""
+
+    field: str
+    env: str
+    parse: Callable[[str, str], object]
+    format: Callable[[object], str] = str
+
+
+# The one table of every setting. ``from_env`` and ``to_env`` are both driven by it, so a
+# field cannot be read under one name and written under another (or silently dropped).
+VARIABLES: tuple[Variable, ...] = (
+    Variable("postgres_dsn", "GOLDEN_PATH_POSTGRES_DSN", _text),
+    Variable("redis_url", "GOLDEN_PATH_REDIS_URL", _text),
+    Variable("redis_prefix", "GOLDEN_PATH_REDIS_PREFIX", _verbatim),
+    Variable("environment", "GOLDEN_PATH_ENV", _one_of("development", "production")),
+    Variable("jwt_secret", "GOLDEN_PATH_JWT_SECRET", _verbatim),
+    Variable("jwt_algorithm", "GOLDEN_PATH_JWT_ALGORITHM", _text),
+    Variable("jwt_private_key", "GOLDEN_PATH_JWT_PRIVATE_KEY", _verbatim),
+    Variable("jwt_public_key", "GOLDEN_PATH_JWT_PUBLIC_KEY", _verbatim),
+    Variable("jwt_issuer", "GOLDEN_PATH_JWT_ISSUER", _text),
+    Variable("jwt_audience", "GOLDEN_PATH_JWT_AUDIENCE", _text),
+    Variable("access_ttl_s", "GOLDEN_PATH_ACCESS_TTL_S", _whole(1)),
+    Variable("refresh_ttl_s", "GOLDEN_PATH_REFRESH_TTL_S", _whole(1)),
+    Variable("clock_skew_s", "GOLDEN_PATH_CLOCK_SKEW_S", _whole(0)),
+    Variable("allowed_origins", "GOLDEN_PATH_ALLOWED_ORIGINS", _csv, _format_csv),
+    Variable("password_hash_profile", "GOLDEN_PATH_PASSWORD_HASH", _one_of("strong", "fast")),
+    Variable("run_timeout_s", "GOLDEN_PATH_RUN_TIMEOUT_S", _whole(1)),
+    Variable("agent_step_delay_ms", "GOLDEN_PATH_AGENT_STEP_DELAY_MS", _whole(0)),
+    Variable("db_pool_size", "GOLDEN_PATH_DB_POOL_SIZE", _whole(1)),
+    Variable("node_id", "GOLDEN_PATH_NODE_ID", _text),
+)
+ENV_PREFIX = "GOLDEN_PATH_"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything the server reads from its environment, validated once at start."""
+    """Everything the server reads from its environment, validated once at start.
+
+    Each field is one row of :data:`VARIABLES` (its variable, parser and format); the
+    README's configuration table lists the same rows.
+    """
 
     postgres_dsn: str = ""
     redis_url: str = ""
@@ -57,36 +121,36 @@ class Settings:
     node_id: str = field(default_factory=lambda: secrets.token_hex(4))
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        env = dict(os.environ) if env is None else env
-        environment = env.get("GOLDEN_PATH_ENV", "development").strip() or "development"
-        if environment not in ("development", "production"):
-            raise ConfigError(
-                f"GOLDEN_PATH_ENV={environment!r}: expected development or production"
-            )
-        profile = env.get("GOLDEN_PATH_PASSWORD_HASH", "strong").strip() or "strong"
-        if profile not in ("strong", "fast"):
-            raise ConfigError(f"GOLDEN_PATH_PASSWORD_HASH={profile!r}: expected strong or fast")
-        settings = cls(
-            postgres_dsn=env.get("GOLDEN_PATH_POSTGRES_DSN", "").strip(),
-            redis_url=env.get("GOLDEN_PATH_REDIS_URL", "").strip(),
-            redis_prefix=env.get("GOLDEN_PATH_REDIS_PREFIX", "gp:"),
-            environment=environment,  # type: ignore[arg-type]
-            jwt_secret=env.get("GOLDEN_PATH_JWT_SECRET", ""),
-            jwt_algorithm=env.get("GOLDEN_PATH_JWT_ALGORITHM", "HS256").strip() or "HS256",
-            jwt_private_key=env.get("GOLDEN_PATH_JWT_PRIVATE_KEY", ""),
-            jwt_public_key=env.get("GOLDEN_PATH_JWT_PUBLIC_KEY", ""),
-            jwt_issuer=env.get("GOLDEN_PATH_JWT_ISSUER", "golden-path").strip(),
-            jwt_audience=env.get("GOLDEN_PATH_JWT_AUDIENCE", "golden-path-api").strip(),
-            access_ttl_s=_int(env, "GOLDEN_PATH_ACCESS_TTL_S", 15 * 60),
-            refresh_ttl_s=_int(env, "GOLDEN_PATH_REFRESH_TTL_S", 30 * 24 * 3600),
-            allowed_origins=_list(env, "GOLDEN_PATH_ALLOWED_ORIGINS"),
-            password_hash_profile=profile,  # type: ignore[arg-type]
-            run_timeout_s=_int(env, "GOLDEN_PATH_RUN_TIMEOUT_S", 60),
-            agent_step_delay_ms=_int(env, "GOLDEN_PATH_AGENT_STEP_DELAY_MS", 0, minimum=0),
-            db_pool_size=_int(env, "GOLDEN_PATH_DB_POOL_SIZE", 10),
-        )
-        return settings.validated()
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """The settings ``env`` (default: this process's environment) gives, validated.
+
+        A variable that is unset, or set to blank, leaves its field at the default.
+        """
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for variable in VARIABLES:
+            raw = env.get(variable.env, "")
+            if raw.strip():
+                values[variable.field] = variable.parse(raw, variable.env)
+        return cls(**values).validated()
+
+    def to_env(self) -> dict[str, str]:
+        """Every setting as the ``GOLDEN_PATH_*`` variables ``from_env`` reads back unchanged.
+
+        A blank variable means "the default", so a blank value of a field whose default is
+        not blank cannot be passed this way: that is an error, never a silent change.
+        """
+        env: dict[str, str] = {}
+        defaults = Settings()
+        for variable in VARIABLES:
+            text = variable.format(getattr(self, variable.field))
+            if not text.strip() and variable.format(getattr(defaults, variable.field)).strip():
+                raise ConfigError(
+                    f"{variable.field} is blank: {variable.env} cannot carry that "
+                    "(a blank variable means the default)"
+                )
+            env[variable.env] = text
+        return env
 
     def validated(self) -> Settings:
         """This configuration, checked; in development a missing secret is generated."""

@@ -1,27 +1,45 @@
-"""Run the server on a real port: in a background thread (tests, the demo) or in the foreground.
+"""The one way to run a reference server: in this process, or as a process of its own.
 
-``ServerThread`` is what the pytest harness and ``golden-path demo`` use: a real
-uvicorn server on 127.0.0.1, on a port the OS picks, started and stopped
-without polling (start-up and shut-down signal events).
+* ``ServerThread(settings)``: a real uvicorn server in a background thread of this
+  process, on 127.0.0.1 and a port the OS picks, started and stopped without
+  polling (start-up and shut-down signal events). The harness's ``gp_server`` and
+  ``golden-path demo`` use it.
+* ``ServeProcess(settings)``: ``golden-path serve`` as a child process (its own
+  session, a parent-death signal, its log kept), ready once uvicorn says it
+  listens, on the port the OS gave it. Extra nodes in tests, the conformance run
+  and the benchmark use it.
+* ``GoldenPathServer``: the uvicorn server both run, with the protocol's graceful
+  shutdown; ``golden-path serve`` runs it in the foreground.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import re
+import signal
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
 from collections.abc import Generator
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 
-from golden_path.protocol import MAX_FRAME_BYTES
+from golden_path.protocol import MAX_FRAME_BYTES, websocket_url
 from golden_path.server.app import create_app
-from golden_path.server.config import Settings
+from golden_path.server.config import ENV_PREFIX, Settings
+from golden_path.services.processes import ServerProcess, launch
 
 START_TIMEOUT_S = 60.0
 SHUTDOWN_GRACE_S = 10.0
+STOP_TIMEOUT_S = 30.0
+# uvicorn logs this once the socket listens (start-up has completed before), with the port.
+READY_LINE = re.compile(r"Uvicorn running on https?://(?P<host>[^\s:]+):(?P<port>\d+)")
 
 
 def uvicorn_config(settings: Settings, **overrides: Any) -> uvicorn.Config:
@@ -111,7 +129,7 @@ class ServerThread:
 
     @property
     def ws_url(self) -> str:
-        return f"ws://{self.host}:{self.port}/ws"
+        return websocket_url(self.base_url)
 
     @property
     def app_state(self) -> Any:
@@ -146,6 +164,118 @@ class ServerThread:
         self._socket.close()
 
     def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class ServeProcess:
+    """``golden-path serve`` as a child process, on ``settings``, its log kept.
+
+    The child's environment is this process's, with every ``GOLDEN_PATH_*`` server
+    variable replaced by ``settings.to_env()`` (so nothing leaks in from the parent).
+    Leave ``settings.postgres_dsn`` and ``redis_url`` blank to have ``serve`` start
+    embedded services of its own. It listens on ``port`` (0: one the OS picks, read
+    back from uvicorn's ready line, so no other process can take it meanwhile).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        name: str = "golden-path serve",
+        log_path: Path | None = None,
+        cwd: Path | None = None,
+    ) -> None:
+        self.settings = settings
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+        self.env.update(settings.to_env())
+        self.argv = [sys.executable, "-m", "golden_path.cli", "serve"]
+        self.argv += ["--host", host, "--port", str(port)]
+        self.name = name
+        self.host = host
+        self.port = port
+        self._log_path = log_path
+        self._own_log: Path | None = None
+        self._cwd = cwd
+        self._process: ServerProcess | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return websocket_url(self.base_url)
+
+    @property
+    def process(self) -> ServerProcess:
+        if self._process is None:
+            raise RuntimeError(f"{self.name} has not been started")
+        return self._process
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def log_path(self) -> Path:
+        return self.process.log_path
+
+    def start(self, timeout: float = START_TIMEOUT_S) -> ServeProcess:
+        """Start the server; return once it listens (raise with its log's end if it does not)."""
+        log_path = self._log_path
+        if log_path is None:
+            fd, name = tempfile.mkstemp(prefix="golden-path-serve-", suffix=".log")
+            os.close(fd)
+            log_path = self._own_log = Path(name)
+        self._process = launch(
+            self.name,
+            self.argv,
+            log_path=log_path,
+            ready_pattern=READY_LINE.pattern,
+            stop_signal=signal.SIGTERM,
+            env=self.env,
+            cwd=self._cwd,
+        )
+        try:
+            self._process.wait_ready(timeout)
+        except RuntimeError:
+            self.stop()
+            raise
+        ready = READY_LINE.search(self._process.ready_line)
+        assert ready is not None
+        self.port = int(ready["port"])
+        return self
+
+    def tail(self, lines: int = 30) -> str:
+        return self.process.tail(lines)
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, with nothing cleaned up."""
+        self.process.popen.kill()
+        self.process.popen.wait(STOP_TIMEOUT_S)
+
+    def terminate(self) -> None:
+        """SIGTERM: ask for a graceful shutdown (returns at once; see :meth:`wait`)."""
+        self.process.popen.send_signal(signal.SIGTERM)
+
+    def wait(self, timeout: float = STOP_TIMEOUT_S) -> int:
+        return self.process.popen.wait(timeout)
+
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
+        """Graceful stop (SIGTERM), then SIGKILL if it does not end within ``timeout``."""
+        if self._process is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.stop(timeout)
+        if self._own_log is not None:  # its tail stays in memory (``tail()``)
+            self._own_log.unlink(missing_ok=True)
+            self._own_log = None
+
+    def __enter__(self) -> ServeProcess:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -60,6 +60,7 @@ class ServerProcess:
     log_path: Path
     stop_signal: signal.Signals
     _ready: bool = False
+    ready_line: str = ""  # the line that matched ``ready_pattern``
     _settled: threading.Event = field(default_factory=threading.Event)
     _exited: threading.Event = field(default_factory=threading.Event)
     _tail: list[str] = field(default_factory=list)
@@ -143,6 +144,7 @@ def _drain(server: ServerProcess, ready: re.Pattern[str]) -> None:
             server._tail.append(line)
             del server._tail[:-50]
             if not server._ready and ready.search(line):
+                server.ready_line = line
                 server._ready = True
                 server._settled.set()
     server.popen.wait()

@@ -20,6 +20,7 @@ import pytest
 
 from golden_path.client import GoldenPathHTTP, GoldenPathSocket
 from golden_path.client.socket import AuthMethod
+from golden_path.protocol import websocket_url
 from golden_path.server.config import Settings
 from golden_path.server.runner import ServerThread
 from golden_path.services.model import Services
@@ -63,8 +64,7 @@ def start_reference_server(services: Services, **overrides: Any) -> ServerEndpoi
 
 def endpoint_for_url(url: str) -> ServerEndpoint:
     base = url.rstrip("/")
-    ws = base.replace("https://", "wss://", 1).replace("http://", "ws://", 1) + "/ws"
-    return ServerEndpoint(base, ws)
+    return ServerEndpoint(base, websocket_url(base))
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from golden_path.server.config import MIN_SECRET_BYTES, ConfigError, Settings
 
@@ -286,3 +290,67 @@ def test_validated_checks_a_directly_built_settings_object() -> None:
     with pytest.raises(ConfigError, match="GOLDEN_PATH_JWT_ALGORITHM"):
         Settings(jwt_secret=SECRET, jwt_algorithm="none").validated()
     assert Settings(jwt_secret=SECRET).validated().jwt_secret == SECRET
+
+
+# --- one table: from_env(to_env(s)) == s for every field -------------------------------------
+
+_token = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zs", "Zl", "Zp")),
+    min_size=1,
+    max_size=40,
+)
+_origin = _token.filter(lambda t: "," not in t)
+
+
+@st.composite
+def settings_values(draw: st.DrawFn) -> Settings:
+    algorithm = draw(st.sampled_from(("HS256", "RS256", "EdDSA")))
+    return Settings(
+        postgres_dsn=draw(st.one_of(st.just(""), _token)),
+        redis_url=draw(st.one_of(st.just(""), _token)),
+        redis_prefix=draw(_token),
+        environment=draw(st.sampled_from(("development", "production"))),
+        jwt_secret=draw(st.text(min_size=MIN_SECRET_BYTES, max_size=80).filter(str.strip)),
+        jwt_algorithm=algorithm,
+        jwt_private_key=RSA_PEM_PRIVATE if algorithm != "HS256" else "",
+        jwt_public_key=RSA_PEM_PUBLIC if algorithm != "HS256" else "",
+        jwt_issuer=draw(_token),
+        jwt_audience=draw(_token),
+        access_ttl_s=draw(st.integers(1, 10**9)),
+        refresh_ttl_s=draw(st.integers(1, 10**9)),
+        clock_skew_s=draw(st.integers(0, 10**6)),
+        allowed_origins=tuple(draw(st.lists(_origin, max_size=4))),
+        password_hash_profile=draw(st.sampled_from(("strong", "fast"))),
+        run_timeout_s=draw(st.integers(1, 10**6)),
+        agent_step_delay_ms=draw(st.integers(0, 10**6)),
+        db_pool_size=draw(st.integers(1, 1000)),
+        node_id=draw(_token),
+    )
+
+
+@given(settings_values())
+def test_every_field_survives_the_trip_through_the_environment(settings: Settings) -> None:
+    """A server started as its own process gets exactly the settings its parent meant:
+    no field dropped (clock skew, node id), no tuple turned into its repr, no variable
+    written under a name that ``from_env`` does not read."""
+    if settings.environment == "production" and settings.password_hash_profile == "fast":
+        settings = replace(settings, password_hash_profile="strong")  # refused, by design
+    assert Settings.from_env(settings.to_env()) == settings
+
+
+def test_the_table_names_every_field_once() -> None:
+    from golden_path.server.config import VARIABLES
+
+    assert [v.field for v in VARIABLES] == [f.name for f in fields(Settings)]
+    assert len({v.env for v in VARIABLES}) == len(VARIABLES)
+    assert all(v.env.startswith("GOLDEN_PATH_") for v in VARIABLES)
+
+
+def test_a_blank_value_that_the_environment_cannot_carry_is_an_error() -> None:
+    with pytest.raises(ConfigError, match="GOLDEN_PATH_JWT_ISSUER"):
+        Settings(jwt_issuer="").to_env()
+
+
+def test_origins_travel_as_a_comma_separated_list() -> None:
+    settings = Settings(allowed_origins=("https://a.example", "https://b.example"))
+    assert settings.to_env()["GOLDEN_PATH_ALLOWED_ORIGINS"] == "https://a.example,https://b.example"
