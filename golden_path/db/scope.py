@@ -18,6 +18,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import asyncpg
 
+from golden_path.db.errors import DRIVER_ERRORS, DatabaseUnavailable, is_outage
 from golden_path.db.pool import Conn, create_pool
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,11 @@ class Database:
         return cls(pool, role)
 
     def as_user(self, user_id: str) -> AbstractAsyncContextManager[Conn]:
-        """A transaction that sees only ``user_id``'s rows."""
+        """A transaction that sees only ``user_id``'s rows.
+
+        Raises :class:`DatabaseUnavailable` (rolled back, nothing written) when PostgreSQL
+        cannot do the work; integrity violations pass through (see ``db/errors.py``).
+        """
         return self._transaction(user_id=user_id, system=False)
 
     def as_system(self) -> AbstractAsyncContextManager[Conn]:
@@ -93,6 +98,19 @@ class Database:
 
     @asynccontextmanager
     async def _transaction(self, *, user_id: str | None, system: bool) -> AsyncIterator[Conn]:
+        """The scoped transaction, with the driver's errors mapped once, here."""
+        try:
+            async with self._scoped_transaction(user_id=user_id, system=system) as conn:
+                yield conn
+        except DRIVER_ERRORS as exc:
+            if not is_outage(exc):
+                raise
+            raise DatabaseUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    @asynccontextmanager
+    async def _scoped_transaction(
+        self, *, user_id: str | None, system: bool
+    ) -> AsyncIterator[Conn]:
         """Borrow a connection and open the scoped transaction.
 
         A pooled connection can be dead after PostgreSQL restarted; that shows at the

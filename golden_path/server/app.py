@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 import golden_path
 from golden_path.protocol import WEBSOCKET_PATH
-from golden_path.server.api import auth_routes, health, resources
+from golden_path.server.api import auth_routes, errors, health, resources
 from golden_path.server.config import Settings
 from golden_path.server.state import ServerState
 from golden_path.server.ws.endpoint import websocket_endpoint
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "stream its five events, persist the answer.",
         lifespan=lifespan,
     )
+    errors.install(app)
     app.include_router(health.router)
     app.include_router(auth_routes.router)
     app.include_router(resources.router)

@@ -8,8 +8,7 @@ import os
 import sys
 from datetime import UTC, datetime
 
-import asyncpg
-
+from golden_path.db.errors import DRIVER_ERRORS
 from golden_path.db.pool import connect
 from golden_path.db.retention import PurgeResult, purge
 from golden_path.db.scope import scoped
@@ -48,7 +47,7 @@ def run_purge(now_text: str | None, dsn: str | None = None) -> int:
         return 2
     try:
         result = asyncio.run(purge_dsn(dsn, now))
-    except (OSError, asyncpg.PostgresError) as exc:
+    except DRIVER_ERRORS as exc:
         print(f"golden-path purge: the database did not answer: {exc}", file=sys.stderr)
         return 1
     print(json.dumps({"now": now.isoformat(), "deleted": result.to_dict()}))

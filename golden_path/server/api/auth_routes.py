@@ -10,10 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from golden_path.db import users
 from golden_path.protocol import TICKET_TTL_SECONDS
-from golden_path.server.api.deps import UNAUTHORIZED, Bearer, State, unavailable
-from golden_path.server.auth.sessions import Rotation, SessionStoreUnavailable
+from golden_path.server.api.deps import UNAUTHORIZED, Bearer, State
+from golden_path.server.auth.sessions import Rotation
 from golden_path.server.auth.tokens import TokenError
-from golden_path.server.runs.service import DB_ERRORS
 from golden_path.tiers import Tier
 
 router = APIRouter(tags=["auth"])
@@ -83,8 +82,6 @@ async def signup(body: Credentials, state: State) -> dict[str, Any]:
             user = await users.create(conn, body.email, password_hash)
     except users.EmailTaken:
         raise HTTPException(status.HTTP_409_CONFLICT, "an account with this email exists") from None
-    except DB_ERRORS:
-        raise unavailable() from None
     return {"user_id": str(user.id), "tier": user.tier.value}
 
 
@@ -93,19 +90,13 @@ async def login(body: LoginBody, state: State) -> dict[str, Any]:
     if "\x00" in body.email:  # cannot be anyone's address (and PostgreSQL refuses NUL)
         await state.passwords.verify(None, body.password)
         raise LOGIN_FAILED
-    try:
-        async with state.db.as_system() as conn:
-            user = await users.by_email(conn, body.email.strip())
-    except DB_ERRORS:
-        raise unavailable() from None
+    async with state.db.as_system() as conn:
+        user = await users.by_email(conn, body.email.strip())
     if not await state.passwords.verify(user.password_hash if user else None, body.password):
         raise LOGIN_FAILED
     assert user is not None
     pair = state.tokens.issue_pair(user.id, user.tier)
-    try:
-        await state.sessions.start_family(pair.refresh_claims)
-    except SessionStoreUnavailable:
-        raise unavailable("the session store") from None
+    await state.sessions.start_family(pair.refresh_claims)
     return pair.to_response()
 
 
@@ -115,18 +106,12 @@ async def refresh(body: RefreshBody, state: State) -> dict[str, Any]:
         presented = state.tokens.verify(body.refresh_token, "refresh")
     except TokenError:
         raise UNAUTHORIZED from None
-    try:
-        async with state.db.as_user(presented.user_id) as conn:
-            user = await users.by_id(conn, presented.user_id)
-    except DB_ERRORS:
-        raise unavailable() from None
+    async with state.db.as_user(presented.user_id) as conn:
+        user = await users.by_id(conn, presented.user_id)
     if user is None:
         raise UNAUTHORIZED
     pair = state.tokens.issue_pair(user.id, user.tier, family=presented.family)
-    try:
-        rotation = await state.sessions.rotate(presented, pair.refresh_claims.jti)
-    except SessionStoreUnavailable:
-        raise unavailable("the session store") from None
+    rotation = await state.sessions.rotate(presented, pair.refresh_claims.jti)
     if rotation is not Rotation.OK:
         raise UNAUTHORIZED
     return pair.to_response()
@@ -134,42 +119,30 @@ async def refresh(body: RefreshBody, state: State) -> dict[str, Any]:
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
 async def logout(claims: Bearer, state: State) -> Response:
-    try:
-        await state.sessions.revoke(claims)
-    except SessionStoreUnavailable:
-        raise unavailable("the session store") from None
+    await state.sessions.revoke(claims)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/auth/ws-ticket", response_model=TicketAnswer)
 async def ws_ticket(claims: Bearer, state: State) -> dict[str, Any]:
-    try:
-        ticket = await state.sessions.issue_ticket(claims)
-    except SessionStoreUnavailable:
-        raise unavailable("the session store") from None
+    ticket = await state.sessions.issue_ticket(claims)
     return {"ticket": ticket, "expires_in": TICKET_TTL_SECONDS}
 
 
 @router.post("/billing/upgrade", response_model=TokenAnswer, tags=["billing"])
 async def upgrade(body: UpgradeBody, claims: Bearer, state: State) -> dict[str, Any]:
     """Move to a higher tier (the reference server takes no payment) and get tokens carrying it."""
-    try:
-        async with state.db.as_user(claims.user_id) as conn:
-            user = await users.lock(conn, claims.user_id)
-            if user is None:
-                raise UNAUTHORIZED
-            if body.tier.rank < user.tier.rank:
-                raise HTTPException(
-                    status.HTTP_422_UNPROCESSABLE_CONTENT,
-                    f"{body.tier.value} is below the current tier {user.tier.value}; "
-                    "downgrades are not handled here",
-                )
-            await users.set_tier(conn, user.id, body.tier)
-    except DB_ERRORS:
-        raise unavailable() from None
+    async with state.db.as_user(claims.user_id) as conn:
+        user = await users.lock(conn, claims.user_id)
+        if user is None:
+            raise UNAUTHORIZED
+        if body.tier.rank < user.tier.rank:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                f"{body.tier.value} is below the current tier {user.tier.value}; "
+                "downgrades are not handled here",
+            )
+        await users.set_tier(conn, user.id, body.tier)
     pair = state.tokens.issue_pair(claims.user_id, body.tier)
-    try:
-        await state.sessions.start_family(pair.refresh_claims)
-    except SessionStoreUnavailable:
-        raise unavailable("the session store") from None
+    await state.sessions.start_family(pair.refresh_claims)
     return pair.to_response()

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 
 from golden_path.db.pool import Conn
-from golden_path.server.auth.sessions import SessionStoreUnavailable
 from golden_path.server.auth.tokens import Claims, TokenError
-from golden_path.server.runs.service import DB_ERRORS
 from golden_path.server.state import ServerState
 
 UNAUTHORIZED = HTTPException(
@@ -22,7 +19,9 @@ UNAUTHORIZED = HTTPException(
 
 
 def get_state(request: Request) -> ServerState:
-    state: ServerState = request.app.state.gp
+    state = request.app.state.gp
+    if not isinstance(state, ServerState):  # only before the lifespan opened it
+        raise TypeError("the server's state is not open")
     return state
 
 
@@ -38,14 +37,7 @@ async def get_bearer(request: Request, state: State) -> Claims:
         claims = state.tokens.verify(token.strip(), "access")
     except TokenError:
         raise UNAUTHORIZED from None
-    try:
-        revoked = await state.sessions.is_revoked(claims)
-    except SessionStoreUnavailable:
-        raise HTTPException(
-            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-            detail="authentication is unavailable; retry shortly",
-        ) from None
-    if revoked:
+    if await state.sessions.is_revoked(claims):  # Redis away: 503 (see api/errors.py)
         raise UNAUTHORIZED
     return claims
 
@@ -53,18 +45,6 @@ async def get_bearer(request: Request, state: State) -> Claims:
 Bearer = Annotated[Claims, Depends(get_bearer)]
 
 
-@asynccontextmanager
-async def own_rows(state: ServerState, claims: Claims) -> AsyncIterator[Conn]:
-    """A transaction that sees only the bearer's rows; 503 if PostgreSQL does not answer."""
-    try:
-        async with state.db.as_user(claims.user_id) as conn:
-            yield conn
-    except DB_ERRORS:
-        raise unavailable() from None
-
-
-def unavailable(what: str = "the database") -> HTTPException:
-    return HTTPException(
-        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-        detail=f"{what} is unavailable; nothing was changed, retry shortly",
-    )
+def own_rows(state: ServerState, claims: Claims) -> AbstractAsyncContextManager[Conn]:
+    """A transaction that sees only the bearer's rows (an outage answers 503: api/errors.py)."""
+    return state.db.as_user(claims.user_id)

@@ -20,6 +20,7 @@ from enum import StrEnum
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from golden_path.errors import Unavailable
 from golden_path.ids import UserID
 from golden_path.protocol import TICKET_TTL_SECONDS
 from golden_path.server.auth.tokens import Claims
@@ -40,8 +41,11 @@ return 'ok'
 """
 
 
-class SessionStoreUnavailable(Exception):
+class SessionStoreUnavailable(Unavailable):
     """Redis did not answer; the caller must refuse (fail closed)."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__("the session store", detail)
 
 
 class Rotation(StrEnum):

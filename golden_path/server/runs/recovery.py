@@ -16,6 +16,7 @@ import logging
 
 import asyncpg
 
+from golden_path.db.errors import DRIVER_ERRORS
 from golden_path.db.pool import Conn
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ class NodeLease:
                 try:
                     await self.acquire()
                     break
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                except DRIVER_ERRORS:
                     delay = RECONNECT_DELAYS_S[min(attempt, len(RECONNECT_DELAYS_S) - 1)]
                     await asyncio.sleep(delay)
 

@@ -28,6 +28,7 @@ from golden_path.agent import (
     ToolOutcome,
 )
 from golden_path.db import events, runs, usage
+from golden_path.db.errors import DatabaseUnavailable
 from golden_path.db.scope import Database, as_database
 from golden_path.ids import RequestID, RunID, ThreadID, ToolCallID, UserID
 from golden_path.protocol import AgentErrorCode, ErrorCode, EventType, RunStatus
@@ -42,7 +43,6 @@ from golden_path.tiers import Tier
 
 log = logging.getLogger(__name__)
 HISTORY_DAYS = 30
-DB_ERRORS = (asyncpg.PostgresError, OSError, asyncpg.InterfaceError, TimeoutError)
 # How long a failed run keeps trying to record its end while PostgreSQL is away (~2 min).
 END_RETRY_DELAYS_S = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, *(8.0,) * 14)
 
@@ -136,7 +136,7 @@ class RunService:
             if earlier is None:
                 raise
             return Submitted(earlier, replayed=True)
-        except DB_ERRORS as exc:
+        except DatabaseUnavailable as exc:
             log.warning("run admission failed, nothing was written: %s", exc)
             return Rejected(
                 ErrorCode.UNAVAILABLE,
@@ -344,7 +344,7 @@ class RunService:
                         return False
                     stored = await events.append(conn, scope.user_id, scope.run_id, event)
                 break
-            except DB_ERRORS as exc:
+            except DatabaseUnavailable as exc:
                 if attempt == len(END_RETRY_DELAYS_S) - 1:
                     # Still 'running': the next server to start after this one ends it.
                     log.error("run %s: could not record its end (%s): %s", scope.run_id, code, exc)

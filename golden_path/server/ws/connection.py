@@ -20,6 +20,7 @@ import asyncpg
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from golden_path.db import events, users
+from golden_path.db.errors import DatabaseUnavailable
 from golden_path.db.scope import Database, as_database
 from golden_path.ids import ConnectionID
 from golden_path.protocol import PROTOCOL_ERRORS_PER_MINUTE, CloseCode, ErrorCode
@@ -164,7 +165,7 @@ class Connection:
                     newest = await users.last_seq(conn, user_id)
                 for seq_range in self.window.resume(min(item.after_seq, newest)):
                     await self._send_range(seq_range)
-            except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as exc:
+            except DatabaseUnavailable as exc:
                 log.warning("connection %s: resume failed: %s", self.id, exc)
                 await self._write(
                     {

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from golden_path.db import events, runs, users
+from golden_path.db.errors import DatabaseUnavailable
 from golden_path.ids import ConnectionID
 from golden_path.protocol import (
     PROTOCOL_ERROR_CODES,
@@ -29,7 +30,7 @@ from golden_path.protocol import (
 )
 from golden_path.server.auth.sessions import SessionStoreUnavailable
 from golden_path.server.auth.tokens import TokenError
-from golden_path.server.runs.service import DB_ERRORS, Rejected
+from golden_path.server.runs.service import Rejected
 from golden_path.server.ws.connection import Connection
 from golden_path.server.ws.frames import (
     Authenticate,
@@ -79,7 +80,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         try:
             async with state.db.as_user(principal.user_id) as conn:
                 last_seq = await users.last_seq(conn, principal.user_id)
-        except DB_ERRORS:
+        except DatabaseUnavailable:
             await websocket.accept(subprotocol=subprotocol)
             await websocket.close(code=CloseCode.INTERNAL_ERROR, reason="database unavailable")
             return
@@ -197,7 +198,7 @@ async def _user_message(state: ServerState, connection: Connection, frame: UserM
         try:
             async with state.db.as_user(principal.user_id) as conn:
                 replay = await events.for_run(conn, principal.user_id, outcome.run.id)
-        except DB_ERRORS:
+        except DatabaseUnavailable:
             connection.error(
                 ErrorCode.UNAVAILABLE, "the event store is unavailable", retryable=True
             )
@@ -212,7 +213,7 @@ async def _cancel(state: ServerState, connection: Connection, frame: Cancel) -> 
     try:
         async with state.db.as_user(user_id) as conn:
             run = await runs.get(conn, user_id, frame.run_id)
-    except DB_ERRORS:
+    except DatabaseUnavailable:
         connection.error(ErrorCode.UNAVAILABLE, "the database is unavailable", retryable=True)
         return
     if run is None or run.status != RunStatus.RUNNING:
