@@ -137,6 +137,13 @@ class CloseCode(IntEnum):
     TOO_MANY_CONNECTIONS = 4429
 
 
+class MessageRole(StrEnum):
+    """Who wrote a message of a thread (``GET /threads/{id}``)."""
+
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
 class RunStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"

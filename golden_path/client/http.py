@@ -7,10 +7,12 @@ from typing import Any
 
 import httpx
 
+from golden_path.errors import GoldenPathError
+
 DEFAULT_TIMEOUT_S = 30.0
 
 
-class ApiError(Exception):
+class ApiError(GoldenPathError):
     """A non-2xx answer: the status and the server's detail."""
 
     def __init__(self, method: str, path: str, status: int, detail: Any) -> None:

@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urlsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from golden_path.errors import GoldenPathError
 from golden_path.protocol import BEARER_SUBPROTOCOL_PREFIX, PROTOCOL_NAME, EventType, ServerFrame
 
 AuthMethod = Literal["header", "subprotocol", "ticket", "none"]
@@ -27,11 +28,11 @@ DEFAULT_TIMEOUT_S = 15.0
 Frame = dict[str, Any]
 
 
-class WaitTimeout(AssertionError):
+class WaitTimeout(GoldenPathError, AssertionError):
     """What was awaited did not arrive in time; the message lists what did."""
 
 
-class ConnectionRefused(Exception):
+class ConnectionRefused(GoldenPathError):
     """The server closed the socket during the handshake; ``code`` is its close code."""
 
     def __init__(self, code: int | None, reason: str) -> None:

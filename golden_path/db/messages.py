@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import asyncpg
 
 from golden_path.db.pool import Conn
 from golden_path.db.threads import _iso
 from golden_path.ids import MessageID, RunID, ThreadID, UserID
-
-Role = Literal["user", "assistant"]
+from golden_path.protocol import MessageRole
 
 
 async def insert(
@@ -18,7 +17,7 @@ async def insert(
     *,
     user_id: UserID,
     thread_id: ThreadID,
-    role: Role,
+    role: MessageRole,
     content: str,
     run_id: RunID | None = None,
     message_id: MessageID | None = None,

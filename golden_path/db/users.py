@@ -7,11 +7,12 @@ from dataclasses import dataclass
 import asyncpg
 
 from golden_path.db.pool import Conn
+from golden_path.errors import GoldenPathError
 from golden_path.ids import UserID
 from golden_path.tiers import Tier
 
 
-class EmailTaken(Exception):
+class EmailTaken(GoldenPathError):
     """An account with this email (compared case-insensitively) exists."""
 
 

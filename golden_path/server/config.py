@@ -8,11 +8,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from golden_path.errors import GoldenPathError
+
 MIN_SECRET_BYTES = 32
 Environment = Literal["development", "production"]
 
 
-class ConfigError(ValueError):
+class ConfigError(GoldenPathError, ValueError):
     """The configuration is unusable; the message names the variable and what is wrong."""
 
 

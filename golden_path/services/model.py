@@ -7,8 +7,10 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+from golden_path.errors import GoldenPathError
 
-class ServicesError(RuntimeError):
+
+class ServicesError(GoldenPathError, RuntimeError):
     """A provider could not give working servers. The message says what was tried and what to do."""
 
 

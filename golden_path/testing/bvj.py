@@ -25,7 +25,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-SEGMENTS: tuple[str, ...] = ("free", "early", "mid", "enterprise", "all")
+from golden_path.errors import GoldenPathError
+from golden_path.tiers import TIER_ORDER
+
+# A segment is a customer tier (the tier table is the one source) or "all".
+SEGMENTS: tuple[str, ...] = (*(tier.value for tier in TIER_ORDER), "all")
 GOALS: tuple[str, ...] = ("conversion", "expansion", "retention", "stability")
 FIELDS: tuple[str, ...] = ("segment", "goal", "value_impact", "revenue_impact")
 _DOC_LABELS: dict[str, str] = {
@@ -39,7 +43,7 @@ _DOC_HEADER = re.compile(r"business\s+value\s+justification(\s*\(bvj\))?\s*:?", 
 _DOC_LINE = re.compile(r"^\s*[-*]\s*([A-Za-z][A-Za-z -]*?)\s*:\s*(.*?)\s*$")
 
 
-class BVJError(ValueError):
+class BVJError(GoldenPathError, ValueError):
     """The BVJ is missing something or names an unknown segment or goal."""
 
 

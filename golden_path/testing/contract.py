@@ -79,6 +79,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from golden_path.errors import GoldenPathError
 from golden_path.ids import (
     EventID,
     MessageID,
@@ -147,7 +148,7 @@ class Violation:
         return f"{self.rule}: {self.message}"
 
 
-class ContractViolation(AssertionError):
+class ContractViolation(GoldenPathError, AssertionError):
     """Raised by :func:`assert_events`; ``str()`` lists every violation, one per line."""
 
     violations: list[Violation]

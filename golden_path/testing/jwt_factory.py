@@ -17,6 +17,7 @@ from typing import Any
 
 import jwt
 
+from golden_path.server.auth.tokens import payload
 from golden_path.tiers import Tier
 
 
@@ -36,17 +37,17 @@ class JWTFactory:
         self, user_id: str, tier: Tier | str = Tier.FREE, **overrides: Any
     ) -> dict[str, Any]:
         now = int(time.time())
-        claims: dict[str, Any] = {
-            "iss": self.issuer,
-            "aud": self.audience,
-            "sub": user_id,
-            "tier": str(tier),
-            "typ": "access",
-            "iat": now,
-            "exp": now + self.access_ttl_s,
-            "jti": uuid.uuid4().hex,
-            "fam": uuid.uuid4().hex,
-        }
+        claims = payload(
+            issuer=self.issuer,
+            audience=self.audience,
+            subject=user_id,
+            tier=str(tier),
+            typ="access",
+            issued_at=now,
+            expires_at=now + self.access_ttl_s,
+            jti=uuid.uuid4().hex,
+            family=uuid.uuid4().hex,
+        )
         claims.update(overrides)
         return claims
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import jwt
 
+from golden_path.errors import GoldenPathError
 from golden_path.ids import UserID
 from golden_path.server.config import Settings
 from golden_path.tiers import Tier
@@ -25,7 +26,7 @@ TokenType = Literal["access", "refresh"]
 REQUIRED_CLAIMS: tuple[str, ...] = ("iss", "aud", "sub", "tier", "typ", "iat", "exp", "jti")
 
 
-class TokenError(Exception):
+class TokenError(GoldenPathError):
     """The token is not acceptable (the reason is for logs, never for the client)."""
 
 
@@ -57,6 +58,36 @@ class TokenPair:
         }
 
 
+def payload(
+    *,
+    issuer: str,
+    audience: str,
+    subject: str,
+    tier: str,
+    typ: str,
+    issued_at: int,
+    expires_at: int,
+    jti: str,
+    family: str,
+) -> dict[str, Any]:
+    """The claims of a protocol v1 token: :data:`REQUIRED_CLAIMS`, plus ``fam`` (its family).
+
+    The one place they are spelled: the server signs these, and the harness's
+    ``JWTFactory`` starts from the same dict before it breaks one thing.
+    """
+    return {
+        "iss": issuer,
+        "aud": audience,
+        "sub": subject,
+        "tier": tier,
+        "typ": typ,
+        "iat": issued_at,
+        "exp": expires_at,
+        "jti": jti,
+        "fam": family,
+    }
+
+
 class Tokens:
     """Issues and verifies this server's JWTs."""
 
@@ -86,18 +117,18 @@ class Tokens:
     ) -> tuple[str, Claims]:
         ttl = self._settings.access_ttl_s if typ == "access" else self._settings.refresh_ttl_s
         claims = Claims(user_id, tier, typ, uuid.uuid4().hex, family, issued, issued + ttl)
-        payload = {
-            "iss": self._settings.jwt_issuer,
-            "aud": self._settings.jwt_audience,
-            "sub": str(user_id),
-            "tier": tier.value,
-            "typ": typ,
-            "iat": claims.issued_at,
-            "exp": claims.expires_at,
-            "jti": claims.jti,
-            "fam": family,
-        }
-        token = jwt.encode(payload, self._signing_key, algorithm=self._algorithm)
+        body = payload(
+            issuer=self._settings.jwt_issuer,
+            audience=self._settings.jwt_audience,
+            subject=str(user_id),
+            tier=tier.value,
+            typ=typ,
+            issued_at=claims.issued_at,
+            expires_at=claims.expires_at,
+            jti=claims.jti,
+            family=family,
+        )
+        token = jwt.encode(body, self._signing_key, algorithm=self._algorithm)
         return token, claims
 
     def verify(self, token: str, expected: TokenType) -> Claims:

@@ -13,7 +13,7 @@ from datetime import datetime
 from golden_path.db import messages, runs, threads, users
 from golden_path.db.pool import Conn
 from golden_path.ids import MessageID, RequestID, RunID, ThreadID, UserID
-from golden_path.protocol import ErrorCode
+from golden_path.protocol import ErrorCode, MessageRole
 from golden_path.server.clock import start_of_utc_day
 from golden_path.tiers import TIER_ORDER, Tier
 
@@ -103,7 +103,7 @@ async def admit(
             conn,
             user_id=user_id,
             thread_id=ThreadID(thread.id),
-            role="user",
+            role=MessageRole.USER,
             content=content,
             run_id=run_id,
             message_id=MessageID.new(),

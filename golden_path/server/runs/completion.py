@@ -13,7 +13,7 @@ from typing import Any
 from golden_path.agent import Completion
 from golden_path.db import events, messages, runs, threads, usage
 from golden_path.db.pool import Conn
-from golden_path.protocol import RunStatus
+from golden_path.protocol import MessageRole, RunStatus
 from golden_path.server.runs.events import RunScope
 
 
@@ -47,7 +47,7 @@ async def record_completion(
         conn,
         user_id=scope.user_id,
         thread_id=scope.thread_id,
-        role="assistant",
+        role=MessageRole.ASSISTANT,
         content=done.final_response,
         run_id=scope.run_id,
     )
