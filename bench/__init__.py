@@ -1,0 +1,6 @@
+"""The project's benchmarks, run from the repository's root.
+
+* ``python -m bench.load``: the golden path under load against ``golden-path serve``
+  (latency, saturation, throughput, held connections) and the floor beside it;
+* ``python bench/services.py``: the embedded services (cold start, stop, template clone).
+"""

@@ -1,0 +1,41 @@
+"""Benchmark the golden path end to end: run latency, throughput, held connections, and the floor.
+
+Usage, from the repository's root::
+
+    python -m bench.load [--url http://host:port] [--users N=20] [--rate R=100]
+                         [--messages M=25] [--connections C=500] [--warmup W=3]
+
+Without ``--url`` it starts ``golden-path serve`` as a separate process (its own GIL,
+its own embedded PostgreSQL and Redis, ``GOLDEN_PATH_PASSWORD_HASH=fast``) on a free
+port of 127.0.0.1, and stops it with SIGTERM at the end, whatever happens.
+
+A run's latency is from sending its ``user_message`` to receiving its ``agent_completed``
+(matched by ``request_id``; the socket's own receive timestamp). The phases, in order,
+each in its own module:
+
+* ``latency``, phase 1a (open loop; the latency targets are judged on it): N users on a
+  fixed schedule of R messages/s in total, after the service time of one user alone;
+* ``saturation``, phase 1b (closed loop): the same users, each sending again as soon as
+  its run ends: queueing at saturation (Little's law), not the latency a user sees;
+* ``throughput``, phase 2: 2N users with 2N/4 to 4N runs in flight; the best step is
+  the sustained maximum;
+* ``connections``, phase 3: C sockets held at once, every event reaching every socket;
+* ``delivery``, after every phase: ``lost``, ``duplicated``, ``misdelivered`` and
+  ``failed runs`` must all be 0, otherwise the exit status is 1;
+* the floor: ``echo`` (a bare WebSocket echo on the same stack, in its own process) and
+  ``writes`` (one run's PostgreSQL writes, issued directly through the server's own
+  functions on an embedded PostgreSQL of their own). floor = echo p50 + writes median.
+
+The rest: ``server`` (the server under test, started in one place), ``sockets`` (users
+and their sockets), ``runs`` (one timed run), ``cpu`` (CPU per process kind over a
+phase, from /proc: 100% is one core), ``progress`` (stderr), ``stats``, ``report`` and
+``render`` (the table on stdout), ``processes`` (signals and stops), ``settings`` and
+``cli``.
+
+Targets: p50 ≤ 10 ms and p99 ≤ 50 ms at 20 concurrent users (phase 1a, open loop, at
+the default 100 messages/s), ≥ 250 runs/s from one server process (max sustained,
+phase 2), 500 open connections held with nothing lost (phase 3); a missed target is
+reported, not an error. Exit status: 0, 1 (a correctness count is not 0), 2 (the
+benchmark could not run), 130 (interrupted). Every process started is stopped, also on
+Ctrl-C or SIGTERM.
+"""

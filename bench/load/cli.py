@@ -1,0 +1,141 @@
+"""The entry point: options, the phases in order against one server, the floor, the table.
+
+Exit status: 0, 1 (a correctness count is not 0), 2 (the benchmark could not run), 130
+(interrupted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import shutil
+import tempfile
+from pathlib import Path
+
+import bench.load
+from bench.load import processes
+from bench.load.connections import phase_connections
+from bench.load.cpu import CpuMeter
+from bench.load.echo import floor_echo
+from bench.load.latency import phase_latency
+from bench.load.progress import Progress, say
+from bench.load.render import render
+from bench.load.report import Report
+from bench.load.saturation import phase_saturation
+from bench.load.server import code_version, start_server, stop_server
+from bench.load.settings import PHASE_TIMEOUT_S, TARGET_RATE, TIER
+from bench.load.sockets import make_users
+from bench.load.throughput import phase_throughput
+from bench.load.writes import floor_writes
+from golden_path.client import ApiError, GoldenPathHTTP
+from golden_path.protocol import websocket_url
+from golden_path.server.runner import ServeProcess
+
+
+async def measure(args: argparse.Namespace, report: Report, server_pid: int | None) -> None:
+    """Phases 1a to 3 against ``report.url``."""
+    progress = Progress()
+    failures = report.failures
+    ws_url = websocket_url(report.url)
+    async with GoldenPathHTTP(report.url) as api:
+        await api.request("GET", "/readyz")
+        async with asyncio.timeout(PHASE_TIMEOUT_S):
+            say(f"creating {args.users * 2} {TIER.value} users")
+            people = await make_users(api, args.users * 2)
+            report.latency = await phase_latency(
+                api,
+                ws_url,
+                people[: args.users],
+                args.rate,
+                args.messages,
+                args.warmup,
+                progress,
+                failures,
+                CpuMeter(server_pid),
+            )
+        async with asyncio.timeout(PHASE_TIMEOUT_S):
+            report.saturation = await phase_saturation(
+                api,
+                ws_url,
+                people[: args.users],
+                args.messages,
+                progress,
+                failures,
+                CpuMeter(server_pid),
+            )
+        async with asyncio.timeout(PHASE_TIMEOUT_S):
+            report.throughput = await phase_throughput(
+                api, ws_url, people, progress, failures, server_pid
+            )
+        if args.connections:
+            async with asyncio.timeout(PHASE_TIMEOUT_S):
+                report.connections = await phase_connections(
+                    api, ws_url, args.connections, progress, failures
+                )
+
+
+def run(args: argparse.Namespace, log_dir: Path) -> Report:
+    """The phases against the server (started here unless ``--url``), then the floor."""
+    report = Report(url=args.url or "", started_server=args.url is None)
+    server: ServeProcess | None = None
+    try:
+        if args.url is None:
+            report.code = code_version()
+            server = start_server(log_dir)
+            report.url = server.base_url
+        asyncio.run(measure(args, report, server.pid if server is not None else None))
+    finally:
+        if server is not None:
+            say("stopping golden-path serve")
+            stop_server(server)
+    say("floor: WebSocket echo")
+    report.echo_ms = floor_echo(log_dir)
+    if report.latency is not None and report.latency.sample_run:
+        say("floor: one run's PostgreSQL writes, on an embedded PostgreSQL of our own")
+        report.writes = floor_writes(report.latency.sample_run)
+    return report
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    doc = bench.load.__doc__ or ""
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=doc.splitlines()[0])
+    parser.add_argument("--url", default=None, help="a running server (default: start one)")
+    parser.add_argument("--users", type=int, default=20, help="concurrent users in phase 1 (20)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=TARGET_RATE,
+        help=f"messages per second in total in phase 1a, the open loop ({TARGET_RATE:g}); "
+        f"each user sends every users/rate s, and may have up to "
+        f"{TIER.limits.concurrent_runs} runs at once",
+    )
+    parser.add_argument("--messages", type=int, default=25, help="messages per user (25)")
+    parser.add_argument("--connections", type=int, default=500, help="sockets in phase 3 (500)")
+    parser.add_argument("--warmup", type=int, default=3, help="warm-up messages per user (3)")
+    args = parser.parse_args(argv)
+    if args.users < 1 or args.messages < 1 or args.warmup < 0 or args.connections < 0:
+        parser.error("--users and --messages must be at least 1, the others at least 0")
+    if not args.rate > 0 or math.isinf(args.rate):
+        parser.error("--rate must be a positive number of messages per second")
+    if args.url is not None:
+        args.url = args.url.rstrip("/")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    processes.interrupt_on_stop_signals()
+    processes.raise_open_files(2 * args.connections + 1024)
+    log_dir = Path(tempfile.mkdtemp(prefix="golden-path-bench-"))
+    try:
+        report = run(args, log_dir)
+    except KeyboardInterrupt:
+        say("\ninterrupted; every process started was stopped")
+        return 130
+    except (ApiError, TimeoutError, OSError, RuntimeError) as exc:
+        say(f"\nthe benchmark could not run: {type(exc).__name__}: {exc}\nlogs: {log_dir}")
+        return 2
+    shutil.rmtree(log_dir, ignore_errors=True)
+    print(render(report, args), flush=True)
+    return 0 if report.correct() else 1

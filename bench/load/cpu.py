@@ -1,0 +1,128 @@
+"""CPU used over a phase, from /proc: by the server, its PostgreSQL and Redis, us, the rest.
+
+100% is one core. A figure taken on a busy machine shows as such ("other processes"), and
+the server's CPU per run is robust to it: 1000 / it is the most runs/s one core can give.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SERVER = "server (python)"
+SERVER_KERNEL = "server, in the kernel"
+GENERATOR = "load generator (this process)"
+
+
+def cpu_by_name(root_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by ``root_pid`` and its descendants, summed by command name."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    stats: dict[int, tuple[str, float]] = {}
+    kernel = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            text = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        parents[int(entry)] = int(fields[1])
+        stats[int(entry)] = (name, (int(fields[11]) + int(fields[12])) / ticks)
+        if int(entry) == root_pid:
+            kernel = int(fields[12]) / ticks
+    family = {root_pid}
+    grew = True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in family and pid not in family:
+                family.add(pid)
+                grew = True
+    totals: dict[str, float] = defaultdict(float)
+    for pid in family:
+        if pid in stats:
+            name, seconds = stats[pid]
+            label = SERVER if pid == root_pid else name.split(":")[0]
+            totals[label] += seconds
+    totals[GENERATOR] = time.process_time()
+    totals[SERVER_KERNEL] = kernel
+    return dict(totals)
+
+
+def machine_busy() -> float:
+    """CPU seconds every process of the machine has used so far (all cores, from /proc/stat)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class CpuMeter:
+    """CPU used per process kind over a phase, as a share of one core (100% = one core)."""
+
+    server_pid: int | None
+    began_wall: float = 0.0
+    wall: float = 0.0
+    runs: int = 0
+    began: dict[str, float] = field(default_factory=dict)
+    shares: dict[str, float] = field(default_factory=dict)
+
+    def start(self) -> None:
+        self.began_wall = time.perf_counter()
+        self.began = self._sample()
+
+    def stop(self, runs: int) -> None:
+        """End the measurement; ``runs`` completed meanwhile (for the CPU cost of one run)."""
+        wall = time.perf_counter() - self.began_wall
+        now = self._sample()
+        self.wall, self.runs = wall, runs
+        self.shares = {
+            name: 100 * (seconds - self.began.get(name, 0.0)) / wall
+            for name, seconds in now.items()
+            if wall > 0
+        }
+
+    def _sample(self) -> dict[str, float]:
+        if self.server_pid is None:
+            ours = {GENERATOR: time.process_time()}
+        else:
+            ours = cpu_by_name(self.server_pid)
+        # Whatever else runs on the machine meanwhile (it competes for the same cores).
+        mine = sum(v for k, v in ours.items() if k != SERVER_KERNEL)
+        others = "other processes" if self.server_pid else "the server and other processes"
+        ours[others] = machine_busy() - mine
+        return ours
+
+    def per_run_ms(self, name: str) -> float:
+        """CPU milliseconds ``name`` spent per completed run (NaN if unknown)."""
+        if name not in self.shares or not self.runs:
+            return math.nan
+        return self.shares[name] / 100 * self.wall * 1000 / self.runs
+
+    def cost(self) -> str:
+        """CPU per run of the server and its PostgreSQL: robust to a busy machine."""
+        server, postgres = self.per_run_ms(SERVER), self.per_run_ms("postgres")
+        if math.isnan(server):
+            return ""
+        return (
+            f"CPU per run: server {server:.2f} ms (so at most {1000 / server:.0f} runs/s "
+            f"on one core), postgres {postgres:.2f} ms"
+        )
+
+    def summary(self) -> str:
+        kernel = self.shares.get(SERVER_KERNEL)
+        ordered = sorted(self.shares.items(), key=lambda kv: -kv[1])
+        parts = []
+        for name, share in ordered:
+            if name == SERVER_KERNEL or share < 0.5:
+                continue
+            inside = f" (kernel {kernel:.0f}%)" if name == SERVER and kernel is not None else ""
+            parts.append(f"{name} {share:.0f}%{inside}")
+        return ", ".join(parts)

@@ -1,0 +1,40 @@
+"""What one benchmark run measured, phase by phase, and whether it was correct."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bench.load.connections import ConnectionsResult
+from bench.load.delivery import Delivery
+from bench.load.latency import LatencyResult
+from bench.load.runs import Failures
+from bench.load.saturation import SaturationResult
+from bench.load.throughput import ThroughputResult
+from bench.load.writes import WritesResult
+
+
+@dataclass
+class Report:
+    url: str
+    started_server: bool
+    code: str = ""
+    latency: LatencyResult | None = None
+    saturation: SaturationResult | None = None
+    throughput: ThroughputResult | None = None
+    connections: ConnectionsResult | None = None
+    echo_ms: list[float] = field(default_factory=list)
+    writes: WritesResult | None = None
+    failures: Failures = field(default_factory=Failures)
+
+    def delivery(self) -> Delivery:
+        """The delivery counts of every phase that ran, summed."""
+        total = Delivery()
+        for phase in (self.latency, self.saturation, self.throughput, self.connections):
+            if phase is not None:
+                total.add(phase.delivery)
+        return total
+
+    def correct(self) -> bool:
+        """Nothing lost, duplicated or misdelivered, and no run failed."""
+        d = self.delivery()
+        return d.lost == d.duplicated == d.misdelivered == self.failures.count == 0

@@ -1,0 +1,53 @@
+"""What the benchmark sends, the targets it judges, its time limits, and its one error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from golden_path.tiers import Tier
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository (the benchmark runs from it)
+TIER = Tier.ENTERPRISE
+CONTENT = "How much did we spend on AI this month?"
+
+# The targets (a missed one is reported, not an error).
+TARGET_USERS = 20
+TARGET_RATE = 100.0  # messages per second in total, the open loop's default
+TARGET_P50_MS = 10.0
+TARGET_P99_MS = 50.0
+TARGET_RUNS_PER_S = 250.0
+TARGET_CONNECTIONS = 500
+
+# Time limits.
+READY_TIMEOUT_S = 90.0
+STOP_TIMEOUT_S = 60.0
+RUN_TIMEOUT_S = 15.0
+CONNECT_TIMEOUT_S = 30.0
+SETTLE_TIMEOUT_S = 15.0
+PHASE_TIMEOUT_S = 600.0
+
+# The open loop (phase 1a).
+LATE_MS = 5.0  # a send that starts later than this after its scheduled time is late
+LATE_SHARE = 0.05  # above this share of late sends, the latencies are bounded by the generator
+COLLECT_EVERY_S = 0.05
+
+# Throughput (phase 2) and held connections (phase 3).
+THROUGHPUT_SECONDS = 10.0
+THROUGHPUT_RAMP_S = 0.3  # the first moments of a step, while the pipeline fills, are not counted
+SAMPLE_EVERY = 10  # in phase 3, every 10th socket sends one message
+
+# Set-up: how many users and sockets are made at once; how far the event history is read.
+OPEN_CONCURRENCY = 32
+USER_CONCURRENCY = 8
+MAX_EVENT_PAGES = 1000
+
+# The floor.
+ECHO_ROUND_TRIPS = 500
+ECHO_WARMUP = 50
+ECHO_BYTES = 1024
+WRITES_RUNS = 200
+WRITES_WARMUP = 20
+
+
+class BenchError(RuntimeError):
+    """The benchmark could not run (not a measured failure of the server)."""
