@@ -22,6 +22,8 @@ from golden_path.client import GoldenPathHTTP
 
 @dataclass
 class ConnectionsResult:
+    """Sockets wanted, opened and held to the end, and why any did not open."""
+
     wanted: int
     users: int
     opened: int

@@ -57,6 +57,8 @@ class Send:
 
 @dataclass
 class LatencyResult:
+    """The open loop's latencies, its schedule kept or missed, and one run's events."""
+
     users: int
     rate: float
     planned: int

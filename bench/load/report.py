@@ -15,6 +15,8 @@ from bench.load.writes import WritesResult
 
 @dataclass
 class Report:
+    """Every phase's result (``None``: it did not run), the floor, and the failed runs."""
+
     url: str
     started_server: bool
     code: str = ""

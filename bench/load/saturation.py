@@ -23,6 +23,8 @@ from golden_path.testing.users import GoldenPathUser
 
 @dataclass
 class SaturationResult:
+    """The closed loop's latencies and rate."""
+
     users: int
     runs: int
     latencies_ms: list[float]

@@ -40,6 +40,8 @@ class Step:
 
 @dataclass
 class ThroughputResult:
+    """Every level of runs in flight; the best is the sustained maximum."""
+
     users: int
     steps: list[Step]
     delivery: Delivery

@@ -48,6 +48,8 @@ class RunTemplate:
 
 @dataclass
 class WritesResult:
+    """Milliseconds per run of the writes, on one connection and borrowing from the pool."""
+
     transactions: int
     one_connection_ms: list[float]
     pool_ms: list[float]
@@ -63,7 +65,7 @@ def template_of(sample_run: list[dict[str, Any]]) -> RunTemplate:
 
     *steps, done = sample_run
     if done.get("type") != EventType.AGENT_COMPLETED.value:
-        raise ValueError(f"the sample run ends with {done.get('type')!r}, not agent_completed")
+        raise BenchError(f"the sample run ends with {done.get('type')!r}, not agent_completed")
     spent = done["usage"]
     completion = Completion(
         final_response=str(done["final_response"]),
