@@ -6,6 +6,11 @@ created. If the owner is killed before it can stop them, the next
 :func:`reap_orphans` (run by every embedded start) stops those servers and
 removes those directories. A pid is trusted only together with its start time,
 so a recycled pid is never signalled.
+
+Containers cannot be listed in such a file before they exist, so the docker
+provider labels each one with its :class:`Owner` instead (see
+``golden_path.services.docker.sweep_orphans``); the same rule decides when it
+is an orphan.
 """
 
 from __future__ import annotations
@@ -15,12 +20,51 @@ import json
 import os
 import shutil
 import signal
+import socket
 import tempfile
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from golden_path.services.processes import is_alive, process_start_time, wait_for_exit
+
+
+def host_identity() -> str:
+    """This boot of this machine and this pid namespace: the scope in which a pid names a process.
+
+    A container engine may be shared by several machines or by containers with their own pid
+    namespaces; a pid recorded in another scope says nothing about a process here.
+    """
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        boot = socket.gethostname()
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        namespace = "pid:[?]"
+    return f"{boot}/{namespace}"
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """The process that started something, named so that a recycled pid is not mistaken for it."""
+
+    pid: int
+    start_time: int | None
+    host: str
+
+    @classmethod
+    def this_process(cls) -> Owner:
+        pid = os.getpid()
+        return cls(pid=pid, start_time=process_start_time(pid), host=host_identity())
+
+    def is_gone(self) -> bool:
+        """``True`` only when this owner was in our scope and no longer runs there.
+
+        An owner from another machine or pid namespace is never judged gone: we cannot see it.
+        """
+        return self.host == host_identity() and not is_alive(self.pid, self.start_time)
 
 
 def registry_dir() -> Path:
