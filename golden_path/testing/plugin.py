@@ -13,6 +13,13 @@ import pytest
 
 from golden_path.services.model import Services, ServicesError
 from golden_path.services.selection import PROVIDER_NAMES, requested_provider
+from golden_path.testing.agui_fixtures import (
+    PROTOCOLS,
+    agui_report_sections,
+    agui_skip_reason,
+    gp_agui,
+    gp_agui_factory,
+)
 from golden_path.testing.bvj_hooks import BVJ_MODES, BVJPlugin
 from golden_path.testing.markers import (
     CUSTOMER_TIERS,
@@ -34,6 +41,8 @@ from golden_path.testing.server_process import gp_server_process
 from golden_path.testing.shared_services import SharedServices, new_run_id
 
 __all__ = [
+    "gp_agui",
+    "gp_agui_factory",
     "gp_api",
     "gp_base_url",
     "gp_client",
@@ -86,6 +95,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="URL",
         help="run the end-to-end tests against the protocol v1 server at URL instead of the "
         "in-process reference server; tests marked reference_only are skipped",
+    )
+    group.addoption(
+        "--gp-protocol",
+        choices=PROTOCOLS,
+        default="v1",
+        help="what the server under test speaks: v1 (default) or ag-ui (then --gp-url is "
+        "the AG-UI endpoint; the AG-UI tests run and protocol v1's e2e tests are skipped)",
     )
 
 
@@ -149,6 +165,9 @@ def pytest_collection_modifyitems(
             item.add_marker(pytest.mark.real_services)
         if gp_url and item.get_closest_marker("reference_only") is not None:
             item.add_marker(pytest.mark.skip(reason=f"needs the reference server; {gp_url} is not"))
+        protocol_skip = agui_skip_reason(item, config)
+        if protocol_skip is not None:
+            item.add_marker(pytest.mark.skip(reason=protocol_skip))
         for marker, choices in (("tier", CUSTOMER_TIERS), ("stage", STAGES)):
             for mark in item.iter_markers(marker):
                 problem = check_choice(marker, mark.args, choices)
@@ -184,4 +203,5 @@ def pytest_runtest_makereport(
             report.sections.append(
                 (f"golden-path socket {index} transcript", sock.format_transcript(200))
             )
+        report.sections.extend(agui_report_sections(item))
     return report
