@@ -229,7 +229,7 @@ def test_chunks_expand_as_the_client_transformer_does() -> None:
         ("TOOL_CALL_START", "c1"),
         ("TOOL_CALL_ARGS", "c1"),
         ("TOOL_CALL_END", "c1"),
-        ("TOOL_CALL_RESULT", "c1"),
+        ("TOOL_CALL_RESULT", "m3"),
         ("REASONING_MESSAGE_START", "r1"),
         ("REASONING_MESSAGE_CONTENT", "r1"),
         ("REASONING_MESSAGE_END", "r1"),
