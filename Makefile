@@ -28,12 +28,14 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 # The whole suite in parallel, random order, with the BVJ gate and report; then the e2e
-# suite again against `golden-path serve` in its own process, reached only by URL.
+# suite again against `golden-path serve` in its own process, reached only by URL; then the
+# AG-UI conformance suite against a peer no one here wrote (examples/agui-pydantic-ai).
 test: lint
 	@status=0; $(BIN)/pytest -n auto --gp-gate --gp-report=gp-report $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests; the suite is broken" >&2; fi; \
 	[ $$status -eq 0 ] || exit $$status; \
 	$(BIN)/python scripts/conformance.py -- -n auto -q
+	$(BIN)/python scripts/agui_conformance.py -- -n auto -q
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
