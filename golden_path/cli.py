@@ -1,4 +1,4 @@
-"""The ``golden-path`` command: ``demo``, ``serve``, ``services up`` and ``purge``."""
+"""The ``golden-path`` command: ``demo``, ``serve``, ``services up``, ``purge``, ``report``."""
 
 from __future__ import annotations
 
@@ -59,6 +59,12 @@ def _purge(args: argparse.Namespace) -> int:
     return run_purge(args.now, dsn=args.dsn)
 
 
+def _report_merge(args: argparse.Namespace) -> int:
+    from golden_path.testing.report_merge import run
+
+    return run(args.folders, args.out, args.gate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="golden-path",
@@ -109,6 +115,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--dsn", default=None, help="PostgreSQL URL (default: $GOLDEN_PATH_POSTGRES_DSN)"
     )
     purge.set_defaults(handler=_purge)
+
+    report = commands.add_parser("report", help="the BVJ test reports that --gp-report writes")
+    report_commands = report.add_subparsers(dest="report_command", required=True)
+    merge = report_commands.add_parser(
+        "merge",
+        help="merge the reports of a suite's shards (CI jobs) into one, optionally gated",
+    )
+    merge.add_argument("folders", nargs="+", metavar="DIR", help="a shard's --gp-report folder")
+    merge.add_argument("--out", required=True, metavar="DIR", help="where the merged report goes")
+    merge.add_argument(
+        "--gate",
+        action="store_true",
+        help="exit 1 when the union has a failed test, an empty coverage cell or a test "
+        "without a BVJ (what --gp-gate checks in one run)",
+    )
+    merge.set_defaults(handler=_report_merge)
     return parser
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import os
+import shlex
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +13,7 @@ import pytest
 
 from golden_path.testing.bvj import BVJ, BVJError, from_docstring, from_marker
 from golden_path.testing.markers import CUSTOMER_TIERS, test_tier_from_path
-from golden_path.testing.report import PROPERTY, Report
+from golden_path.testing.report import Report, failure_of, properties_for
 
 BVJ_MODES = ("strict", "warn", "off")
 _PROBLEM = pytest.StashKey[str]()
@@ -44,8 +47,38 @@ def customer_tiers(item: pytest.Item) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tiers))
 
 
+def spaced_report_option(args: Sequence[str]) -> str | None:
+    """The DIR of a ``--gp-report DIR`` written with a space instead of ``=``, else ``None``."""
+    for index, arg in enumerate(args[:-1]):
+        if arg == "--gp-report":
+            return args[index + 1]
+    return None
+
+
+def refuse_spaced_report_option(config: pytest.Config) -> None:
+    """A usage error for ``--gp-report DIR``: pytest took DIR as a test path at start-up.
+
+    pytest chooses the rootdir and reads the ini file from the command line's paths
+    before any plugin is loaded, so it cannot know yet that ``--gp-report`` takes a
+    value: an existing DIR outside the project becomes the rootdir and the project's
+    pytest.ini is skipped. By the time a plugin runs that choice is made, so the only
+    honest answer is to stop and say which spelling works.
+    """
+    addopts = shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))
+    for args, where in ((list(config.invocation_params.args), ""), (addopts, " in PYTEST_ADDOPTS")):
+        folder = spaced_report_option(args)
+        if folder is not None:
+            raise pytest.UsageError(
+                f"write --gp-report={folder}{where}, with '=': written as "
+                f"'--gp-report {folder}', pytest takes {folder!r} for a test path while it "
+                "chooses the rootdir and the ini file (before it knows the option takes a "
+                "value), so it can skip the project's pytest.ini and its settings"
+            )
+
+
 class BVJPlugin:
     def __init__(self, config: pytest.Config) -> None:
+        refuse_spaced_report_option(config)
         self.config = config
         self.mode: str = config.getoption("gp_bvj")
         self.report_dir: str | None = config.getoption("gp_report")
@@ -71,12 +104,12 @@ class BVJPlugin:
                         "no BVJ: add @pytest.mark.bvj(segment=..., goal=..., value_impact=..., "
                         "revenue_impact=...) or a 'Business Value Justification (BVJ):' block"
                     )
-                facts.update(segment=bvj.segment, goal=bvj.goal)
+                facts.update(bvj.to_dict())
             except BVJError as exc:
                 facts["bvj_problem"] = str(exc)
                 problems.append(f"{item.nodeid}: {exc}")
                 item.stash[_PROBLEM] = str(exc)
-            item.user_properties.append((PROPERTY, facts))
+            item.user_properties.extend(properties_for(facts))
         workerinput = getattr(config, "workerinput", None)  # set by xdist on its workers only
         worker = None if workerinput is None else str(workerinput.get("workerid"))
         if problems and self.mode == "strict" and worker is None:
@@ -102,8 +135,14 @@ class BVJPlugin:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if hasattr(self.config, "workerinput"):
             return  # the controller aggregates what workers send it
+        failure = failure_of(report) if report.failed else None
         self.report.record(
-            report.nodeid, report.when, report.outcome, report.duration, report.user_properties
+            report.nodeid,
+            report.when,
+            report.outcome,
+            report.duration,
+            report.user_properties,
+            failure,
         )
 
     @pytest.hookimpl(tryfirst=True)

@@ -1,37 +1,90 @@
 """The BVJ report: what ran, by test tier × segment × stage, and the coverage matrix.
 
 Test facts travel on each report's ``user_properties`` (set at collection), so
-the report is complete under pytest-xdist, where only workers see the items.
+the report is complete under pytest-xdist, where only workers see the items; the
+same properties are what ``--junitxml`` writes as each test case's ``<properties>``.
+``report.json`` carries every test (:meth:`Report.to_json`), so shards written by
+separate CI jobs can be read back (:meth:`Report.from_json`) and merged.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from golden_path.testing.bvj import SEGMENTS
 from golden_path.testing.markers import STAGES, TEST_TIERS
+from golden_path.testing.report_html import render_html
 
 MATRIX_SEGMENTS: tuple[str, ...] = tuple(s for s in SEGMENTS if s != "all")
 MATRIX_TIERS: tuple[str, ...] = ("integration", "e2e")
-PROPERTY = "golden_path"
+FORMAT = 2  # report.json's layout; 2 added "tests" (every test, what a merge reads back)
 _RANK = {"unknown": 0, "passed": 1, "skipped": 2, "failed": 3}
+# Kept of a failure: the traceback's and each section's last characters (a section is
+# captured output or a gp_client socket transcript), so a report stays small.
+MAX_LONGREPR = 20_000
+MAX_SECTION = 20_000
+
+# The user_properties a test carries (and --junitxml writes): name → TestFacts field.
+# Repeatable ones (a test may have several stages or customer tiers) become tuples.
+SINGLE_PROPERTIES: dict[str, str] = {
+    "gp.test_tier": "test_tier",
+    "bvj.segment": "segment",
+    "bvj.goal": "goal",
+    "bvj.value_impact": "value_impact",
+    "bvj.revenue_impact": "revenue_impact",
+    "bvj.problem": "bvj_problem",
+}
+REPEATED_PROPERTIES: dict[str, str] = {"gp.stage": "stages", "gp.customer_tier": "customer_tiers"}
+
+
+@dataclass
+class Failure:
+    """One failed phase of a test: where, the one-line reason, the traceback, the sections."""
+
+    when: str
+    message: str
+    longrepr: str = ""
+    sections: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "when": self.when,
+            "message": self.message,
+            "longrepr": self.longrepr,
+            "sections": [{"title": title, "text": text} for title, text in self.sections],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Failure:
+        return cls(
+            when=str(data["when"]),
+            message=str(data["message"]),
+            longrepr=str(data.get("longrepr", "")),
+            sections=[(str(s["title"]), str(s["text"])) for s in data.get("sections", ())],
+        )
 
 
 @dataclass
 class TestFacts:
+    __test__ = False  # not a pytest test class, wherever it is imported
+
     nodeid: str
     test_tier: str = "unknown"
     segment: str = ""
     goal: str = ""
+    value_impact: str = ""
+    revenue_impact: str = ""
     stages: tuple[str, ...] = ()
     customer_tiers: tuple[str, ...] = ()
     bvj_problem: str = ""
     outcome: str = "unknown"
     duration_s: float = 0.0
+    failures: list[Failure] = field(default_factory=list)
 
     @property
     def matrix_segments(self) -> tuple[str, ...]:
@@ -40,30 +93,130 @@ class TestFacts:
             return (self.segment,)
         return tuple(t for t in self.customer_tiers if t in MATRIX_SEGMENTS)
 
+    @property
+    def in_matrix(self) -> bool:
+        return self.test_tier in MATRIX_TIERS
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "nodeid": self.nodeid,
+            "test_tier": self.test_tier,
+            "segment": self.segment,
+            "goal": self.goal,
+            "value_impact": self.value_impact,
+            "revenue_impact": self.revenue_impact,
+            "stages": list(self.stages),
+            "customer_tiers": list(self.customer_tiers),
+            "bvj_problem": self.bvj_problem,
+            "outcome": self.outcome,
+            "duration_s": round(self.duration_s, 6),
+            "failures": [f.to_json() for f in self.failures],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TestFacts:
+        return cls(
+            nodeid=str(data["nodeid"]),
+            test_tier=str(data.get("test_tier", "unknown")),
+            segment=str(data.get("segment", "")),
+            goal=str(data.get("goal", "")),
+            value_impact=str(data.get("value_impact", "")),
+            revenue_impact=str(data.get("revenue_impact", "")),
+            stages=tuple(str(s) for s in data.get("stages", ())),
+            customer_tiers=tuple(str(t) for t in data.get("customer_tiers", ())),
+            bvj_problem=str(data.get("bvj_problem", "")),
+            outcome=str(data.get("outcome", "unknown")),
+            duration_s=float(data.get("duration_s", 0.0)),
+            failures=[Failure.from_json(f) for f in data.get("failures", ())],
+        )
+
+
+def properties_for(facts: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The ``user_properties`` for a test's facts (field name → value, as collected)."""
+    props: list[tuple[str, str]] = []
+    for name, key in SINGLE_PROPERTIES.items():
+        value = facts.get(key)
+        if value:
+            props.append((name, str(value)))
+    for name, key in REPEATED_PROPERTIES.items():
+        props.extend((name, str(value)) for value in facts.get(key, ()))
+    return props
+
+
+def facts_from_properties(nodeid: str, props: Iterable[tuple[str, object]]) -> TestFacts:
+    """A test's facts back from its ``user_properties`` (other properties are ignored)."""
+    single: dict[str, str] = {}
+    repeated: dict[str, list[str]] = defaultdict(list)
+    for name, value in props:
+        if name in SINGLE_PROPERTIES:
+            single[SINGLE_PROPERTIES[name]] = str(value)
+        elif name in REPEATED_PROPERTIES:
+            repeated[REPEATED_PROPERTIES[name]].append(str(value))
+    return TestFacts(
+        nodeid=nodeid,
+        test_tier=single.get("test_tier", "unknown"),
+        segment=single.get("segment", ""),
+        goal=single.get("goal", ""),
+        value_impact=single.get("value_impact", ""),
+        revenue_impact=single.get("revenue_impact", ""),
+        stages=tuple(repeated["stages"]),
+        customer_tiers=tuple(repeated["customer_tiers"]),
+        bvj_problem=single.get("bvj_problem", ""),
+    )
+
+
+def _tail(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return f"[… {len(text) - limit} characters cut …]\n" + text[-limit:]
+
+
+def failure_of(report: Any) -> Failure:
+    """What a failed ``pytest.TestReport`` says: its crash line, traceback and sections."""
+    crash = getattr(getattr(report, "longrepr", None), "reprcrash", None)
+    longrepr = str(getattr(report, "longreprtext", "") or "")
+    message = str(getattr(crash, "message", "") or "")
+    if not message:
+        lines = [line for line in longrepr.splitlines() if line.strip()]
+        message = lines[-1].strip() if lines else f"failed at {report.when}"
+    return Failure(
+        when=str(report.when),
+        message=message,
+        longrepr=_tail(longrepr, MAX_LONGREPR),
+        sections=[(str(t), _tail(str(c), MAX_SECTION)) for t, c in report.sections],
+    )
+
 
 @dataclass
 class Report:
     tests: dict[str, TestFacts] = field(default_factory=dict)
 
-    def record(self, nodeid: str, when: str, outcome: str, duration: float, props: Any) -> None:
+    def record(
+        self,
+        nodeid: str,
+        when: str,
+        outcome: str,
+        duration: float,
+        props: Iterable[tuple[str, object]],
+        failure: Failure | None = None,
+    ) -> None:
         """Fold one phase's report in: failed beats skipped beats passed."""
         facts = self.tests.get(nodeid)
         if facts is None:
-            data = dict(props).get(PROPERTY, {}) if props else {}
-            facts = TestFacts(
-                nodeid=nodeid,
-                test_tier=data.get("test_tier", "unknown"),
-                segment=data.get("segment", ""),
-                goal=data.get("goal", ""),
-                stages=tuple(data.get("stages", ())),
-                customer_tiers=tuple(data.get("customer_tiers", ())),
-                bvj_problem=data.get("bvj_problem", ""),
-            )
+            facts = facts_from_properties(nodeid, props or ())
             self.tests[nodeid] = facts
         facts.duration_s += duration
         counts = when == "call" or outcome != "passed"
         if counts and _RANK.get(outcome, 0) > _RANK[facts.outcome]:
             facts.outcome = outcome
+        if failure is not None:
+            facts.failures.append(failure)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Report:
+        """The report a ``report.json`` describes (what :meth:`to_json` wrote)."""
+        tests = (TestFacts.from_json(t) for t in data["tests"])
+        return cls(tests={t.nodeid: t for t in tests})
 
     # -- figures --------------------------------------------------------------------------
 
@@ -106,6 +259,28 @@ class Report:
                         cells[segment][stage] += 1
         return cells
 
+    def cells(self) -> dict[tuple[str, str], list[TestFacts]]:
+        """Every integration and e2e test of each segment × stage cell, whatever its outcome."""
+        cells: dict[tuple[str, str], list[TestFacts]] = {
+            (segment, stage): [] for segment in MATRIX_SEGMENTS for stage in STAGES
+        }
+        for facts in sorted(self.tests.values(), key=lambda t: t.nodeid):
+            if not facts.in_matrix:
+                continue
+            for segment in facts.matrix_segments:
+                for stage in facts.stages:
+                    if (segment, stage) in cells:
+                        cells[(segment, stage)].append(facts)
+        return cells
+
+    def slowest(self, count: int = 20) -> list[TestFacts]:
+        return sorted(self.tests.values(), key=lambda t: (-t.duration_s, t.nodeid))[:count]
+
+    def failed_tests(self) -> list[TestFacts]:
+        return sorted(
+            (t for t in self.tests.values() if t.outcome == "failed"), key=lambda t: t.nodeid
+        )
+
     def empty_cells(self) -> list[str]:
         return [
             f"{segment} × {stage}"
@@ -130,6 +305,7 @@ class Report:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "format": FORMAT,
             "totals": dict(self.totals()),
             "by_tier_segment_stage": self.by_tier_segment_stage(),
             "matrix": self.matrix(),
@@ -141,6 +317,7 @@ class Report:
                 for tier in (*TEST_TIERS, "unknown")
                 if tier != "unknown" or any(t.test_tier == tier for t in self.tests.values())
             },
+            "tests": [self.tests[nodeid].to_json() for nodeid in sorted(self.tests)],
         }
 
     def matrix_markdown(self) -> list[str]:
@@ -192,8 +369,11 @@ class Report:
 
     def write(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "report.json").write_text(json.dumps(self.to_json(), indent=2) + "\n")
-        (folder / "report.md").write_text(self.to_markdown())
+        (folder / "report.json").write_text(
+            json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        (folder / "report.md").write_text(self.to_markdown(), encoding="utf-8")
+        (folder / "report.html").write_text(render_html(self), encoding="utf-8")
 
     def summary_lines(self) -> list[str]:
         totals = self.totals()

@@ -152,7 +152,15 @@ def _without_durations(report: dict[str, Any]) -> dict[str, Any]:
         {k: v for k, v in row.items() if k != "duration_s"}
         for row in report["by_tier_segment_stage"]
     ]
-    return {**report, "by_tier_segment_stage": rows}
+    # A traceback under xdist starts with the worker's name: compare the failure's message.
+    tests = [
+        {
+            **{k: v for k, v in test.items() if k != "duration_s"},
+            "failures": [{k: v for k, v in f.items() if k != "longrepr"} for f in test["failures"]],
+        }
+        for test in report["tests"]
+    ]
+    return {**report, "by_tier_segment_stage": rows, "tests": tests}
 
 
 def _text(result: pytest.RunResult) -> str:

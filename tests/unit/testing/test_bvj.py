@@ -19,7 +19,7 @@ from golden_path.testing.bvj import (
     from_marker,
 )
 from golden_path.testing.markers import STAGES
-from golden_path.testing.report import MATRIX_SEGMENTS, PROPERTY, Report
+from golden_path.testing.report import MATRIX_SEGMENTS, Report, properties_for
 
 pytestmark = [
     pytest.mark.stage("persistence"),
@@ -285,7 +285,7 @@ def _props(
     stages: tuple[str, ...] = ("auth",),
     customer_tiers: tuple[str, ...] = (),
     bvj_problem: str = "",
-) -> list[tuple[str, dict[str, object]]]:
+) -> list[tuple[str, str]]:
     facts: dict[str, object] = {
         "test_tier": tier,
         "stages": list(stages),
@@ -295,7 +295,7 @@ def _props(
         facts["bvj_problem"] = bvj_problem
     else:
         facts.update(segment=segment, goal="retention")
-    return [(PROPERTY, facts)]
+    return properties_for(facts)
 
 
 def _run(
@@ -500,6 +500,8 @@ def test_to_json_shape() -> None:
     _run(report, "a.py::test_none", tier="unit", bvj_problem="no BVJ")
     data = json.loads(json.dumps(report.to_json()))
     assert set(data) == {
+        "format",
+        "tests",
         "totals",
         "by_tier_segment_stage",
         "matrix",

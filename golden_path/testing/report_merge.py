@@ -1,0 +1,96 @@
+"""``golden-path report merge``: the reports of a suite's shards as one, gated as one.
+
+Each CI job runs a part of the suite with ``--gp-report=DIR``; the merge reads every
+``DIR/report.json`` back (each lists every test it ran), joins them and writes the
+union's report. A matrix cell covered in any shard is covered; a test that two shards
+both ran is an error, since the split was then not a split and its counts would lie.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from golden_path.testing.report import FORMAT, Report
+
+REPORT_FILE = "report.json"
+
+
+class MergeError(ValueError):
+    """A shard's report cannot be read, or the shards overlap."""
+
+
+def load(folder: Path) -> Report:
+    """The report a ``--gp-report`` run wrote to ``folder``."""
+    path = folder / REPORT_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MergeError(
+            f"{path}: no such file (was that job run with --gp-report={folder}?)"
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MergeError(f"{path}: not a readable report ({exc})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT or "tests" not in data:
+        found = data.get("format") if isinstance(data, dict) else None
+        raise MergeError(
+            f"{path}: a report of format {found!r}, this golden-path reads format {FORMAT}; "
+            "run that shard again with this version's plugin"
+        )
+    try:
+        return Report.from_json(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MergeError(f"{path}: a test entry is malformed ({exc!r})") from None
+
+
+def merge(shards: Sequence[tuple[str, Report]]) -> Report:
+    """The union of the shards' tests; :class:`MergeError` names any test run twice."""
+    merged = Report()
+    seen: dict[str, str] = {}
+    twice: list[str] = []
+    for label, report in shards:
+        for nodeid, facts in report.tests.items():
+            if nodeid in seen:
+                twice.append(f"{nodeid} (in {seen[nodeid]} and {label})")
+                continue
+            seen[nodeid] = label
+            merged.tests[nodeid] = facts
+    if twice:
+        shown = "\n  ".join(twice[:50])
+        more = f"\n  … and {len(twice) - 50} more" if len(twice) > 50 else ""
+        raise MergeError(
+            f"{len(twice)} tests ran in more than one shard, so the shards overlap and their "
+            f"counts cannot be added:\n  {shown}{more}"
+        )
+    return merged
+
+
+def merge_folders(folders: Sequence[Path]) -> Report:
+    if not folders:
+        raise MergeError("name at least one report folder to merge")
+    return merge([(str(folder), load(folder)) for folder in folders])
+
+
+def run(folders: Sequence[str], out: str, gate: bool) -> int:
+    """The command: merge, write ``out``, print the summary; 1 if the gate fails, 2 on error."""
+    try:
+        report = merge_folders([Path(f) for f in folders])
+    except MergeError as exc:
+        print(f"golden-path report merge: {exc}", file=sys.stderr, flush=True)
+        return 2
+    report.write(Path(out))
+    for line in report.summary_lines():
+        print(line)
+    print(f"merged {len(folders)} reports: {Path(out) / 'report.html'}")
+    if not gate:
+        return 0
+    problems = report.gate_problems()
+    if problems:
+        print(f"gate FAILED ({len(problems)} problems):")
+        for problem in problems:
+            print(f"  {problem}")
+        return 1
+    print("gate passed")
+    return 0
