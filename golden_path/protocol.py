@@ -124,6 +124,10 @@ PROTOCOL_ERROR_CODES: frozenset[ErrorCode] = frozenset(
 )
 
 
+# Errors whose frame always says (``retryable``) whether sending again can succeed.
+RETRYABLE_REPORTED: frozenset[ErrorCode] = frozenset({ErrorCode.UNAVAILABLE, ErrorCode.RATE_LIMITED})
+
+
 class CloseCode(IntEnum):
     """WebSocket close codes (§7)."""
 

@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = await ServerState.open(settings)
         app.state.gp = state
+        app.state.sockets = state.socket_services()
         try:
             yield
         finally:

@@ -1,18 +1,19 @@
-"""The server's long-lived parts, opened at start and closed at stop, in one place."""
+"""The server's long-lived parts, opened at start and closed at stop, in one place.
+
+This is the composition root: it builds each part and hands it what it needs
+(the run service publishes through the hub; the socket layer gets its
+:class:`SocketServices`). No part reaches back into this state.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
 from golden_path.db.migrate import migrate_dsn
 from golden_path.db.scope import Database
-from golden_path.ids import RunID, UserID
-from golden_path.protocol import CloseCode
 from golden_path.server.auth.passwords import Passwords
 from golden_path.server.auth.sessions import SessionStore
 from golden_path.server.auth.tokens import Tokens
@@ -21,9 +22,10 @@ from golden_path.server.redis_keys import RedisKeys
 from golden_path.server.runs.limits import MessageRateLimiter
 from golden_path.server.runs.recovery import NodeLease
 from golden_path.server.runs.service import RunService
-from golden_path.server.ws.connection import Connection
 from golden_path.server.ws.hub import Hub
 from golden_path.server.ws.presence import Presence
+from golden_path.server.ws.session import SocketServices
+from golden_path.server.ws.sockets import OpenSockets
 
 log = logging.getLogger(__name__)
 REDIS_TIMEOUT_S = 2.0
@@ -41,7 +43,7 @@ class ServerState:
     hub: Hub
     runs: RunService
     lease: NodeLease
-    connections: set[Connection] = field(default_factory=set)
+    sockets: OpenSockets
     shutting_down: bool = False
 
     @classmethod
@@ -81,28 +83,33 @@ class ServerState:
             hub=hub,
             runs=run_service,
             lease=lease,
+            sockets=OpenSockets(),
         )
-        hub.start(state.on_control)
+        hub.start(run_service.on_control)
         await run_service.interrupt_orphans()
         return state
 
-    async def on_control(self, message: dict[str, Any]) -> None:
-        """A message from another node: today, a request to cancel a run running here."""
-        run_id, user_id = message.get("cancel"), message.get("user_id")
-        if RunID.is_valid(run_id) and UserID.is_valid(user_id):
-            await self.runs.cancel(RunID(run_id), UserID(user_id))
+    def socket_services(self) -> SocketServices:
+        """What the socket layer needs, and nothing more."""
+        return SocketServices(
+            settings=self.settings,
+            db=self.db,
+            tokens=self.tokens,
+            sessions=self.sessions,
+            presence=self.presence,
+            hub=self.hub,
+            runs=self.runs,
+            sockets=self.sockets,
+        )
 
     async def stop_serving(self, grace_s: float) -> None:
         """Graceful stop: no new runs; runs in flight finish (or are interrupted); sockets 1001."""
         if self.shutting_down:
             return
         self.shutting_down = True
+        self.sockets.closing = True  # new handshakes are refused with 1001 from now on
         await self.runs.drain(grace_s)
-        for connection in list(self.connections):
-            connection.close(CloseCode.GOING_AWAY, "server shutting down")
-        waits = [c.closed.wait() for c in list(self.connections)]
-        if waits:
-            await asyncio.wait([asyncio.ensure_future(w) for w in waits], timeout=5)
+        await self.sockets.close_all("server shutting down")
 
     async def close(self, grace_s: float = 10.0) -> None:
         await self.stop_serving(grace_s)

@@ -15,14 +15,8 @@ from golden_path.db.pool import Conn
 from golden_path.ids import MessageID, RequestID, RunID, ThreadID, UserID
 from golden_path.protocol import ErrorCode, MessageRole
 from golden_path.server.clock import start_of_utc_day
+from golden_path.server.refusal import Refusal
 from golden_path.tiers import TIER_ORDER, Tier
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    code: ErrorCode
-    message: str
-    upgrade: dict[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +63,7 @@ async def admit(
     async with conn.transaction():
         user = await users.lock(conn, user_id)
         if user is None:
-            return Refusal(ErrorCode.UNAVAILABLE, "the account no longer exists")
+            return Refusal(ErrorCode.UNAVAILABLE, "the account no longer exists", retryable=False)
         earlier = await runs.by_request(conn, user_id, request_id)
         if earlier is not None:
             return Duplicate(earlier)
@@ -78,7 +72,7 @@ async def admit(
             return Refusal(
                 ErrorCode.QUOTA_EXCEEDED,
                 f"all {tier.limits.runs_per_day} runs of today are used (resets at 00:00 UTC)",
-                quota_upgrade(tier),
+                upgrade=quota_upgrade(tier),
             )
         running = await runs.count_running(conn, user_id)
         if running >= tier.limits.concurrent_runs:

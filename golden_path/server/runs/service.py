@@ -4,6 +4,11 @@ Every event is persisted (``golden_path.db.events.append``) before it is
 published. The terminal event, the run's final status, the usage ledger row
 and the assistant's message are written in one transaction, so a run is billed
 exactly once and never half-finished.
+
+The service publishes through an :class:`EventBus` (the socket layer's hub
+implements it), so runs never depend on sockets. A cancel is the service's
+business end to end: here if the run executes on this node, else forwarded to
+the node that runs it over the bus's control channel (:meth:`RunService.on_control`).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
@@ -33,12 +38,12 @@ from golden_path.db.scope import Database, as_database
 from golden_path.ids import RequestID, RunID, ThreadID, ToolCallID, UserID
 from golden_path.protocol import AgentErrorCode, ErrorCode, EventType, RunStatus
 from golden_path.server.clock import utcnow
+from golden_path.server.refusal import Refusal, unavailable
 from golden_path.server.runs import recovery
-from golden_path.server.runs.admission import Admitted, Duplicate, Refusal, admit
+from golden_path.server.runs.admission import Admitted, Duplicate, admit
 from golden_path.server.runs.completion import record_completion
 from golden_path.server.runs.events import RunScope
 from golden_path.server.runs.limits import MessageRateLimiter
-from golden_path.server.ws.hub import Hub
 from golden_path.tiers import Tier
 
 log = logging.getLogger(__name__)
@@ -55,20 +60,21 @@ class Submitted:
     replayed: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    code: ErrorCode
-    message: str
-    retry_after_ms: int | None = None
-    upgrade: dict[str, str] | None = None
-    retryable: bool = False
+class EventBus(Protocol):
+    """Where a run's persisted events go, and how nodes ask each other to act."""
+
+    async def publish(self, event: dict[str, Any]) -> None:
+        """Deliver a persisted event to every open socket of its user, on every node."""
+
+    async def send_control(self, message: dict[str, Any]) -> bool:
+        """Send ``message`` to every other node's :meth:`RunService.on_control`."""
 
 
 class RunService:
     def __init__(
         self,
         pool: asyncpg.Pool | Database,
-        hub: Hub,
+        bus: EventBus,
         limiter: MessageRateLimiter,
         node_id: str,
         *,
@@ -77,7 +83,7 @@ class RunService:
         agent: SpendOptimizationAgent | None = None,
     ) -> None:
         self._db = as_database(pool)
-        self._hub = hub
+        self._bus = bus
         self._limiter = limiter
         self._node_id = node_id
         self._timeout_s = run_timeout_s
@@ -99,18 +105,18 @@ class RunService:
         content: str,
         thread_id: str | None,
         request_id: RequestID | None,
-    ) -> Submitted | Rejected:
+    ) -> Submitted | Refusal:
         if not self.accepting:
-            return Rejected(ErrorCode.UNAVAILABLE, "the server is shutting down", retryable=True)
+            return unavailable("the server is shutting down")
         limit = tier.limits.max_message_chars
         if len(content) > limit:
-            return Rejected(
+            return Refusal(
                 ErrorCode.MESSAGE_TOO_LONG,
                 f"content is {len(content)} characters; the {tier.value} plan allows {limit}",
             )
         rate = await self._limiter.check(user_id, tier)
         if not rate.allowed:
-            return Rejected(
+            return Refusal(
                 ErrorCode.RATE_LIMITED,
                 f"more than {tier.limits.messages_per_minute} messages this minute",
                 retry_after_ms=rate.retry_after_ms,
@@ -138,13 +144,9 @@ class RunService:
             return Submitted(earlier, replayed=True)
         except DatabaseUnavailable as exc:
             log.warning("run admission failed, nothing was written: %s", exc)
-            return Rejected(
-                ErrorCode.UNAVAILABLE,
-                "the database is unavailable; nothing was saved, try again",
-                retryable=True,
-            )
+            return unavailable("the database is unavailable; nothing was saved, try again")
         if isinstance(outcome, Refusal):
-            return Rejected(outcome.code, outcome.message, upgrade=outcome.upgrade)
+            return outcome
         if isinstance(outcome, Duplicate):
             return Submitted(outcome.run, replayed=True)
         assert isinstance(outcome, Admitted)
@@ -178,6 +180,36 @@ class RunService:
             return False
         task.cancel()
         return True
+
+    async def request_cancel(self, run_id: RunID, user_id: UserID) -> Refusal | None:
+        """Cancel ``user_id``'s running run wherever it executes; ``None`` once asked.
+
+        On this node the run is cancelled at once; on another, that node is asked over
+        the bus (it checks the owner too). A run that is not this user's running run
+        is refused, and so is a cancel that cannot reach the run's node.
+        """
+        if await self.cancel(run_id, user_id):
+            return None
+        try:
+            async with self._db.as_user(user_id) as conn:
+                run = await runs.get(conn, user_id, run_id)
+        except DatabaseUnavailable:
+            return unavailable("the database is unavailable")
+        if run is None or run.status != RunStatus.RUNNING:
+            return Refusal(
+                ErrorCode.INVALID_MESSAGE,
+                f"no running run {run_id}",
+                [{"field": "run_id", "problem": "not a running run of this user"}],
+            )
+        if not await self._bus.send_control({"cancel": str(run_id), "user_id": str(user_id)}):
+            return unavailable("the run is on another server and cannot be reached now; retry")
+        return None
+
+    async def on_control(self, message: dict[str, Any]) -> None:
+        """A message from another node: a request to cancel a run running here."""
+        run_id, user_id = message.get("cancel"), message.get("user_id")
+        if RunID.is_valid(run_id) and UserID.is_valid(user_id):
+            await self.cancel(RunID(run_id), UserID(user_id))
 
     async def drain(self, grace_s: float) -> None:
         """Stop admitting; wait up to ``grace_s`` for runs in flight, then interrupt the rest."""
@@ -223,7 +255,7 @@ class RunService:
     async def _emit(self, scope: RunScope, event: dict[str, Any]) -> dict[str, Any]:
         async with self._db.as_user(scope.user_id) as conn:
             stored = await events.append(conn, scope.user_id, scope.run_id, event)
-        await self._hub.publish(stored)
+        await self._bus.publish(stored)
         _honour_cancellation()
         return stored
 
@@ -358,7 +390,7 @@ class RunService:
         goes out even if the run's task is cancelled meanwhile."""
         self._forget(run_id)
         with contextlib.suppress(Exception):
-            await asyncio.shield(self._hub.publish(terminal))
+            await asyncio.shield(self._bus.publish(terminal))
 
 
 def _honour_cancellation() -> None:

@@ -23,7 +23,8 @@ from golden_path.db import events, users
 from golden_path.db.errors import DatabaseUnavailable
 from golden_path.db.scope import Database, as_database
 from golden_path.ids import ConnectionID
-from golden_path.protocol import PROTOCOL_ERRORS_PER_MINUTE, CloseCode, ErrorCode
+from golden_path.protocol import PROTOCOL_ERRORS_PER_MINUTE, CloseCode
+from golden_path.server.refusal import Refusal, unavailable
 from golden_path.server.ws.handshake import Principal
 from golden_path.server.ws.window import DeliveryWindow, SeqRange
 
@@ -97,10 +98,9 @@ class Connection:
     def close(self, code: int, reason: str = "") -> None:
         self._outbox.put_nowait(_Close(code, reason))
 
-    def error(self, code: ErrorCode, message: str, **extra: Any) -> None:
-        frame: dict[str, Any] = {"type": "error", "code": code.value, "message": message}
-        frame.update({k: v for k, v in extra.items() if v is not None})
-        self.send(frame)
+    def refuse(self, refusal: Refusal) -> None:
+        """Answer with ``refusal``'s ``error`` frame; the connection stays open."""
+        self.send(refusal.to_frame())
 
     def count_protocol_error(self, now: float | None = None) -> bool:
         """Record a protocol error; ``True`` when the per-minute allowance is exceeded."""
@@ -168,12 +168,7 @@ class Connection:
             except DatabaseUnavailable as exc:
                 log.warning("connection %s: resume failed: %s", self.id, exc)
                 await self._write(
-                    {
-                        "type": "error",
-                        "code": ErrorCode.UNAVAILABLE.value,
-                        "message": "the event store is unavailable; resume again",
-                        "retryable": True,
-                    }
+                    unavailable("the event store is unavailable; resume again").to_frame()
                 )
 
     async def _send_range(self, seq_range: SeqRange) -> None:

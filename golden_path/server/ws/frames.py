@@ -1,10 +1,9 @@
-"""Client frames of protocol v1: parsed and validated, or turned into the error they deserve."""
+"""Client frames of protocol v1: parsed and validated, or turned into the refusal they deserve."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -17,6 +16,7 @@ from pydantic import (
 
 from golden_path.ids import RequestID, RunID, ThreadID
 from golden_path.protocol import ClientFrame, ErrorCode
+from golden_path.server.refusal import Refusal
 
 
 class _Frame(BaseModel):
@@ -66,35 +66,19 @@ _MODELS: dict[str, type[_Frame]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class FrameError:
-    code: ErrorCode
-    message: str
-    details: list[dict[str, str]] | None = None
-    request_id: str | None = None
-
-    def to_frame(self) -> dict[str, Any]:
-        frame: dict[str, Any] = {"type": "error", "code": self.code.value, "message": self.message}
-        if self.details:
-            frame["details"] = self.details
-        if self.request_id:
-            frame["request_id"] = self.request_id
-        return frame
-
-
-def parse_frame(text: str) -> Frame | FrameError:
+def parse_frame(text: str) -> Frame | Refusal:
     """The frame ``text`` encodes, or the error to answer it with (the connection stays open)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        return FrameError(ErrorCode.INVALID_JSON, f"the frame is not JSON: {exc.msg}")
+        return Refusal(ErrorCode.INVALID_JSON, f"the frame is not JSON: {exc.msg}")
     except RecursionError:
-        return FrameError(ErrorCode.INVALID_JSON, "the frame is nested too deeply")
+        return Refusal(ErrorCode.INVALID_JSON, "the frame is nested too deeply")
     if not isinstance(data, dict):
-        return FrameError(ErrorCode.INVALID_MESSAGE, "a frame must be a JSON object")
+        return Refusal(ErrorCode.INVALID_MESSAGE, "a frame must be a JSON object")
     kind = data.get("type")
     if not isinstance(kind, str):
-        return FrameError(
+        return Refusal(
             ErrorCode.INVALID_MESSAGE,
             "the frame has no string 'type'",
             [{"field": "type", "problem": "required string"}],
@@ -102,19 +86,19 @@ def parse_frame(text: str) -> Frame | FrameError:
     model = _MODELS.get(kind)
     if model is None:
         known = ", ".join(_MODELS)
-        return FrameError(ErrorCode.UNKNOWN_TYPE, f"unknown type {kind[:64]!r}; known: {known}")
+        return Refusal(ErrorCode.UNKNOWN_TYPE, f"unknown type {kind[:64]!r}; known: {known}")
     try:
         frame = model.model_validate(data)
     except ValidationError as exc:
         request_id = data.get("request_id")
-        return FrameError(
+        return Refusal(
             ErrorCode.INVALID_MESSAGE,
             f"invalid {kind} frame",
             [
                 {"field": ".".join(str(p) for p in err["loc"]) or "type", "problem": err["msg"]}
                 for err in exc.errors()
             ],
-            request_id=request_id if RequestID.is_valid(request_id) else None,
+            request_id=str(request_id) if RequestID.is_valid(request_id) else None,
         )
     assert isinstance(frame, UserMessage | Resume | Cancel | Authenticate | Ping)
     return frame

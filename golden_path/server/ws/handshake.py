@@ -44,7 +44,9 @@ class Principal:
 
 
 @dataclass(frozen=True, slots=True)
-class Refused:
+class Denied:
+    """The handshake is refused: the socket is accepted, then closed with this code."""
+
     close_code: CloseCode
     reason: str
 
@@ -82,31 +84,31 @@ async def authenticate(
     tokens: Tokens,
     sessions: SessionStore,
     allowed_origins: tuple[str, ...],
-) -> Principal | Refused:
+) -> Principal | Denied:
     if not origin_allowed(websocket.headers.get("origin"), allowed_origins):
-        return Refused(CloseCode.FORBIDDEN_ORIGIN, "origin not allowed")
+        return Denied(CloseCode.FORBIDDEN_ORIGIN, "origin not allowed")
     if any(name in websocket.query_params for name in QUERY_TOKEN_NAMES):
-        return Refused(CloseCode.UNAUTHORIZED, "tokens are not accepted in the query string")
+        return Denied(CloseCode.UNAUTHORIZED, "tokens are not accepted in the query string")
     credentials = _credentials(websocket)
     if credentials is None:
-        return Refused(CloseCode.UNAUTHORIZED, "authentication required")
+        return Denied(CloseCode.UNAUTHORIZED, "authentication required")
     kind, secret = credentials
     try:
         if kind == "ticket":
             ticket = await sessions.redeem_ticket(secret)
             if ticket is None:
-                return Refused(CloseCode.UNAUTHORIZED, "invalid ticket")
+                return Denied(CloseCode.UNAUTHORIZED, "invalid ticket")
             principal = Principal(
                 ticket.user_id, ticket.tier, ticket.jti, ticket.family, ticket.expires_at
             )
         elif kind == "bearer":
             principal = Principal.from_claims(tokens.verify(secret, "access"))
         else:
-            return Refused(CloseCode.UNAUTHORIZED, "invalid authorization header")
+            return Denied(CloseCode.UNAUTHORIZED, "invalid authorization header")
         if await sessions.is_revoked(principal.as_claims()):
-            return Refused(CloseCode.UNAUTHORIZED, "token revoked")
+            return Denied(CloseCode.UNAUTHORIZED, "token revoked")
     except TokenError:
-        return Refused(CloseCode.UNAUTHORIZED, "invalid token")
+        return Denied(CloseCode.UNAUTHORIZED, "invalid token")
     except SessionStoreUnavailable:
-        return Refused(CloseCode.INTERNAL_ERROR, "authentication unavailable, retry shortly")
+        return Denied(CloseCode.INTERNAL_ERROR, "authentication unavailable, retry shortly")
     return principal

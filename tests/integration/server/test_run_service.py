@@ -27,9 +27,10 @@ from golden_path.protocol import GOLDEN_EVENTS, AgentErrorCode, ErrorCode, Event
 from golden_path.server.clock import utcnow
 from golden_path.server.config import Settings
 from golden_path.server.redis_keys import RedisKeys
+from golden_path.server.refusal import Refusal
 from golden_path.server.runs.admission import quota_upgrade
 from golden_path.server.runs.limits import MessageRateLimiter
-from golden_path.server.runs.service import Rejected, RunService, Submitted
+from golden_path.server.runs.service import RunService, Submitted
 from golden_path.server.state import ServerState
 from golden_path.server.ws.hub import Hub
 from golden_path.services.model import Services
@@ -81,7 +82,7 @@ class Node:
         tier: Tier | None = None,
         thread_id: str | None = None,
         request_id: str | None = None,
-    ) -> Submitted | Rejected:
+    ) -> Submitted | Refusal:
         return await self.service.submit(
             user_id=user.id,
             tier=tier or user.tier,
@@ -124,13 +125,7 @@ async def make_node(
             step_delay_s=step_delay_s,
         )
 
-        async def on_control(message: dict[str, Any]) -> None:
-            # What ServerState.on_control does: a cancel names the run and its owner.
-            run_id, user_id = message.get("cancel"), message.get("user_id")
-            if RunID.is_valid(run_id) and UserID.is_valid(user_id):
-                await service.cancel(RunID(run_id), UserID(user_id))
-
-        hub.start(on_control)
+        hub.start(service.on_control)
         node = Node(service, hub, client)
         made.append(node)
         await asyncio.wait_for(hub.listening.wait(), WAIT_S)
@@ -328,7 +323,7 @@ async def test_message_length_limit_per_tier(
     assert len(at_limit) == limit
 
     too_long = await node.submit(user, at_limit + "y")
-    assert isinstance(too_long, Rejected)
+    assert isinstance(too_long, Refusal)
     assert too_long.code is ErrorCode.MESSAGE_TOO_LONG
     assert too_long.retryable is False
     assert str(limit) in too_long.message
@@ -366,7 +361,7 @@ async def test_rate_limited_messages_are_refused_and_write_nothing(
         await redis.set(keys.message_rate(str(user.id), m), allowed, ex=180)
 
     refused = await node.submit(user)
-    assert isinstance(refused, Rejected)
+    assert isinstance(refused, Refusal)
     assert refused.code is ErrorCode.RATE_LIMITED
     assert refused.retryable is True
     assert refused.retry_after_ms is not None
@@ -392,7 +387,7 @@ async def test_the_daily_quota_is_refused_with_an_upgrade(
         )
     before = await _written(pool, user.id)
     refused = await node.submit(user)
-    assert isinstance(refused, Rejected)
+    assert isinstance(refused, Refusal)
     assert refused.code is ErrorCode.QUOTA_EXCEEDED
     assert refused.upgrade == quota_upgrade(tier)
     assert (refused.upgrade is None) == (tier is Tier.ENTERPRISE)
@@ -408,7 +403,7 @@ async def test_a_second_run_over_the_concurrency_limit_is_refused(
     running = await node.submit(user)
     assert isinstance(running, Submitted)
     second = await node.submit(user, "another question about gpt-4o")
-    assert isinstance(second, Rejected)
+    assert isinstance(second, Refusal)
     assert second.code is ErrorCode.CONCURRENCY_LIMIT
     assert second.upgrade is None
     # Stop the first run (it may end cancelled, or completed if the cancel is lost).
@@ -434,7 +429,7 @@ async def test_threads_that_cannot_take_a_message(
             await threads.archive(conn, user.id, thread_id)
     before = await _written(pool, user.id)
     refused = await node.submit(user, thread_id=thread_id)
-    assert isinstance(refused, Rejected)
+    assert isinstance(refused, Refusal)
     expected = ErrorCode.THREAD_ARCHIVED if whose == "archived" else ErrorCode.THREAD_NOT_FOUND
     assert refused.code is expected
     assert await _written(pool, user.id) == before
@@ -555,6 +550,45 @@ async def test_a_cancel_from_another_node_reaches_the_run(
     assert (await _finished(pool, user.id, submitted.run.id)).status is RunStatus.CANCELLED
 
 
+async def test_request_cancel_on_another_node_forwards_it_to_the_runs_node(
+    make_node: MakeNode, new_user: NewUser, pool: asyncpg.Pool
+) -> None:
+    """The run service owns a cancel end to end: the node the client is on finds the run
+    running elsewhere (in PostgreSQL) and asks that node over the control channel."""
+    runner = await make_node(node_id="node-runner", step_delay_s=0.2)
+    other = await make_node(node_id="node-other")
+    user = await new_user(Tier.MID)
+    on_other = other.watch(user, "socket on the other node")
+    submitted = await runner.submit(user)
+    assert isinstance(submitted, Submitted)
+    await on_other.wait_for(lambda e: e["type"] == EventType.AGENT_THINKING.value)
+
+    assert await other.service.request_cancel(submitted.run.id, user.id) is None
+    terminal = await on_other.terminal(submitted.run.id)
+    assert terminal["code"] == AgentErrorCode.CANCELLED.value
+    assert (await _finished(pool, user.id, submitted.run.id)).status is RunStatus.CANCELLED
+
+
+async def test_request_cancel_of_no_running_run_is_refused_with_invalid_message(
+    make_node: MakeNode, new_user: NewUser
+) -> None:
+    node = await make_node()
+    owner, intruder = await new_user(Tier.MID), await new_user(Tier.MID)
+    socket = node.watch(owner)
+    submitted = await node.submit(owner)
+    assert isinstance(submitted, Submitted)
+    # Another user's run is no run of theirs: refused, and the run goes on.
+    refused = await node.service.request_cancel(submitted.run.id, intruder.id)
+    assert isinstance(refused, Refusal)
+    assert refused.code is ErrorCode.INVALID_MESSAGE
+    assert refused.details == [{"field": "run_id", "problem": "not a running run of this user"}]
+    await socket.terminal(submitted.run.id)
+    # A finished run cannot be cancelled either.
+    finished = await node.service.request_cancel(submitted.run.id, owner.id)
+    assert isinstance(finished, Refusal)
+    assert finished.code is ErrorCode.INVALID_MESSAGE
+
+
 async def test_a_run_past_its_timeout_ends_in_a_retryable_timeout(
     make_node: MakeNode, new_user: NewUser, pool: asyncpg.Pool
 ) -> None:
@@ -586,7 +620,7 @@ async def test_drain_with_nothing_running_returns_at_once_and_refuses_new_work(
     await asyncio.wait_for(node.service.drain(grace_s=60), 2)
     assert node.service.accepting is False
     refused = await node.submit(user)
-    assert isinstance(refused, Rejected)
+    assert isinstance(refused, Refusal)
     assert refused.code is ErrorCode.UNAVAILABLE
     assert refused.retryable is True
     assert (await _written(pool, user.id))["runs"] == 0
@@ -735,7 +769,7 @@ async def test_server_state_wires_the_run_service_hub_and_control_channel(
         )
         assert isinstance(submitted, Submitted)
         await on_peer.wait_for(lambda e: e["type"] == EventType.AGENT_THINKING.value)
-        # The peer node asks the state's node to cancel; ServerState.on_control does it.
+        # The peer node asks the state's node to cancel; its run service's on_control does it.
         assert await other.hub.send_control({"cancel": submitted.run.id, "user_id": user.id})
         terminal = await on_state.terminal(submitted.run.id)
         assert terminal["code"] == AgentErrorCode.CANCELLED.value

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from golden_path.server.ws.frames import FrameError, parse_frame
+from golden_path.server.refusal import Refusal
+from golden_path.server.ws.frames import parse_frame
 
 pytestmark = [
     pytest.mark.stage("websocket"),
@@ -26,7 +27,7 @@ pytestmark = [
 
 def _error(text: str) -> dict[str, object]:
     result = parse_frame(text)
-    assert isinstance(result, FrameError), result
+    assert isinstance(result, Refusal), result
     return result.to_frame()
 
 

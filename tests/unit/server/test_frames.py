@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from golden_path.ids import RequestID, RunID, ThreadID
 from golden_path.protocol import MAX_FRAME_BYTES, ClientFrame, ErrorCode
+from golden_path.server.refusal import Refusal
 from golden_path.server.ws.frames import (
     Authenticate,
     Cancel,
-    FrameError,
     Ping,
     Resume,
     UserMessage,
@@ -43,13 +43,13 @@ def parse(data: Any) -> Any:
     return parse_frame(json.dumps(data))
 
 
-def error(data: Any) -> FrameError:
+def error(data: Any) -> Refusal:
     result = parse(data) if not isinstance(data, str) else parse_frame(data)
-    assert isinstance(result, FrameError), result
+    assert isinstance(result, Refusal), result
     return result
 
 
-def fields(result: FrameError) -> list[str]:
+def fields(result: Refusal) -> list[str]:
     return [d["field"] for d in result.details or []]
 
 
@@ -300,11 +300,11 @@ def test_an_invalid_request_id_is_not_echoed(request_id: Any) -> None:
     assert "request_id" not in result.to_frame()
 
 
-# --- FrameError.to_frame --------------------------------------------------------------------
+# --- Refusal.to_frame --------------------------------------------------------------------
 
 
 def test_to_frame_minimal() -> None:
-    assert FrameError(ErrorCode.INVALID_JSON, "bad").to_frame() == {
+    assert Refusal(ErrorCode.INVALID_JSON, "bad").to_frame() == {
         "type": "error",
         "code": "invalid_json",
         "message": "bad",
@@ -313,7 +313,7 @@ def test_to_frame_minimal() -> None:
 
 def test_to_frame_full() -> None:
     details = [{"field": "content", "problem": "required"}]
-    frame = FrameError(ErrorCode.INVALID_MESSAGE, "m", details, "req-1").to_frame()
+    frame = Refusal(ErrorCode.INVALID_MESSAGE, "m", details, "req-1").to_frame()
     assert frame == {
         "type": "error",
         "code": "invalid_message",
@@ -325,13 +325,13 @@ def test_to_frame_full() -> None:
 
 
 def test_to_frame_omits_empty_details() -> None:
-    assert "details" not in FrameError(ErrorCode.UNKNOWN_TYPE, "m", []).to_frame()
+    assert "details" not in Refusal(ErrorCode.UNKNOWN_TYPE, "m", []).to_frame()
 
 
 def test_every_parse_error_serialises_as_json() -> None:
     for text in ("{", "[]", "{}", '{"type":"x"}', '{"type":"resume","after_seq":-1}'):
         result = parse_frame(text)
-        assert isinstance(result, FrameError)
+        assert isinstance(result, Refusal)
         assert json.loads(json.dumps(result.to_frame()))["type"] == "error"
 
 
@@ -351,7 +351,7 @@ def test_every_parse_error_serialises_as_json() -> None:
 def test_deeply_nested_json_within_the_frame_limit_is_an_error_not_a_crash(text: str) -> None:
     assert len(text.encode()) <= MAX_FRAME_BYTES
     result = parse_frame(text)
-    assert isinstance(result, FrameError)
+    assert isinstance(result, Refusal)
     assert result.code in (ErrorCode.INVALID_JSON, ErrorCode.INVALID_MESSAGE)
 
 
@@ -367,7 +367,7 @@ def test_lone_surrogates_are_an_invalid_message(data: dict[str, Any]) -> None:
 @given(st.text(max_size=500))
 def test_parse_frame_never_raises_for_arbitrary_text(text: str) -> None:
     result = parse_frame(text)
-    assert isinstance(result, (*FRAME_TYPES, FrameError))
+    assert isinstance(result, (*FRAME_TYPES, Refusal))
 
 
 JSON = st.recursive(
@@ -395,8 +395,8 @@ def test_parse_frame_answers_a_frame_or_an_error_for_any_object(
 ) -> None:
     data = {**extra, **known}
     result = parse(data)
-    assert isinstance(result, (*FRAME_TYPES, FrameError))
-    if isinstance(result, FrameError):
+    assert isinstance(result, (*FRAME_TYPES, Refusal))
+    if isinstance(result, Refusal):
         frame = result.to_frame()
         assert frame["type"] == "error"
         assert frame["code"] in {e.value for e in ErrorCode}
