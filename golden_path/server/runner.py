@@ -1,13 +1,13 @@
-"""The one way to run a reference server: in this process, or as a process of its own.
+"""The one way to run a server: in this process, or as a process of its own.
 
 * ``ServerThread(settings)``: a real uvicorn server in a background thread of this
   process, on 127.0.0.1 and a port the OS picks, started and stopped without
   polling (start-up and shut-down signal events). The harness's ``gp_server`` and
   ``golden-path demo`` use it.
-* ``ServeProcess(settings)``: ``golden-path serve`` as a child process (its own
-  session, a parent-death signal, its log kept), ready once uvicorn says it
-  listens, on the port the OS gave it. Extra nodes in tests, the conformance run
-  and the benchmark use it.
+* ``ChildServer(argv)``: any server as a child process (its own session, a
+  parent-death signal, its log kept), ready once it says it listens, on the port
+  the OS gave it; ``ServeProcess(settings)`` is ``golden-path serve`` so run.
+  Extra nodes in tests, the conformance runs and the benchmark use them.
 * ``GoldenPathServer``: the uvicorn server both run, with the protocol's graceful
   shutdown; ``golden-path serve`` runs it in the foreground.
 """
@@ -24,9 +24,9 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Generator
+from collections.abc import Generator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 
@@ -170,34 +170,32 @@ class ServerThread:
         self.stop()
 
 
-class ServeProcess:
-    """``golden-path serve`` as a child process, on ``settings``, its log kept.
+class ChildServer:
+    """An HTTP server run as a child process: its own session, a parent-death signal, its log
+    drained to a file (and its tail kept), ready once it prints ``ready`` (by default
+    uvicorn's "running on" line), whose ``port`` group says where it listens.
 
-    The child's environment is this process's, with every ``GOLDEN_PATH_*`` server
-    variable replaced by ``settings.to_env()`` (so nothing leaks in from the parent).
-    Leave ``settings.postgres_dsn`` and ``redis_url`` blank to have ``serve`` start
-    embedded services of its own. It listens on ``port`` (0: one the OS picks, read
-    back from uvicorn's ready line, so no other process can take it meanwhile).
+    Give the command port 0 and the port is read back from that line, so no other
+    process can take it between choosing and binding.
     """
 
     def __init__(
         self,
-        settings: Settings,
+        argv: Sequence[str],
         *,
+        name: str,
+        env: Mapping[str, str] | None = None,
         host: str = "127.0.0.1",
-        port: int = 0,
-        name: str = "golden-path serve",
+        ready: re.Pattern[str] = READY_LINE,
         log_path: Path | None = None,
         cwd: Path | None = None,
     ) -> None:
-        self.settings = settings
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
-        self.env.update(settings.to_env())
-        self.argv = [sys.executable, "-m", "golden_path.cli", "serve"]
-        self.argv += ["--host", host, "--port", str(port)]
+        self.argv = list(argv)
         self.name = name
+        self.env = dict(os.environ if env is None else env)
         self.host = host
-        self.port = port
+        self.port = 0
+        self._ready = ready
         self._log_path = log_path
         self._own_log: Path | None = None
         self._cwd = cwd
@@ -225,7 +223,7 @@ class ServeProcess:
     def log_path(self) -> Path:
         return self.process.log_path
 
-    def start(self, timeout: float = START_TIMEOUT_S) -> ServeProcess:
+    def start(self, timeout: float = START_TIMEOUT_S) -> Self:
         """Start the server; return once it listens (raise with its log's end if it does not)."""
         log_path = self._log_path
         if log_path is None:
@@ -236,7 +234,7 @@ class ServeProcess:
             self.name,
             self.argv,
             log_path=log_path,
-            ready_pattern=READY_LINE.pattern,
+            ready_pattern=self._ready.pattern,
             stop_signal=signal.SIGTERM,
             env=self.env,
             cwd=self._cwd,
@@ -246,7 +244,7 @@ class ServeProcess:
         except RuntimeError:
             self.stop()
             raise
-        ready = READY_LINE.search(self._process.ready_line)
+        ready = self._ready.search(self._process.ready_line)
         assert ready is not None
         self.port = int(ready["port"])
         return self
@@ -275,8 +273,40 @@ class ServeProcess:
             self._own_log.unlink(missing_ok=True)
             self._own_log = None
 
-    def __enter__(self) -> ServeProcess:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class ServeProcess(ChildServer):
+    """``golden-path serve`` as a child process, on ``settings``.
+
+    The child's environment is this process's, with every ``GOLDEN_PATH_*`` variable
+    replaced by ``settings.to_env()`` (so nothing leaks in from the parent). Leave
+    ``settings.postgres_dsn`` and ``redis_url`` blank to have ``serve`` start embedded
+    services of its own.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log_path: Path | None = None,
+        cwd: Path | None = None,
+    ) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+        env.update(settings.to_env())
+        argv = [sys.executable, "-m", "golden_path.cli", "serve", "--host", host]
+        super().__init__(
+            [*argv, "--port", str(port)],
+            name="golden-path serve",
+            env=env,
+            host=host,
+            log_path=log_path,
+            cwd=cwd,
+        )
+        self.settings = settings
