@@ -29,13 +29,20 @@ lint: $(STAMP)
 
 # The whole suite in parallel, random order, with the BVJ gate and report; then the e2e
 # suite again against `golden-path serve` in its own process, reached only by URL; then the
-# AG-UI conformance suite against a peer no one here wrote (examples/agui-pydantic-ai).
+# AG-UI conformance suite against a peer no one here wrote (examples/agui-pydantic-ai); then
+# the integration and e2e tiers once more on the docker provider, with its own tests, on a
+# real engine: Docker if one answers, else podman, provisioned on first use (root on Debian,
+# about 75 s once, see scripts/container_engine.sh), its API service alive for that pass only.
+DOCKER_TESTS := tests/integration/services/test_docker_provider.py
 test: lint
-	@status=0; $(BIN)/pytest -n auto --gp-gate --gp-report=gp-report $(PYTEST_ARGS) || status=$$?; \
+	@status=0; $(BIN)/pytest -n auto --gp-gate --gp-report=gp-report --ignore=$(DOCKER_TESTS) $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests; the suite is broken" >&2; fi; \
 	[ $$status -eq 0 ] || exit $$status; \
 	$(BIN)/python scripts/conformance.py -- -n auto -q
 	$(BIN)/python scripts/agui_conformance.py -- -n auto -q
+	@echo "make test: the docker pass: integration and e2e tiers on --gp-services=docker"
+	PYTHON=$(BIN)/python bash scripts/container_engine.sh run -- \
+		$(BIN)/pytest -n auto -m "integration or e2e" --gp-services=docker -q
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,11 +1,14 @@
-"""Benchmark the embedded services: cold start, stop, and one worker's template clone.
+"""Benchmark the services providers: cold start, stop, and one worker's template clone.
 
-Usage: ``python bench/services.py [--runs N]`` (default 7).
+Usage: ``python bench/services.py [--runs N]`` (default 7). With a container engine
+(``bash scripts/container_engine.sh run -- .venv/bin/python bench/services.py``) the docker
+provider is measured in the same run, each of its samples right after an embedded one.
 
-* cold start: from nothing (no data directory, no process) to both servers answering a
-  real query: ``EmbeddedProvider().start()`` returns only after PostgreSQL answered
+* cold start: from nothing (no data directory, no process, no container) to both servers
+  answering a real query: ``start()`` returns only after PostgreSQL answered
   ``SHOW server_version`` and Redis ``INFO``;
-* stop: ``provider.stop()``, until both servers have exited and the temp dir is gone;
+* stop: ``provider.stop()``, until both servers have exited and the temp dir is gone (for
+  docker: both containers removed);
 * clone: ``CREATE DATABASE x TEMPLATE t`` and ``DROP DATABASE x`` on a template that holds
   the project's migrations (what each pytest-xdist worker pays once per run).
 
@@ -23,6 +26,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
@@ -35,8 +39,9 @@ import asyncpg  # noqa: E402
 import redis.asyncio as aioredis  # noqa: E402
 
 from golden_path.db.migrate import migrate_dsn  # noqa: E402
+from golden_path.services.docker import DockerProvider, engine_problem  # noqa: E402
 from golden_path.services.embedded import EmbeddedProvider  # noqa: E402
-from golden_path.services.model import Services, dsn_with_database  # noqa: E402
+from golden_path.services.model import Provider, Services, dsn_with_database  # noqa: E402
 
 TARGET_COLD_START_S = 1.0
 TEMPLATE = "bench_template"
@@ -75,25 +80,38 @@ async def _check_answers(services: Services) -> None:
         await client.aclose()
 
 
-def bench_start_stop(runs: int) -> tuple[list[float], list[float], Services]:
-    starts: list[float] = []
-    stops: list[float] = []
+@dataclass
+class Samples:
+    starts: list[float] = field(default_factory=list)
+    stops: list[float] = field(default_factory=list)
     services: Services | None = None
+
+
+def _start_stop_once(provider: Provider, samples: Samples) -> None:
+    began = time.perf_counter()
+    try:
+        samples.services = provider.start()  # stops what it started itself if interrupted
+        samples.starts.append(time.perf_counter() - began)
+        asyncio.run(_check_answers(samples.services))
+    finally:
+        with _signals_held():
+            stop_began = time.perf_counter()
+            provider.stop()
+            samples.stops.append(time.perf_counter() - stop_began)
+
+
+def bench_start_stop(runs: int, with_docker: bool) -> dict[str, Samples]:
+    """Start and stop each provider ``runs`` times, interleaved: both see the same load."""
+    results = {"embedded": Samples(), **({"docker": Samples()} if with_docker else {})}
     for run in range(1, runs + 1):
-        provider = EmbeddedProvider()
-        began = time.perf_counter()
-        try:
-            services = provider.start()  # stops what it started itself if interrupted
-            starts.append(time.perf_counter() - began)
-            asyncio.run(_check_answers(services))
-        finally:
-            with _signals_held():
-                stop_began = time.perf_counter()
-                provider.stop()
-                stops.append(time.perf_counter() - stop_began)
-        _progress(f"run {run}/{runs}: start {starts[-1]:.3f} s, stop {stops[-1]:.3f} s")
-    assert services is not None
-    return starts, stops, services
+        for name, samples in results.items():
+            provider: Provider = EmbeddedProvider() if name == "embedded" else DockerProvider()
+            _start_stop_once(provider, samples)
+            _progress(
+                f"run {run}/{runs} {name}: start {samples.starts[-1]:.3f} s, "
+                f"stop {samples.stops[-1]:.3f} s"
+            )
+    return results
 
 
 async def _clone_timings(admin_dsn: str, runs: int) -> tuple[float, list[float], list[float]]:
@@ -143,21 +161,34 @@ def main(argv: list[str] | None = None) -> int:
     for sig in _STOP_SIGNALS:
         signal.signal(sig, _interrupt)
 
+    docker_problem = engine_problem()
     try:
-        starts, stops, services = bench_start_stop(args.runs)
+        results = bench_start_stop(args.runs, with_docker=docker_problem is None)
         template_s, creates, drops = bench_clone(args.runs)
     except KeyboardInterrupt:
         _progress("interrupted; every server started was stopped")
         return 130
 
+    embedded = results["embedded"]
+    starts = embedded.starts
     median_start = statistics.median(starts)
-    print(
-        f"golden-path embedded services: {args.runs} runs, PostgreSQL "
-        f"{services.postgres_version}, Redis {services.redis_version}"
-    )
+    for name, samples in results.items():
+        assert samples.services is not None
+        print(
+            f"golden-path {name} services: {args.runs} runs, PostgreSQL "
+            f"{samples.services.postgres_version}, Redis {samples.services.redis_version}"
+        )
+    if docker_problem is not None:
+        print(
+            f"docker provider: not measured ({docker_problem}); with podman: "
+            "bash scripts/container_engine.sh run -- .venv/bin/python bench/services.py"
+        )
     print(f"{'':<44} {'median':>10} {'min':>10} {'max':>10}")
     print(_row("cold start, both servers answering a query", starts))
-    print(_row("stop, both exited and temp dir removed", stops))
+    print(_row("stop, both exited and temp dir removed", embedded.stops))
+    if "docker" in results:
+        print(_row("docker: cold start, both answering a query", results["docker"].starts))
+        print(_row("docker: stop, both containers removed", results["docker"].stops))
     print(_row("worker clone: CREATE DATABASE … TEMPLATE", creates))
     print(_row("worker clone: DROP DATABASE", drops))
     print(f"{'schema template: create + migrate (once)':<44} {template_s:>8.3f} s")

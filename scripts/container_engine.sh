@@ -51,8 +51,8 @@ packages_missing() {
 
 images_present() {
     command -v podman >/dev/null &&
-        podman image exists "$(context_image postgres)" &&
-        podman image exists "$(context_image redis)"
+        podman image exists "$(context_image postgres)" 2>/dev/null &&
+        podman image exists "$(context_image redis)" 2>/dev/null
 }
 
 debian_mirror() {
@@ -171,11 +171,17 @@ status() {
 
 # Empty output and status 0 when a Docker engine answers at DOCKER_HOST (or the default socket).
 engine_problem() {
-    "$PYTHON" -c 'import sys
+    local out status=0
+    out="$("$PYTHON" -c 'import sys
 from golden_path.services.docker import engine_problem
 problem = engine_problem(timeout=2.0)
 print(problem or "", end="")
-sys.exit(1 if problem else 0)'
+sys.exit(1 if problem else 0)' 2>&1)" || status=$?
+    if [ "$status" -ne 0 ] && [ -z "$out" ]; then
+        out="$PYTHON could not ask the engine (status $status)"
+    fi
+    printf '%s' "$out"
+    return "$status"
 }
 
 sweep() {
@@ -216,7 +222,9 @@ run() {
 provisioned here (needs root and apt-get). Start a Docker engine, or provision podman with: \
 $PROVISION_CMD"
         fi
+        local began=$SECONDS
         provision
+        say "provisioned in $((SECONDS - began)) s"
     fi
     configure_podman
     SERVICE_DIR="$(mktemp -d /tmp/golden-path-podman.XXXXXX)"
@@ -243,8 +251,9 @@ $PROVISION_CMD"
     done
     say "podman $(podman version --format '{{.Client.Version}}') API at $DOCKER_HOST"
     sweep
-    local status=0
+    local status=0 began=$SECONDS
     "$@" || status=$?
+    say "the command ended with status $status after $((SECONDS - began)) s; stopping the API service"
     return "$status"
 }
 
