@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 import golden_path
 from golden_path.protocol import WEBSOCKET_PATH
+from golden_path.server import web
 from golden_path.server.api import auth_routes, errors, health, resources
 from golden_path.server.config import Settings
 from golden_path.server.state import ServerState
@@ -40,4 +41,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_routes.router)
     app.include_router(resources.router)
     app.add_api_websocket_route(WEBSOCKET_PATH, websocket_endpoint)
+    web.mount(app)  # the chat page at /
     return app

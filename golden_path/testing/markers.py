@@ -14,6 +14,7 @@ MARKERS: dict[str, str] = {
     "unit": "no services: pure logic, runs anywhere in milliseconds",
     "integration": "real PostgreSQL and Redis, no server",
     "e2e": "a running Golden Path server over real sockets",
+    "browser": "drives the chat page in headless Chromium (bash scripts/install-browser.sh)",
     "real_services": "uses the real-services fixture (added automatically)",
     "golden_path": "exercises the revenue path end to end: login to persisted answer",
     "security": "proves a security property (auth, isolation, input handling)",
