@@ -14,6 +14,7 @@ import pytest
 from golden_path.testing.bvj import BVJ, BVJError, from_docstring, from_marker
 from golden_path.testing.markers import CUSTOMER_TIERS, test_tier_from_path
 from golden_path.testing.report import Report, failure_of, properties_for
+from golden_path.testing.report_files import write_report
 
 BVJ_MODES = ("strict", "warn", "off")
 _PROBLEM = pytest.StashKey[str]()
@@ -150,7 +151,7 @@ class BVJPlugin:
         if hasattr(self.config, "workerinput"):
             return
         if self.report_dir:
-            self.report.write(Path(self.report_dir))
+            write_report(self.report, Path(self.report_dir))
         if self.gate:
             self.gate_problems = self.report.gate_problems()
             if self.gate_problems and session.exitstatus == pytest.ExitCode.OK:

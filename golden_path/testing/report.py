@@ -9,16 +9,13 @@ separate CI jobs can be read back (:meth:`Report.from_json`) and merged.
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from golden_path.testing.bvj import SEGMENTS
 from golden_path.testing.markers import STAGES, TEST_TIERS
-from golden_path.testing.report_html import render_html
 
 MATRIX_SEGMENTS: tuple[str, ...] = tuple(s for s in SEGMENTS if s != "all")
 MATRIX_TIERS: tuple[str, ...] = ("integration", "e2e")
@@ -366,14 +363,6 @@ class Report:
         lines += ["", "## Tests without a valid BVJ", ""]
         lines += [f"- {line}" for line in missing] or ["None."]
         return "\n".join(lines) + "\n"
-
-    def write(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "report.json").write_text(
-            json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        (folder / "report.md").write_text(self.to_markdown(), encoding="utf-8")
-        (folder / "report.html").write_text(render_html(self), encoding="utf-8")
 
     def summary_lines(self) -> list[str]:
         totals = self.totals()

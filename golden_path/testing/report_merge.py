@@ -8,14 +8,12 @@ both ran is an error, since the split was then not a split and its counts would 
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from golden_path.testing.report import FORMAT, Report
-
-REPORT_FILE = "report.json"
+from golden_path.testing.report import Report
+from golden_path.testing.report_files import ReportFileError, read_report, write_report
 
 
 class MergeError(ValueError):
@@ -23,26 +21,11 @@ class MergeError(ValueError):
 
 
 def load(folder: Path) -> Report:
-    """The report a ``--gp-report`` run wrote to ``folder``."""
-    path = folder / REPORT_FILE
+    """A shard's report; what is wrong with it as a :class:`MergeError`."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise MergeError(
-            f"{path}: no such file (was that job run with --gp-report={folder}?)"
-        ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MergeError(f"{path}: not a readable report ({exc})") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT or "tests" not in data:
-        found = data.get("format") if isinstance(data, dict) else None
-        raise MergeError(
-            f"{path}: a report of format {found!r}, this golden-path reads format {FORMAT}; "
-            "run that shard again with this version's plugin"
-        )
-    try:
-        return Report.from_json(data)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise MergeError(f"{path}: a test entry is malformed ({exc!r})") from None
+        return read_report(folder)
+    except ReportFileError as exc:
+        raise MergeError(str(exc)) from None
 
 
 def merge(shards: Sequence[tuple[str, Report]]) -> Report:
@@ -80,7 +63,7 @@ def run(folders: Sequence[str], out: str, gate: bool) -> int:
     except MergeError as exc:
         print(f"golden-path report merge: {exc}", file=sys.stderr, flush=True)
         return 2
-    report.write(Path(out))
+    write_report(report, Path(out))
     for line in report.summary_lines():
         print(line)
     print(f"merged {len(folders)} reports: {Path(out) / 'report.html'}")

@@ -23,6 +23,7 @@ from golden_path.testing.report import (
     facts_from_properties,
     properties_for,
 )
+from golden_path.testing.report_files import write_report
 from golden_path.testing.report_html import cell_id, render_html
 from golden_path.testing.report_merge import MergeError, load, merge, merge_folders
 
@@ -178,7 +179,7 @@ def test_a_test_in_two_shards_is_an_error_naming_it_and_both_shards() -> None:
 
 
 def test_load_reads_what_write_wrote_and_names_what_is_wrong(tmp_path: Path) -> None:
-    _sample().write(tmp_path / "ok")
+    write_report(_sample(), tmp_path / "ok")
     assert load(tmp_path / "ok").to_json() == _sample().to_json()
 
     with pytest.raises(MergeError, match=r"no such file \(was that job run with --gp-report="):
@@ -199,8 +200,8 @@ def test_cli_merge_writes_the_union_and_gates_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     first, second = _shards()
-    first.write(tmp_path / "s1")
-    second.write(tmp_path / "s2")
+    write_report(first, tmp_path / "s1")
+    write_report(second, tmp_path / "s2")
     out = tmp_path / "merged"
     code = cli_main(
         ["report", "merge", str(tmp_path / "s1"), str(tmp_path / "s2"), "--out", str(out)]
