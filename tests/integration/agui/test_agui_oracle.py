@@ -25,8 +25,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from golden_path.testing.agui_contract import check_agui_events
-from golden_path.testing.agui_strategies import agui_runs, agui_streams
+from golden_path.testing.agui_contract import check_agui_events, expand_chunks
+from golden_path.testing.agui_strategies import agui_runs, agui_streams, chunked_agui_runs
 
 pytestmark = [
     pytest.mark.stage("events"),
@@ -46,6 +46,7 @@ pytestmark = [
 ]
 
 ORACLE = Path(__file__).resolve().parent / "oracle"
+SCRIPTS = ("verify.mjs", "expand.mjs")
 # The rules verifyEvents itself enforces (the rest are golden-path's own).
 VERIFIER_RULES = frozenset(
     {
@@ -84,14 +85,15 @@ def oracle_dir() -> Path:
     if node is None or npm is None:
         pytest.skip("node and npm are needed to run the official AG-UI verifier")
     lock = (ORACLE / "package-lock.json").read_bytes()
-    digest = hashlib.sha256(lock + (ORACLE / "verify.mjs").read_bytes()).hexdigest()[:12]
+    scripts = b"".join((ORACLE / name).read_bytes() for name in SCRIPTS)
+    digest = hashlib.sha256(lock + scripts).hexdigest()[:12]
     target = _cache_root() / f"agui-oracle-{digest}"
     target.parent.mkdir(parents=True, exist_ok=True)
     with (target.parent / f"agui-oracle-{digest}.lock").open("w") as guard:
         fcntl.flock(guard, fcntl.LOCK_EX)  # xdist workers install it once between them
         if not (target / "node_modules" / "@ag-ui" / "client").is_dir():
             target.mkdir(exist_ok=True)
-            for name in ("package.json", "package-lock.json", "verify.mjs"):
+            for name in ("package.json", "package-lock.json", *SCRIPTS):
                 shutil.copy(ORACLE / name, target / name)
             installed = subprocess.run(
                 [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
@@ -107,9 +109,11 @@ def oracle_dir() -> Path:
     return target
 
 
-def verify(oracle: Path, streams: list[list[Event]]) -> list[dict[str, Any]]:
+def verify(
+    oracle: Path, streams: list[list[Event]], script: str = "verify.mjs"
+) -> list[dict[str, Any]]:
     result = subprocess.run(
-        ["node", str(oracle / "verify.mjs")],
+        ["node", str(oracle / script)],
         input=json.dumps(streams),
         capture_output=True,
         text=True,
@@ -153,11 +157,11 @@ def cases(draw: st.DrawFn) -> list[Event]:
     return run
 
 
-SOME = settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SOME = settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SOME
-@given(st.lists(cases(), min_size=25, max_size=25))
+@given(st.lists(cases(), min_size=50, max_size=50))
 def test_the_checker_and_the_official_verifier_agree(
     oracle_dir: Path, streams: list[list[Event]]
 ) -> None:
@@ -167,6 +171,22 @@ def test_the_checker_and_the_official_verifier_agree(
             assert mine is None, (events, check_agui_events(events, require_complete=False))
         else:
             assert mine == verdict["passed"], (verdict, events, check_agui_events(events))
+
+
+def _key(event: Event) -> tuple[Any, ...]:
+    return tuple(event.get(k) for k in ("type", "messageId", "toolCallId", "toolCallName", "delta"))
+
+
+@SOME
+@given(st.lists(chunked_agui_runs(), min_size=50, max_size=50))
+def test_chunks_expand_as_the_official_client_expands_them(
+    oracle_dir: Path, pairs: list[tuple[list[Event], list[Event]]]
+) -> None:
+    streams = [chunked for chunked, _ in pairs]
+    for events, theirs in zip(streams, verify(oracle_dir, streams, "expand.mjs"), strict=True):
+        assert theirs["error"] is None, (theirs, events)
+        assert [_key(e) for e in expand_chunks(events)] == [_key(e) for e in theirs["out"]]
+        assert check_agui_events(events) == []
 
 
 def test_the_oracle_does_reject_what_it_should(oracle_dir: Path) -> None:
