@@ -50,7 +50,13 @@ def _serve(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from golden_path.demo import main as demo_main
 
-    return demo_main(args.url)
+    if args.serve and args.url:
+        print(
+            "golden-path demo: --serve runs its own server; it cannot serve --url's",
+            file=sys.stderr,
+        )
+        return 2
+    return demo_main(args.url, serve=args.serve, port=args.port)
 
 
 def _purge(args: argparse.Namespace) -> int:
@@ -101,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--url", default=None, help="run the journeys against this server instead of a new one"
     )
+    demo.add_argument(
+        "--serve",
+        action="store_true",
+        help="afterwards, serve the chat page on 127.0.0.1:PORT (same services) until Ctrl-C",
+    )
+    demo.add_argument("--port", type=int, default=8000, help="the chat page's port (default 8000)")
     demo.set_defaults(handler=_demo)
 
     purge = commands.add_parser(

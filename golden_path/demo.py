@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import statistics
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from golden_path.client import ApiError, GoldenPathHTTP, GoldenPathSocket, RunHandle, TokenSet
 from golden_path.client.socket import AuthMethod
@@ -33,6 +34,9 @@ from golden_path.protocol import (
 )
 from golden_path.testing.contract import check_events
 from golden_path.tiers import TIER_ORDER, Tier
+
+if TYPE_CHECKING:
+    from golden_path.server.config import Settings
 
 TERMINAL_TYPES = frozenset(t.value for t in TERMINAL_EVENTS)
 PASSWORD = "demo-password-123"  # noqa: S105 - a throwaway account on throwaway servers
@@ -316,8 +320,40 @@ async def run_journeys(base_url: str, ws_url: str, out: TextIO = sys.stdout) -> 
     return not failed
 
 
-def main(url: str | None = None) -> int:
-    """Run the demo against ``url``, or against a server it starts on embedded services."""
+def serve_chat_page(settings: Settings, port: int, host: str = "127.0.0.1") -> bool:
+    """Serve the chat page (and the API) on ``host:port`` until Ctrl-C or SIGTERM.
+
+    The page's own origin is put on the allow-list, so its WebSocket is accepted.
+    """
+    from dataclasses import replace
+
+    from golden_path.server.runner import GoldenPathServer, uvicorn_config
+
+    origin = f"http://{host}:{port}"
+    settings = replace(settings, allowed_origins=(*settings.allowed_origins, origin))
+    server = GoldenPathServer(uvicorn_config(settings, host=host, port=port))
+
+    def announce() -> None:  # once the socket listens, not before
+        if server.ready.wait() and not server.should_exit:
+            print(
+                f"\nchat page: {origin}/ (sign up there and ask; Ctrl-C stops the server "
+                "and the services)",
+                flush=True,
+            )
+
+    threading.Thread(target=announce, name="chat-page-url", daemon=True).start()
+    server.run()
+    if not server.started:
+        print(f"golden-path demo: could not serve on {origin} (try --port)", file=sys.stderr)
+    return bool(server.started)
+
+
+def main(url: str | None = None, serve: bool = False, port: int = 8000) -> int:
+    """Run the demo against ``url``, or against a server it starts on embedded services.
+
+    With ``serve`` (and no ``url``), the chat page is served on ``port`` afterwards, on
+    the same services, until Ctrl-C.
+    """
     if url is not None:
         base = url.rstrip("/")
         return 0 if asyncio.run(run_journeys(base, websocket_url(base))) else 1
@@ -343,6 +379,8 @@ def main(url: str | None = None) -> int:
         with ServerThread(settings.validated()) as server:
             print(f"reference server on {server.base_url}", flush=True)
             ok = asyncio.run(run_journeys(server.base_url, server.ws_url))
+        if serve:
+            ok = serve_chat_page(settings.validated(), port) and ok
     except ApiError as exc:
         print(f"golden-path demo: {exc}", file=sys.stderr)
         ok = False
