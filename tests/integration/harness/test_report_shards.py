@@ -243,7 +243,7 @@ def test_junit_xml_carries_each_tests_bvj_tier_and_stages(pytester: pytest.Pytes
             assert False
         """,
     )
-    result = _run(pytester, "--junitxml=junit.xml")
+    result = _run(pytester, "--junitxml=junit.xml", "--gp-bvj=warn")
     result.assert_outcomes(passed=1, failed=1)
     root = ET.parse(pytester.path / "junit.xml").getroot()  # noqa: S314 - our own file
     cases = {case.get("name"): case for case in root.iter("testcase")}
