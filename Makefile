@@ -27,6 +27,8 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# First Debian's Chromium for the browser tier (tests/browser, in the main pass; installed
+# once, see scripts/install-browser.sh; where it cannot be, those tests error saying so).
 # The whole suite in parallel, random order, with the BVJ gate and report; then the e2e
 # suite again against `golden-path serve` in its own process, reached only by URL; then the
 # AG-UI conformance suite against a peer no one here wrote (examples/agui-pydantic-ai); then
@@ -35,6 +37,7 @@ lint: $(STAMP)
 # about 75 s once, see scripts/container_engine.sh), its API service alive for that pass only.
 DOCKER_TESTS := tests/integration/services/test_docker_provider.py
 test: lint
+	@bash scripts/install-browser.sh || echo "make test: Chromium is missing; the browser tests will error" >&2
 	@status=0; $(BIN)/pytest -n auto --gp-gate --gp-report=gp-report --ignore=$(DOCKER_TESTS) $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests; the suite is broken" >&2; fi; \
 	[ $$status -eq 0 ] || exit $$status; \

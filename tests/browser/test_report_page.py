@@ -1,0 +1,128 @@
+"""The HTML report renders in a real browser: its coverage matrix reads as the run it reports.
+
+An inner pytest run (``pytester``) of a small suite writes ``--gp-report=DIR``; the
+browser opens ``DIR/report.html`` from disk (it needs no server and no network), and
+a screenshot of its matrix is saved as a test artifact (``report-matrix.png``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Page, expect
+
+from golden_path.testing.markers import STAGES
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.stage("persistence"),
+    pytest.mark.bvj(
+        segment="all",
+        goal="stability",
+        value_impact="The report people open shows which plan's golden path is covered, "
+        "which is broken and which is untested, as the run found it",
+        revenue_impact="A matrix that renders wrong hides an untested or failing path of a "
+        "paying plan from the people who decide a release",
+    ),
+]
+
+# free: one passing test per stage; early: three for events; mid: agent fails; enterprise: none.
+SUITE = """
+import pytest
+
+STAGES = ("auth", "websocket", "agent", "events", "persistence")
+
+
+def bvj(segment):
+    return pytest.mark.bvj(
+        segment=segment, goal="stability", value_impact="cells", revenue_impact="every plan"
+    )
+
+
+@pytest.mark.parametrize(
+    "stage", [pytest.param(s, marks=[pytest.mark.stage(s), bvj("free")]) for s in STAGES]
+)
+def test_free(stage):
+    assert stage
+
+
+@bvj("early")
+@pytest.mark.stage("events")
+@pytest.mark.parametrize("n", range(3))
+def test_early_events(n):
+    assert n >= 0
+
+
+@bvj("mid")
+@pytest.mark.stage("agent")
+def test_mid_agent():
+    assert False, "the mid plan's agent broke"
+"""
+
+
+@pytest.fixture
+def report_dir(pytester: pytest.Pytester) -> Path:
+    """``--gp-report=DIR`` of an inner run of ``SUITE`` (one test fails on purpose)."""
+    pytester.makeini(
+        "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+        "asyncio_default_test_loop_scope = function\n"
+    )
+    suite = pytester.path / "tests" / "e2e" / "test_cells.py"
+    suite.parent.mkdir(parents=True)
+    suite.write_text(SUITE)
+    result = pytester.runpytest_inprocess("-p", "no:randomly", "--gp-report=out")
+    result.assert_outcomes(passed=8, failed=1)
+    out = pytester.path / "out"
+    assert (out / "report.html").is_file(), f"--gp-report wrote no report.html: {os.listdir(out)}"
+    return out
+
+
+def _heat_cells(matrix: dict[str, Any]) -> list[list[str]]:
+    return [[str(row[stage]) for stage in STAGES] for row in matrix.values()]
+
+
+async def test_the_report_matrix_renders_the_run_and_links_each_cell_to_its_tests(
+    page: Page, report_dir: Path, artifacts_dir: Path
+) -> None:
+    html = report_dir / "report.html"
+    matrix = json.loads((report_dir / "report.json").read_text())["matrix"]
+    await page.goto(html.as_uri())
+
+    table = page.locator("table.heat")
+    await expect(table).to_be_visible()
+    await expect(table.locator("thead th")).to_have_text(["segment \\ stage", *STAGES])
+    await expect(table.locator("tbody th")).to_have_text(["free", "early", "mid", "enterprise"])
+    expected = _heat_cells(matrix)
+    expected[2][STAGES.index("agent")] = "0 ✗1"  # the failed test shows in its cell
+    rows = table.locator("tbody tr")
+    for index, cells in enumerate(expected):
+        await expect(rows.nth(index).locator("td")).to_have_text(cells)
+    assert matrix["early"]["events"] == 3
+    assert matrix["free"]["auth"] == 1
+
+    # The cells are coloured by what happened there: the stylesheet applied, not just markup.
+    def cell(segment: int, stage: str) -> Any:
+        return rows.nth(segment).locator("td").nth(STAGES.index(stage))
+
+    colours = [
+        await cell(*where).evaluate("td => getComputedStyle(td).backgroundColor")
+        for where in ((2, "agent"), (3, "auth"), (1, "events"), (0, "auth"))
+    ]
+    assert len(set(colours)) == 4, f"failed, empty, fullest and sparse cells look alike: {colours}"
+
+    # A cell links to the list of its tests.
+    await cell(2, "agent").get_by_role("link").click()
+    await expect(page).to_have_url(html.as_uri() + "#cell-mid-agent")
+    section = page.locator("#cell-mid-agent")
+    await expect(section.locator("h3")).to_have_text("mid × agent")
+    await expect(section).to_contain_text("test_mid_agent")
+    await expect(section).to_be_in_viewport()
+
+    shot = artifacts_dir / "report-matrix.png"
+    await page.goto(html.as_uri())
+    await table.screenshot(path=str(shot))
+    assert shot.stat().st_size > 1000
