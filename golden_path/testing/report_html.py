@@ -137,9 +137,9 @@ def _heat_map(report: Report) -> list[str]:
     top = max((n for row in matrix.values() for n in row.values()), default=0)
     out = [
         "<p>Passing integration and e2e tests per segment × stage; a cell links to its tests.</p>",
-        '<p class="legend"><span class="heat none">no passing test</span>'
-        '<span class="fail" style="background:var(--fail);color:#fff">a test failed</span>'
-        '<span style="background:#aceebb">passing tests (darker: more)</span></p>',
+        '<p class="legend heat"><span class="none">no passing test</span>'
+        '<span class="fail">a test failed</span>'
+        '<span class="p2">passing tests (darker: more)</span></p>',
         '<div class="scroll"><table class="heat"><thead><tr><th>segment \\ stage</th>',
     ]
     out += [f"<th>{_e(stage)}</th>" for stage in STAGES]
