@@ -164,6 +164,17 @@ class ChatPage:
         await self.page.get_by_role("button", name="Sign up").click()
         await expect(self.page.locator("#who")).to_have_text(email)
 
+    async def log_in(self, email: str, password: str = PASSWORD) -> None:
+        await self.page.get_by_label("Email").fill(email)
+        await self.page.get_by_label("Password").fill(password)
+        await self.page.get_by_role("button", name="Log in").click()
+        await expect(self.page.locator("#who")).to_have_text(email)
+
+    async def log_out(self) -> None:
+        await self.page.get_by_role("button", name="Log out").click()
+        heading = self.page.get_by_role("heading", name="Sign in or create an account")
+        await expect(heading).to_be_visible()
+
     async def expect_online(self) -> None:
         await expect(self.connection).to_have_attribute("data-state", "online")
 

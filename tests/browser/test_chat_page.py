@@ -192,11 +192,12 @@ async def test_the_page_from_an_origin_off_the_allow_list_is_refused(
 
 @pytest.mark.security
 @pytest.mark.stage("persistence")
-async def test_server_text_is_shown_as_text_and_threads_reopen_from_history(
+async def test_server_text_is_shown_as_text_and_threads_come_back_after_a_new_login(
     chat: ChatPage, page_server: PageServer
 ) -> None:
     markup = '<img src="x" onerror="window.pwned=1"><b>bold</b> how can we save on gpt-4o?'
-    await (await chat.open(page_server.url)).sign_up(new_email())
+    email = new_email()
+    await (await chat.open(page_server.url)).sign_up(email)
     await chat.expect_online()
     first = await chat.ask_and_wait(markup)
     await expect(chat.page.locator("#thread-list li")).to_have_count(1)
@@ -216,3 +217,12 @@ async def test_server_text_is_shown_as_text_and_threads_reopen_from_history(
     )
     assert await chat.page.locator("#messages img, #messages b, #thread-list img").count() == 0
     assert await chat.page.evaluate("window.pwned") is None
+
+    # Logging out forgets everything; logging in again lists the same threads from the server.
+    await chat.log_out()
+    await expect(chat.page.locator("#thread-list li")).to_have_count(0)
+    await chat.log_in(email)
+    await chat.expect_online()
+    await expect(chat.page.locator("#thread-list button.thread")).to_have_text(
+        ["We send 500k tokens/day to claude-3-5-sonnet", markup]
+    )
