@@ -191,11 +191,26 @@ if removed:
     print(f"container engine: removed {len(removed)} container(s) left by a killed run")' || true
 }
 
+# Every container started under `run` (labelled with its session), once its owners had a
+# moment to remove their own: nothing started by CMD outlives it.
+end_session() {
+    GOLDEN_PATH_DOCKER_SESSION="$1" "$PYTHON" -c 'import os
+from golden_path.services.docker import end_session
+removed = end_session(os.environ["GOLDEN_PATH_DOCKER_SESSION"])
+if removed:
+    print(f"container engine: removed {len(removed)} container(s) the command left")' || true
+}
+
 SERVICE_PID=""
 SERVICE_DIR=""
+SESSION=""
 stop_service() {
-    if [ -n "$SERVICE_PID" ]; then
+    if [ -n "$SESSION" ]; then
+        end_session "$SESSION"
         sweep
+        SESSION=""
+    fi
+    if [ -n "$SERVICE_PID" ]; then
         kill -TERM "$SERVICE_PID" 2>/dev/null || true
         wait "$SERVICE_PID" 2>/dev/null || true
         SERVICE_PID=""
@@ -208,12 +223,16 @@ run() {
     [ "${1:-}" = "--" ] && shift
     [ $# -gt 0 ] || die "usage: $0 run -- COMMAND [ARGS...]"
     local problem
+    SESSION="$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+    export GOLDEN_PATH_DOCKER_SESSION="$SESSION"
     if problem="$(engine_problem)"; then
         say "using the Docker engine at ${DOCKER_HOST:-unix:///var/run/docker.sock}"
+        trap stop_service EXIT
+        trap 'exit 130' INT
+        trap 'exit 143' TERM
         sweep
         local status=0
         "$@" || status=$?
-        sweep
         return "$status"
     fi
     if ! images_present || packages_missing; then

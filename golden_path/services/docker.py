@@ -71,6 +71,10 @@ LABEL_OWNER_START_TIME = f"{LABEL_PREFIX}.owner-start-time"
 LABEL_OWNER_HOST = f"{LABEL_PREFIX}.owner-host"
 LABEL_RUN = f"{LABEL_PREFIX}.run"
 LABEL_ROLE = f"{LABEL_PREFIX}.role"
+LABEL_SESSION = f"{LABEL_PREFIX}.session"
+# Set by scripts/container_engine.sh run: every container started under it carries it, so
+# that the script removes them all when its command ends, whatever their owners did.
+SESSION_ENV = "GOLDEN_PATH_DOCKER_SESSION"
 
 
 def docker_host() -> str:
@@ -97,26 +101,31 @@ def engine_api_version(timeout: float = ENGINE_TIMEOUT_S) -> str:
         client.close()
 
 
+def _no_engine(exc: Exception) -> str:
+    if isinstance(exc, ImportError):
+        return "the docker package is not installed (pip install 'golden-path[docker]')"
+    return f"no Docker engine at {docker_host()} ({type(exc).__name__}: {exc})"
+
+
 def engine_problem(timeout: float = ENGINE_TIMEOUT_S) -> str | None:
     """``None`` when a Docker engine answers within ``timeout``; else why not."""
     try:
-        import docker  # noqa: F401
-    except ImportError:
-        return "the docker package is not installed (pip install 'golden-path[docker]')"
-    try:
         engine_api_version(timeout)
     except Exception as exc:  # the docker client raises many kinds; any means "no engine"
-        return f"no Docker engine at {docker_host()} ({type(exc).__name__}: {exc})"
+        return _no_engine(exc)
     return None
 
 
-def owner_labels(owner: Owner, run: str) -> dict[str, str]:
-    return {
+def owner_labels(owner: Owner, run: str, session: str | None = None) -> dict[str, str]:
+    labels = {
         LABEL_OWNER_PID: str(owner.pid),
         LABEL_OWNER_START_TIME: "" if owner.start_time is None else str(owner.start_time),
         LABEL_OWNER_HOST: owner.host,
         LABEL_RUN: run,
     }
+    if session:
+        labels[LABEL_SESSION] = session
+    return labels
 
 
 def owner_from_labels(labels: dict[str, str]) -> Owner | None:
@@ -170,6 +179,34 @@ def sweep_orphans(api_version: str | None = None) -> list[str]:
             if owner is None or not owner.is_gone():
                 continue
             with contextlib.suppress(docker.errors.NotFound):  # another sweep was quicker
+                container.remove(force=True, v=True)
+                removed.append(container.id)
+    return removed
+
+
+def end_session(session: str, grace_s: float = 30.0) -> list[str]:
+    """Remove every container of ``session``; return their ids.
+
+    Owners still alive get ``grace_s`` to remove their own (a supervisor stops its
+    containers when it sees its run end); whatever is left then is removed regardless.
+    """
+    import docker.errors
+
+    removed: list[str] = []
+    deadline = time.monotonic() + grace_s
+    with _client() as client:
+        while True:
+            containers = client.containers.list(
+                all=True, filters={"label": f"{LABEL_SESSION}={session}"}
+            )
+            owners = [owner_from_labels(c.labels) for c in containers]
+            if not any(o is not None and not o.is_gone() for o in owners):
+                break
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(POLL_INTERVAL_S * 10)
+        for container in containers:
+            with contextlib.suppress(docker.errors.NotFound):
                 container.remove(force=True, v=True)
                 removed.append(container.id)
     return removed
@@ -255,26 +292,17 @@ class DockerProvider:
         self._lock = threading.Lock()
         self._containers: list[Any] = []
 
-    @property
-    def container_ids(self) -> list[str]:
-        """The ids of the containers this provider created and has not removed yet."""
-        with self._lock:
-            return [
-                c.get_wrapped_container().id
-                for c in self._containers
-                if c.get_wrapped_container() is not None
-            ]
-
     def start(self) -> Services:
         try:
             api_version = engine_api_version()
-        except Exception:
-            problem = engine_problem()
-            raise ServicesError(f"docker provider: {problem}; use --gp-services=embedded") from None
+        except Exception as exc:
+            raise ServicesError(
+                f"docker provider: {_no_engine(exc)}; use --gp-services=embedded"
+            ) from None
         factory = container_factory()
         with contextlib.suppress(Exception):  # a sweep that fails must not fail this start
             sweep_orphans(api_version)
-        labels = owner_labels(Owner.this_process(), self.run_id)
+        labels = owner_labels(Owner.this_process(), self.run_id, os.environ.get(SESSION_ENV))
         try:
             # The pool is left (every launch finished) before a failure's stop() runs.
             with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gp-docker") as pool:

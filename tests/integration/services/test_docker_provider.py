@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,8 +27,11 @@ from golden_path.services.docker import (
     LABEL_OWNER_PID,
     LABEL_OWNER_START_TIME,
     LABEL_ROLE,
+    LABEL_SESSION,
     REDIS_IMAGE_ENV,
+    SESSION_ENV,
     DockerProvider,
+    end_session,
     sweep_orphans,
 )
 from golden_path.services.model import ServicesError
@@ -188,3 +192,22 @@ def test_containers_of_a_sigkilled_owner_are_removed_by_the_next_run(
 
 def test_auto_picks_docker_when_an_engine_answers(engine: Any) -> None:
     assert resolve_provider_name("auto", env={}) == "docker"
+
+
+def test_the_end_of_a_session_removes_its_containers_even_from_a_live_owner(
+    engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What scripts/container_engine.sh does when its command ends: nothing may outlive it.
+    session = f"test-{os.getpid()}-{time.monotonic_ns()}"
+    monkeypatch.setenv(SESSION_ENV, session)
+    provider = DockerProvider()
+    try:
+        provider.start()
+        ours = {c.id for c in containers_of_run(engine, provider.run_id)}
+        assert {c.labels[LABEL_SESSION] for c in containers_of_run(engine, provider.run_id)} == {
+            session
+        }
+        assert set(end_session(session, grace_s=0.2)) == ours  # we are alive: after the grace
+        assert containers_of_run(engine, provider.run_id) == []
+    finally:
+        provider.stop()  # finds both gone: no error

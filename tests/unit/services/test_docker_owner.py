@@ -13,6 +13,7 @@ from golden_path.services.docker import (
     LABEL_OWNER_PID,
     LABEL_OWNER_START_TIME,
     LABEL_RUN,
+    LABEL_SESSION,
     owner_from_labels,
     owner_labels,
 )
@@ -87,3 +88,10 @@ def test_host_identity_names_this_boot_and_pid_namespace() -> None:
     identity = host_identity()
     assert identity.endswith("/" + os.readlink("/proc/self/ns/pid"))
     assert identity == host_identity()
+
+
+def test_a_session_label_is_added_only_under_a_session() -> None:
+    owner = Owner.this_process()
+    assert owner_labels(owner, "r", "s1")[LABEL_SESSION] == "s1"
+    assert LABEL_SESSION not in owner_labels(owner, "r")
+    assert LABEL_SESSION not in owner_labels(owner, "r", "")
