@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from golden_path.client.agui import AGUIClient
+from golden_path.client.agui import AGUIClient, AGUITimeout
 
 pytestmark = [
     pytest.mark.stage("events"),
@@ -73,3 +73,13 @@ def test_with_v1_the_agui_tests_skip_saying_how_to_run_them(
     result = pytester.runpytest("-p", "no:randomly", "-rs")
     result.assert_outcomes(passed=1, skipped=2)
     result.stdout.fnmatch_lines(["*needs an AG-UI server: run with --gp-protocol=ag-ui --gp-url*"])
+
+
+async def test_a_run_that_does_not_end_in_time_raises_naming_what_arrived(
+    gp_agui: AGUIClient,
+) -> None:
+    with pytest.raises(AGUITimeout, match=r"did not end within 0\.0 s .*received 0 events"):
+        await gp_agui.run("Tell me a long story, please.", timeout=0.0)
+    assert "->" in gp_agui.format_transcript()  # the request is on record
+    run = await gp_agui.run("Hello!")  # the client is still usable
+    run.assert_contract()

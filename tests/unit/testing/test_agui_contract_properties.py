@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from golden_path.testing.agui_contract import (
+    RULES,
     Stage,
     check_agui_events,
     expand_chunks,
@@ -322,3 +323,49 @@ def test_empty_deltas_are_flagged_only_on_request(run: list[Event], data: st.Dat
     assert check_agui_events(mutated) == []
     strict = check_agui_events(mutated, non_empty_deltas=True)
     assert [(v.rule, v.index) for v in strict] == [("empty_delta", pos)]
+
+
+# --- anything at all: the checker reports, never crashes
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_event_like = st.one_of(
+    _json,
+    st.fixed_dictionaries(
+        {"type": st.sampled_from([t.value for t in EventType] + ["THINKING_START", "NOPE"])},
+        optional={
+            name: st.one_of(st.text(max_size=4), _json)
+            for name in (
+                "messageId",
+                "toolCallId",
+                "toolCallName",
+                "delta",
+                "threadId",
+                "runId",
+                "stepName",
+                "subagentRunId",
+                "name",
+                "content",
+                "message",
+                "value",
+                "snapshot",
+            )
+        },
+    ),
+)
+
+
+@FAST
+@given(st.lists(_event_like, max_size=12))
+def test_any_list_of_anything_gets_violations_never_an_exception(events: list[Any]) -> None:
+    for option in (True, False):
+        violations = check_agui_events(events, require_complete=option, stages=[Stage.COMPLETED])
+        assert {v.rule for v in violations} <= set(RULES)
+        assert_messages_point(violations)
+    expand_chunks(events)
+    read_stages(events)
