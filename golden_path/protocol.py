@@ -125,7 +125,9 @@ PROTOCOL_ERROR_CODES: frozenset[ErrorCode] = frozenset(
 
 
 # Errors whose frame always says (``retryable``) whether sending again can succeed.
-RETRYABLE_REPORTED: frozenset[ErrorCode] = frozenset({ErrorCode.UNAVAILABLE, ErrorCode.RATE_LIMITED})
+RETRYABLE_REPORTED: frozenset[ErrorCode] = frozenset(
+    {ErrorCode.UNAVAILABLE, ErrorCode.RATE_LIMITED}
+)
 
 
 class CloseCode(IntEnum):
@@ -135,6 +137,7 @@ class CloseCode(IntEnum):
     GOING_AWAY = 1001
     MESSAGE_TOO_BIG = 1009
     INTERNAL_ERROR = 1011
+    SLOW_CONSUMER = 1013
     PROTOCOL_ERRORS = 4400
     UNAUTHORIZED = 4401
     FORBIDDEN_ORIGIN = 4403

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from golden_path.errors import Unavailable
+from golden_path.errors import GoldenPathError, Unavailable
 
 # What the driver raises when the database cannot do the work: a lost or refused
 # connection, a timeout, or an error of the server's own.
@@ -36,3 +36,7 @@ class DatabaseUnavailable(Unavailable):
 def is_outage(exc: BaseException) -> bool:
     """Whether ``exc``, raised by the driver, means the database could not do the work."""
     return isinstance(exc, DRIVER_ERRORS) and not isinstance(exc, ANSWERS)
+
+
+class RowSecurityBypassed(GoldenPathError):
+    """The login bypasses row-level security and cannot become the app role: refused."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -54,3 +55,39 @@ async def for_thread(conn: Conn, user_id: UserID, thread_id: ThreadID) -> list[d
         user_id,
     )
     return [message_dict(r) for r in rows]
+
+
+MessageKey = tuple[datetime, str]
+
+
+async def page_for_thread(
+    conn: Conn,
+    user_id: UserID,
+    thread_id: ThreadID,
+    *,
+    limit: int,
+    after: MessageKey | None = None,
+) -> list[tuple[dict[str, Any], MessageKey]]:
+    """Up to ``limit`` of the thread's messages, oldest first, after the keyset ``after``.
+
+    Each comes with its key (``created_at`` at full precision, id) for the next page.
+    """
+    if after is None:
+        rows = await conn.fetch(
+            "SELECT * FROM messages WHERE thread_id = $1 AND user_id = $2 "
+            "ORDER BY created_at, id LIMIT $3",
+            thread_id,
+            user_id,
+            limit,
+        )
+    else:
+        rows = await conn.fetch(
+            "SELECT * FROM messages WHERE thread_id = $1 AND user_id = $2 "
+            "AND (created_at, id) > ($3, $4) ORDER BY created_at, id LIMIT $5",
+            thread_id,
+            user_id,
+            after[0],
+            after[1],
+            limit,
+        )
+    return [(message_dict(r), (r["created_at"], r["id"])) for r in rows]

@@ -18,7 +18,12 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import asyncpg
 
-from golden_path.db.errors import DRIVER_ERRORS, DatabaseUnavailable, is_outage
+from golden_path.db.errors import (
+    DRIVER_ERRORS,
+    DatabaseUnavailable,
+    RowSecurityBypassed,
+    is_outage,
+)
 from golden_path.db.pool import Conn, create_pool
 
 log = logging.getLogger(__name__)
@@ -70,18 +75,36 @@ class Database:
         self.app_role = app_role
 
     @classmethod
-    async def open(cls, dsn: str, size: int) -> Database:
+    async def open(cls, dsn: str, size: int, *, require_app_role: bool = False) -> Database:
+        """The pool on ``dsn``, running its queries as the app role when the login may.
+
+        A login that bypasses row-level security (a superuser, or ``BYPASSRLS``) and
+        cannot become ``golden_path_app`` would see every tenant's rows: with
+        ``require_app_role`` (production) that is refused, otherwise warned about.
+        """
         pool = await create_pool(dsn, size)
-        async with pool.acquire() as conn:
-            role = await usable_app_role(conn)
-            superuser = await conn.fetchval(
-                "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+        try:
+            async with pool.acquire() as conn:
+                role = await usable_app_role(conn)
+                bypasses = await conn.fetchval(
+                    "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
+                )
+        except BaseException:
+            await pool.close()
+            raise
+        if role is None and bypasses:
+            problem = (
+                f"no usable role {APP_ROLE}: this login bypasses row-level security, so "
+                "every query would see every tenant's rows"
             )
-        if role is None and superuser:
-            log.warning(
-                "no usable role %s: as a superuser this server bypasses row-level security",
-                APP_ROLE,
-            )
+            if require_app_role:
+                await pool.close()
+                raise RowSecurityBypassed(
+                    f"{problem}; refusing to start in production (create the role with "
+                    f"the migrations, as a login that may CREATE ROLE, or GRANT {APP_ROLE} "
+                    "to this login)"
+                )
+            log.warning("%s (development only: production refuses to start)", problem)
         return cls(pool, role)
 
     def as_user(self, user_id: str) -> AbstractAsyncContextManager[Conn]:

@@ -11,6 +11,7 @@ import golden_path
 from golden_path.protocol import WEBSOCKET_PATH
 from golden_path.server import web
 from golden_path.server.api import auth_routes, errors, health, resources
+from golden_path.server.api.body_limit import BodyLimit
 from golden_path.server.config import Settings
 from golden_path.server.state import ServerState
 from golden_path.server.ws.endpoint import websocket_endpoint
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(auth_routes.router)
     app.include_router(resources.router)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from golden_path.errors import GoldenPathError
+from golden_path.protocol import MAX_FRAME_BYTES
 
 MIN_SECRET_BYTES = 32
 Environment = Literal["development", "production"]
@@ -90,8 +91,33 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("agent_step_delay_ms", "GOLDEN_PATH_AGENT_STEP_DELAY_MS", _whole(0)),
     Variable("db_pool_size", "GOLDEN_PATH_DB_POOL_SIZE", _whole(1)),
     Variable("node_id", "GOLDEN_PATH_NODE_ID", _text),
+    Variable("auth_window_s", "GOLDEN_PATH_AUTH_WINDOW_S", _whole(1)),
+    Variable("login_per_ip", "GOLDEN_PATH_LOGIN_PER_IP", _whole(1)),
+    Variable("login_per_account", "GOLDEN_PATH_LOGIN_PER_ACCOUNT", _whole(1)),
+    Variable("signup_per_ip", "GOLDEN_PATH_SIGNUP_PER_IP", _whole(1)),
+    Variable("password_hash_concurrency", "GOLDEN_PATH_PASSWORD_HASH_CONCURRENCY", _whole(1)),
+    Variable("password_hash_queue", "GOLDEN_PATH_PASSWORD_HASH_QUEUE", _whole(0)),
+    Variable("max_body_bytes", "GOLDEN_PATH_MAX_BODY_BYTES", _whole(1024)),
+    Variable("ws_outbox_frames", "GOLDEN_PATH_WS_OUTBOX_FRAMES", _whole(16)),
+    Variable("ws_outbox_bytes", "GOLDEN_PATH_WS_OUTBOX_BYTES", _whole(MAX_FRAME_BYTES)),
+    Variable("ws_send_timeout_s", "GOLDEN_PATH_WS_SEND_TIMEOUT_S", _whole(1)),
+    Variable("ws_resumes_per_minute", "GOLDEN_PATH_WS_RESUMES_PER_MINUTE", _whole(1)),
+    Variable("ws_pings_per_minute", "GOLDEN_PATH_WS_PINGS_PER_MINUTE", _whole(1)),
 )
 ENV_PREFIX = "GOLDEN_PATH_"
+
+# What a test suite, a conformance run or a benchmark sets: they sign hundreds of users up
+# and in from one address within a minute, and resume and ping far more than people do.
+# The throttles stay on (a dedicated test proves each at its default); only far above such
+# a run. ``replace(settings, **SUITE_LIMITS)``.
+SUITE_LIMITS: Mapping[str, int] = {
+    "login_per_ip": 1_000_000,
+    "login_per_account": 10_000,
+    "signup_per_ip": 1_000_000,
+    "password_hash_queue": 10_000,
+    "ws_resumes_per_minute": 100_000,
+    "ws_pings_per_minute": 100_000,
+}
 
 
 @dataclass(frozen=True)
@@ -121,6 +147,22 @@ class Settings:
     agent_step_delay_ms: int = 0
     db_pool_size: int = 10
     node_id: str = field(default_factory=lambda: secrets.token_hex(4))
+    # Throttles of /auth/login and /auth/signup (fixed windows in Redis, §3.8).
+    auth_window_s: int = 60
+    login_per_ip: int = 20
+    login_per_account: int = 5
+    signup_per_ip: int = 10
+    # Password hashes at once, and how many more may wait for a turn (then 503).
+    password_hash_concurrency: int = 2
+    password_hash_queue: int = 16
+    max_body_bytes: int = 64 * 1024
+    # A socket's outbox bounds and send timeout (past them: closed 1013), and its
+    # allowance of resume and ping frames.
+    ws_outbox_frames: int = 1000
+    ws_outbox_bytes: int = 1024 * 1024
+    ws_send_timeout_s: int = 10
+    ws_resumes_per_minute: int = 30
+    ws_pings_per_minute: int = 120
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

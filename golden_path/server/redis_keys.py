@@ -20,6 +20,12 @@ class RedisKeys:
     def denied(self, jti: str) -> str:
         return f"{self.prefix}auth:denied:{jti}"
 
+    def session_epoch(self, user_id: str) -> str:
+        return f"{self.prefix}auth:epoch:{user_id}"
+
+    def throttle(self, kind: str, subject: str, window: int) -> str:
+        return f"{self.prefix}throttle:{kind}:{subject}:{window}"
+
     def ticket(self, ticket: str) -> str:
         return f"{self.prefix}auth:ticket:{ticket}"
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import redis.asyncio as aioredis
 
 from golden_path.db.migrate import migrate_dsn
 from golden_path.db.scope import Database
+from golden_path.ids import UserID
 from golden_path.server.auth.passwords import Passwords
 from golden_path.server.auth.sessions import SessionStore
+from golden_path.server.auth.throttle import AuthThrottle
 from golden_path.server.auth.tokens import Tokens
 from golden_path.server.config import ConfigError, Settings
 from golden_path.server.redis_keys import RedisKeys
@@ -29,6 +32,14 @@ from golden_path.server.ws.sockets import OpenSockets
 
 log = logging.getLogger(__name__)
 REDIS_TIMEOUT_S = 2.0
+END_SESSIONS = "end_sessions"  # the control message: {"end_sessions": family or "*", "user_id"}
+ALL_FAMILIES = "*"
+DEVELOPMENT_WARNING = (
+    "GOLDEN_PATH_ENV is 'development' (the default): JWT secrets may be generated per "
+    "process, the 'fast' password hash is allowed and a database login that bypasses "
+    "row-level security is only warned about. Set GOLDEN_PATH_ENV=production for a "
+    "deployment."
+)
 
 
 @dataclass
@@ -44,6 +55,7 @@ class ServerState:
     runs: RunService
     lease: NodeLease
     sockets: OpenSockets
+    throttle: AuthThrottle
     shutting_down: bool = False
 
     @classmethod
@@ -53,8 +65,14 @@ class ServerState:
                 "GOLDEN_PATH_POSTGRES_DSN and GOLDEN_PATH_REDIS_URL are required "
                 "(golden-path serve starts embedded services when both are unset)"
             )
+        if settings.environment == "development":
+            log.warning(DEVELOPMENT_WARNING)
         await migrate_dsn(settings.postgres_dsn)  # as the login (the owner), before any role
-        db = await Database.open(settings.postgres_dsn, settings.db_pool_size)
+        db = await Database.open(
+            settings.postgres_dsn,
+            settings.db_pool_size,
+            require_app_role=settings.environment == "production",
+        )
         client = aioredis.Redis.from_url(
             settings.redis_url,
             socket_timeout=REDIS_TIMEOUT_S,
@@ -77,17 +95,39 @@ class ServerState:
             db=db,
             redis=client,
             tokens=Tokens(settings),
-            passwords=Passwords(settings.password_hash_profile),
+            passwords=Passwords(
+                settings.password_hash_profile,
+                concurrency=settings.password_hash_concurrency,
+                queue=settings.password_hash_queue,
+            ),
             sessions=SessionStore(client, keys, settings.refresh_ttl_s),
             presence=Presence(client, keys),
             hub=hub,
             runs=run_service,
             lease=lease,
             sockets=OpenSockets(),
+            throttle=AuthThrottle(client, keys, settings),
         )
-        hub.start(run_service.on_control)
+        hub.start(state.on_control)
         await run_service.interrupt_orphans()
         return state
+
+    async def on_control(self, message: dict[str, Any]) -> None:
+        """Another node's request: cancel a run that runs here, or end a user's sessions."""
+        await self.runs.on_control(message)
+        family, user_id = message.get(END_SESSIONS), message.get("user_id")
+        if isinstance(family, str) and UserID.is_valid(user_id):
+            self.sockets.end_sessions(UserID(user_id), None if family == ALL_FAMILIES else family)
+
+    async def end_sessions(self, user_id: UserID, family: str | None) -> None:
+        """Close 4401 the user's sockets of ``family`` (None: every one), here and on every node.
+
+        The sockets of other nodes hear it over the control channel; should that message
+        be lost (Redis away), each socket also checks its revocation at its next
+        ``user_message`` or ``resume`` and at every lease renewal (§3.4).
+        """
+        self.sockets.end_sessions(user_id, family)
+        await self.hub.send_control({END_SESSIONS: family or ALL_FAMILIES, "user_id": str(user_id)})
 
     def socket_services(self) -> SocketServices:
         """What the socket layer needs, and nothing more."""
@@ -117,3 +157,4 @@ class ServerState:
         await self.lease.release()
         await self.redis.aclose()
         await self.db.close()
+        self.passwords.close()

@@ -260,6 +260,10 @@ class EmbeddedProvider:
                 "",
                 "--appendonly",
                 "no",
+                # Never evict: an evicted refresh family or session epoch would be a
+                # logout forgotten (the server treats a missing family as revoked).
+                "--maxmemory-policy",
+                "noeviction",
                 "--dir",
                 str(data),
                 "--protected-mode",

@@ -21,7 +21,7 @@ import pytest
 from golden_path.client import GoldenPathHTTP, GoldenPathSocket
 from golden_path.client.socket import AuthMethod
 from golden_path.protocol import websocket_url
-from golden_path.server.config import Settings
+from golden_path.server.config import SUITE_LIMITS, Settings
 from golden_path.server.runner import ServerThread
 from golden_path.services.model import Services
 from golden_path.testing.jwt_factory import JWTFactory
@@ -54,7 +54,7 @@ def reference_settings(services: Services, **overrides: Any) -> Settings:
         jwt_secret=TEST_JWT_SECRET,
         password_hash_profile="fast",  # noqa: S106 - a profile name, not a password
     )
-    return replace(settings, **overrides).validated()
+    return replace(settings, **{**SUITE_LIMITS, **overrides}).validated()
 
 
 def start_reference_server(services: Services, **overrides: Any) -> ServerEndpoint:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import jwt
 
 from golden_path.client import ConnectionRefused, GoldenPathHTTP, GoldenPathSocket
 from golden_path.protocol import EventType, ServerFrame
@@ -50,6 +51,12 @@ BAD_TOKEN_KINDS: tuple[str, ...] = tuple(_FORGERIES)
 def forge(jwt: JWTFactory, kind: str, user: GoldenPathUser) -> str:
     """A token of ``kind`` (one of ``BAD_TOKEN_KINDS``) naming ``user``."""
     return _FORGERIES[kind](jwt, user)
+
+
+def family_of(user: GoldenPathUser) -> str:
+    """The refresh family of ``user``'s tokens: a token minted for a test must name a family
+    the server knows (one it has no record of is revoked, §3.7)."""
+    return str(jwt.decode(user.access_token, options={"verify_signature": False})["fam"])
 
 
 def new_email(label: str = "e2e") -> str:

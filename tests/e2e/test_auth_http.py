@@ -11,7 +11,7 @@ from golden_path.ids import UserID
 from golden_path.protocol import TICKET_TTL_SECONDS, CloseCode
 from golden_path.testing.users import TEST_PASSWORD
 from golden_path.tiers import TIER_ORDER, Tier
-from tests.e2e.support import BAD_TOKEN_KINDS, forge, http, new_email, refusal
+from tests.e2e.support import BAD_TOKEN_KINDS, family_of, forge, http, new_email, refusal
 
 pytestmark = [
     pytest.mark.stage("auth"),
@@ -298,7 +298,8 @@ async def test_a_token_signed_like_the_server_is_accepted_by_a_bearer_endpoint(
     gp_api, gp_user, gp_jwt
 ):
     user = await gp_user("free")
-    assert await threads_status(gp_api, gp_jwt.valid(user.user_id, user.tier)) == 200
+    token = gp_jwt.valid(user.user_id, user.tier, fam=family_of(user))
+    assert await threads_status(gp_api, token) == 200
 
 
 @pytest.mark.parametrize("kind", BAD_TOKEN_KINDS)

@@ -18,6 +18,7 @@ from tests.e2e.support import (
     WAIT_S,
     assert_open,
     burst,
+    family_of,
     new_request_id,
     refusal,
     send_expecting_error,
@@ -162,7 +163,9 @@ async def test_refusals_that_are_not_protocol_errors_never_close_4400(gp_user, g
 def expiring_token(gp_jwt, gp_server, user) -> tuple[str, float]:
     """A token of ``user`` that the server stops accepting within 0.5 to 1.5 s: (token, when)."""
     skew = gp_server.settings.clock_skew_s
-    token = gp_jwt.expiring_in(user.user_id, 1.5 - skew, user.tier)
+    token = gp_jwt.valid(
+        user.user_id, user.tier, exp=int(time.time() + 1.5 - skew), fam=family_of(user)
+    )
     expires = jwt.decode(token, options={"verify_signature": False})["exp"]
     return token, expires + skew
 
@@ -215,13 +218,11 @@ async def test_a_socket_opened_with_a_ticket_expires_with_the_token_that_got_it(
 
 
 @pytest.mark.security
-async def test_a_socket_whose_token_was_logged_out_closes_4401_at_its_next_message(
-    gp_user, gp_client, gp_api
-):
+async def test_a_socket_whose_token_was_logged_out_closes_4401_at_once(gp_user, gp_client, gp_api):
     user = await gp_user("early")
     sock = await gp_client(user)
     await gp_api.logout(user.access_token)
-    await sock.send_message(QUESTION)
+    # Closed by the logout itself, before the client sends anything (§3.4).
     assert await sock.wait_closed(WAIT_S) == CloseCode.UNAUTHORIZED
     assert sock.events() == []
     fresh = await gp_api.login(user.email, user.password)

@@ -9,7 +9,14 @@ from golden_path.client import GoldenPathSocket
 from golden_path.ids import ConnectionID
 from golden_path.protocol import BEARER_SUBPROTOCOL_PREFIX, PROTOCOL_NAME, CloseCode, ServerFrame
 from golden_path.tiers import TIER_ORDER
-from tests.e2e.support import ALLOWED_ORIGIN, BAD_TOKEN_KINDS, assert_open, forge, refusal
+from tests.e2e.support import (
+    ALLOWED_ORIGIN,
+    BAD_TOKEN_KINDS,
+    assert_open,
+    family_of,
+    forge,
+    refusal,
+)
 
 pytestmark = [
     pytest.mark.stage("websocket"),
@@ -210,7 +217,9 @@ async def test_a_refresh_token_is_refused_4401_as_a_socket_credential(gp_user, g
 @pytest.mark.reference_only
 async def test_a_token_signed_like_the_server_opens_a_socket(gp_user, gp_jwt, gp_server):
     user = await gp_user("free")
-    sock = await GoldenPathSocket.connect(gp_server.ws_url, gp_jwt.valid(user.user_id))
+    sock = await GoldenPathSocket.connect(
+        gp_server.ws_url, gp_jwt.valid(user.user_id, fam=family_of(user))
+    )
     try:
         assert sock.established["user_id"] == user.user_id
     finally:

@@ -57,9 +57,11 @@ async def test_with_redis_down_a_run_completes_persists_and_reaches_its_socket(i
             run = await sock.ask(WORKLOAD)
             assert run.events[-1]["type"] == EventType.AGENT_COMPLETED
             assert_events(run.events)
-            # Bearer checks consult Redis's deny-list (they fail closed), so read it back after.
+            # Bearer checks consult Redis (they fail closed), so read it back after. The new
+            # Redis is empty: the family is gone and so revoked (§10): log in again.
             isolated.provider.start_redis()
-            stored = await api.run(user.access_token, run.run_id)
+            tokens = await api.login(user.email, user.password)
+            stored = await api.run(tokens.access_token, run.run_id)
             assert [e["event_id"] for e in stored["events"]] == [e["event_id"] for e in run.events]
         finally:
             await sock.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from golden_path.db import users
@@ -74,8 +74,14 @@ class TicketAnswer(BaseModel):
     expires_in: int
 
 
+def client_address(request: Request) -> str:
+    """The address the throttles count against (behind a proxy: run uvicorn --proxy-headers)."""
+    return request.client.host if request.client else "unknown"
+
+
 @router.post("/auth/signup", status_code=status.HTTP_201_CREATED, response_model=SignupAnswer)
-async def signup(body: Credentials, state: State) -> dict[str, Any]:
+async def signup(body: Credentials, state: State, request: Request) -> dict[str, Any]:
+    await state.throttle.signup(client_address(request))
     password_hash = await state.passwords.hash(body.password)
     try:
         async with state.db.as_system() as conn:
@@ -86,7 +92,9 @@ async def signup(body: Credentials, state: State) -> dict[str, Any]:
 
 
 @router.post("/auth/login", response_model=TokenAnswer)
-async def login(body: LoginBody, state: State) -> dict[str, Any]:
+async def login(body: LoginBody, state: State, request: Request) -> dict[str, Any]:
+    # Counted before any hashing, for a known and an unknown email alike (§3.8).
+    await state.throttle.login(client_address(request), body.email)
     if "\x00" in body.email:  # cannot be anyone's address (and PostgreSQL refuses NUL)
         await state.passwords.verify(None, body.password)
         raise LOGIN_FAILED
@@ -119,7 +127,17 @@ async def refresh(body: RefreshBody, state: State) -> dict[str, Any]:
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
 async def logout(claims: Bearer, state: State) -> Response:
+    """End this login's family; its open sockets, on every node, close 4401 now."""
     await state.sessions.revoke(claims)
+    await state.end_sessions(claims.user_id, claims.family)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/auth/logout-all", status_code=status.HTTP_204_NO_CONTENT)
+async def logout_all(claims: Bearer, state: State) -> Response:
+    """End every family of the user (every device); every open socket of theirs closes 4401."""
+    await state.sessions.revoke_all(claims)
+    await state.end_sessions(claims.user_id, None)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -131,18 +149,25 @@ async def ws_ticket(claims: Bearer, state: State) -> dict[str, Any]:
 
 @router.post("/billing/upgrade", response_model=TokenAnswer, tags=["billing"])
 async def upgrade(body: UpgradeBody, claims: Bearer, state: State) -> dict[str, Any]:
-    """Move to a higher tier (the reference server takes no payment) and get tokens carrying it."""
+    """Move to a higher tier (no payment taken): a pair carrying it, in the bearer's family.
+
+    The family's refresh token moves to the new pair in the same step (the old one is
+    spent, as by a refresh), so an upgrade never mints a second, independent session.
+    """
+    pair = state.tokens.issue_pair(claims.user_id, body.tier, family=claims.family)
     async with state.db.as_user(claims.user_id) as conn:
         user = await users.lock(conn, claims.user_id)
         if user is None:
             raise UNAUTHORIZED
-        if body.tier.rank < user.tier.rank:
+        if body.tier.rank <= user.tier.rank:
             raise HTTPException(
                 status.HTTP_422_UNPROCESSABLE_CONTENT,
-                f"{body.tier.value} is below the current tier {user.tier.value}; "
-                "downgrades are not handled here",
+                f"{body.tier.value} is not above the current tier {user.tier.value}; "
+                "only upgrades are handled here",
             )
         await users.set_tier(conn, user.id, body.tier)
-    pair = state.tokens.issue_pair(claims.user_id, body.tier)
-    await state.sessions.start_family(pair.refresh_claims)
+        # Inside the transaction: if the family cannot move (revoked meanwhile, or Redis
+        # away), the tier is not changed either.
+        if await state.sessions.advance(claims, pair.refresh_claims.jti) is not Rotation.OK:
+            raise UNAUTHORIZED
     return pair.to_response()

@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
 from golden_path.errors import Unavailable
+from golden_path.server.auth.throttle import Throttled
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_S = 1
@@ -29,6 +30,16 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _throttled(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Throttled)
+    return JSONResponse(
+        {"detail": "too many attempts; retry later"},
+        status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        headers={"Retry-After": str(exc.retry_after_s)},
+    )
+
+
 def install(app: FastAPI) -> None:
-    """Answer every :class:`Unavailable` an HTTP route raises with 503."""
+    """Answer every :class:`Unavailable` with 503, every :class:`Throttled` with 429."""
     app.add_exception_handler(Unavailable, _unavailable)
+    app.add_exception_handler(Throttled, _throttled)

@@ -8,13 +8,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, status
 
 from golden_path.db import events, messages, runs, search, threads, usage
-from golden_path.ids import RunID, ThreadID
+from golden_path.ids import MessageID, RunID, ThreadID
 from golden_path.server.api.cursors import decode_cursor, encode_cursor
 from golden_path.server.api.deps import Bearer, State, own_rows
 
 router = APIRouter()
 NOT_FOUND = "not found"
 Limit = Annotated[int, Query(ge=1, le=100)]
+MESSAGES_PAGE = 100  # a thread's messages per page by default (and at most)
 
 
 def _not_found(kind: str) -> HTTPException:
@@ -64,16 +65,49 @@ async def list_threads(
     return {"threads": [t.to_dict() for t in items], "next_cursor": next_cursor}
 
 
+def _message_cursor(data: dict[str, Any]) -> tuple[datetime, str]:
+    """The keyset a thread's messages cursor names; 422 for anything we did not issue."""
+    moment, message_id = data.get("t"), data.get("id")
+    if not isinstance(moment, str) or not MessageID.is_valid(message_id):
+        raise INVALID_CURSOR
+    try:
+        parsed = datetime.fromisoformat(moment)
+    except ValueError:
+        raise INVALID_CURSOR from None
+    if parsed.tzinfo is None:
+        raise INVALID_CURSOR
+    return parsed, str(message_id)
+
+
 @router.get("/threads/{thread_id}", tags=["threads"])
-async def get_thread(thread_id: str, claims: Bearer, state: State) -> dict[str, Any]:
+async def get_thread(
+    thread_id: str,
+    claims: Bearer,
+    state: State,
+    limit: Limit = MESSAGES_PAGE,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """The thread and a page of its messages, oldest first (``next_cursor`` for the rest)."""
+    after = _message_cursor(decode_cursor(cursor)) if cursor else None
     if not ThreadID.is_valid(thread_id):
         raise _not_found("thread")
     async with own_rows(state, claims) as conn:
         thread = await threads.get(conn, claims.user_id, thread_id)
         if thread is None:
             raise _not_found("thread")
-        history = await messages.for_thread(conn, claims.user_id, ThreadID(thread.id))
-    return {**thread.to_dict(), "messages": history}
+        page = await messages.page_for_thread(
+            conn, claims.user_id, ThreadID(thread.id), limit=limit + 1, after=after
+        )
+    items, more = page[:limit], len(page) > limit
+    next_cursor = None
+    if more:
+        moment, message_id = items[-1][1]
+        next_cursor = encode_cursor({"t": moment.isoformat(), "id": message_id})
+    return {
+        **thread.to_dict(),
+        "messages": [message for message, _ in items],
+        "next_cursor": next_cursor,
+    }
 
 
 @router.post("/threads/{thread_id}/archive", tags=["threads"])

@@ -1,18 +1,30 @@
-"""Password hashing with Argon2id (argon2-cffi).
+"""Password hashing with Argon2id (argon2-cffi), on a bounded pool of its own.
 
-The ``strong`` profile is argon2-cffi's recommended one. The ``fast`` profile
-(1 pass over 1 MiB) exists so a test suite can create thousands of users; the
-server refuses it in production.
+The ``strong`` profile is argon2-cffi's recommended one (64 MiB a hash). The
+``fast`` profile (1 pass over 1 MiB) exists so a test suite can create thousands
+of users; the server refuses it in production.
+
+Hashes run on ``concurrency`` threads of their own, never on the event loop's
+shared pool, and at most ``queue`` more may wait for a thread: past that a call
+raises :class:`HashingBusy` (503, ``Retry-After``) at once. A flood of logins
+therefore costs at most ``concurrency`` cores and ``concurrency`` × 64 MiB, and
+everything else the server does keeps its threads.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from golden_path.errors import Unavailable
+
+T = TypeVar("T")
 _HASHERS = {
     "strong": PasswordHasher(),
     "fast": PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
@@ -22,19 +34,43 @@ _HASHERS = {
 _DUMMY = {name: hasher.hash(secrets.token_urlsafe(32)) for name, hasher in _HASHERS.items()}
 
 
+class HashingBusy(Unavailable):
+    """Every hashing thread is busy and the queue is full: refused, retry shortly."""
+
+    def __init__(self) -> None:
+        super().__init__("password hashing", "too many at once")
+
+
 class Passwords:
-    def __init__(self, profile: str = "strong") -> None:
+    def __init__(self, profile: str = "strong", concurrency: int = 2, queue: int = 16) -> None:
         self._hasher = _HASHERS[profile]
         self._dummy = _DUMMY[profile]
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="argon2")
+        self._capacity = concurrency + queue
+        self.admitted = 0  # hashes running or waiting now
+        self.peak_admitted = 0
+
+    async def _run(self, work: Callable[..., T], *args: str) -> T:
+        if self.admitted >= self._capacity:
+            raise HashingBusy
+        self.admitted += 1
+        self.peak_admitted = max(self.peak_admitted, self.admitted)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, work, *args)
+        finally:
+            self.admitted -= 1
 
     async def hash(self, password: str) -> str:
-        return await asyncio.to_thread(self._hasher.hash, password)
+        return await self._run(self._hasher.hash, password)
 
     async def verify(self, stored_hash: str | None, password: str) -> bool:
         """Whether ``password`` matches; with no stored hash, spend the same time and say no."""
         target = stored_hash or self._dummy
         try:
-            ok = await asyncio.to_thread(self._hasher.verify, target, password)
+            ok = await self._run(self._hasher.verify, target, password)
         except (VerificationError, InvalidHashError, UnicodeError):
             return False
         return ok and bool(stored_hash)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,8 +1,16 @@
-"""One open WebSocket: everything it sends goes through one ordered outbox.
+"""One open WebSocket: everything it sends goes through one ordered, bounded outbox.
 
 Live events, replays, resumes, error frames and the close all queue here and
 leave through a single sender task, so frames never interleave and events
 leave in ``seq`` order with no gap and no duplicate (see ``window``).
+
+The outbox is bounded (:class:`OutboxLimits`: frames and bytes) and each write
+has a timeout. A client that does not read fast enough to stay inside them is a
+*slow consumer*: its socket is closed 1013 and what it missed stays persisted
+for a ``resume`` on a new socket; the server never buffers without bound for it.
+A close for a slow consumer or an ended session (4401) jumps the queue: the
+backlog is dropped and a write in progress is abandoned. Other closes (4400,
+1001, 1011) leave after the frames queued before them.
 """
 
 from __future__ import annotations
@@ -30,16 +38,34 @@ from golden_path.server.ws.window import DeliveryWindow, SeqRange
 
 log = logging.getLogger(__name__)
 RESUME_PAGE = 1000
+SLOW_CONSUMER_REASON = "slow consumer: reconnect and resume"
+# Closes that drop the backlog and interrupt a write in progress.
+URGENT_CLOSES = frozenset({CloseCode.UNAUTHORIZED, CloseCode.SLOW_CONSUMER})
+_SMALL = 64  # the bytes counted for an outbox entry that carries no frame text
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxLimits:
+    """How much one socket may have waiting to be sent, and how long one write may take."""
+
+    frames: int = 1000
+    bytes: int = 1024 * 1024
+    send_timeout_s: float = 10.0
+
+
+def _text(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)
 class _Live:
-    event: dict[str, Any]
+    seq: int
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
 class _Replay:
-    events: list[dict[str, Any]]
+    texts: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +75,7 @@ class _Resume:
 
 @dataclass(frozen=True, slots=True)
 class _Frame:
-    frame: dict[str, Any]
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +87,10 @@ class _Close:
 _Outgoing = _Live | _Replay | _Resume | _Frame | _Close
 
 
+class _SlowConsumer(Exception):
+    """A write did not complete within the send timeout."""
+
+
 class Connection:
     def __init__(
         self,
@@ -69,34 +99,91 @@ class Connection:
         principal: Principal,
         db: asyncpg.Pool | Database,
         last_seq: int,
+        limits: OutboxLimits | None = None,
     ) -> None:
         self.websocket = websocket
         self.id = connection_id
         self.principal = principal
         self._db = as_database(db)
+        self.limits = limits or OutboxLimits()
         self.window = DeliveryWindow.at(last_seq)
-        self._outbox: asyncio.Queue[_Outgoing] = asyncio.Queue()
+        self._outbox: deque[tuple[_Outgoing, int]] = deque()
+        self._wake = asyncio.Event()
+        self.outbox_bytes = 0
+        self.peak_outbox_frames = 0
+        self.peak_outbox_bytes = 0
+        self._close_queued = False
+        self._urgent_close: _Close | None = None
+        self.close_code: int | None = None  # the code this server closed (or is closing) with
+        self._writing = False
+        self._stopping = False
         self._protocol_errors: deque[float] = deque()
         self.closed = asyncio.Event()
         self.reauthenticated = asyncio.Event()
         self._sender: asyncio.Task[None] | None = None
 
+    @property
+    def outbox_frames(self) -> int:
+        return len(self._outbox)
+
     # -- what the rest of the server asks of a connection ---------------------------------
 
     def push_live(self, event: dict[str, Any]) -> None:
-        self._outbox.put_nowait(_Live(event))
+        text = _text(event)
+        self._put(_Live(int(event["seq"]), text), len(text))
 
     def send(self, frame: dict[str, Any]) -> None:
-        self._outbox.put_nowait(_Frame(frame))
+        text = _text(frame)
+        self._put(_Frame(text), len(text))
 
     def replay(self, run_events: list[dict[str, Any]]) -> None:
-        self._outbox.put_nowait(_Replay(run_events))
+        texts = [_text(event) for event in run_events]
+        self._put(_Replay(texts), sum(len(t) for t in texts) or _SMALL)
 
     def resume(self, after_seq: int) -> None:
-        self._outbox.put_nowait(_Resume(after_seq))
+        self._put(_Resume(after_seq), _SMALL)
 
     def close(self, code: int, reason: str = "") -> None:
-        self._outbox.put_nowait(_Close(code, reason))
+        """Close with ``code``; the first close asked for wins.
+
+        An urgent close (:data:`URGENT_CLOSES`) drops the backlog and interrupts a write in
+        progress; any other leaves after the frames already queued.
+        """
+        if self.close_code is not None:
+            return
+        self.close_code = code
+        if code not in URGENT_CLOSES:
+            self._close_queued = True
+            self._outbox.append((_Close(code, reason), 0))
+            self._wake.set()
+            return
+        self._urgent_close = _Close(code, reason)
+        self._outbox.clear()
+        self.outbox_bytes = 0
+        self._wake.set()
+        sender = self._sender
+        if self._writing and sender is not None and sender is not asyncio.current_task():
+            sender.cancel()  # the write in progress is abandoned; the sender then closes
+
+    def _put(self, item: _Outgoing, size: int) -> None:
+        if self.close_code is not None:
+            return  # closing: nothing more goes out
+        limits = self.limits
+        if len(self._outbox) >= limits.frames or self.outbox_bytes + size > limits.bytes:
+            log.info(
+                "connection %s: slow consumer (%d frames, %d bytes waiting); closing %d",
+                self.id,
+                len(self._outbox),
+                self.outbox_bytes,
+                CloseCode.SLOW_CONSUMER,
+            )
+            self.close(CloseCode.SLOW_CONSUMER, SLOW_CONSUMER_REASON)
+            return
+        self._outbox.append((item, size))
+        self.outbox_bytes += size
+        self.peak_outbox_frames = max(self.peak_outbox_frames, len(self._outbox))
+        self.peak_outbox_bytes = max(self.peak_outbox_bytes, self.outbox_bytes)
+        self._wake.set()
 
     def refuse(self, refusal: Refusal) -> None:
         """Answer with ``refusal``'s ``error`` frame; the connection stays open."""
@@ -116,20 +203,42 @@ class Connection:
         self._sender = asyncio.create_task(self._send_loop(), name=f"send-{self.id}")
 
     async def stop(self) -> None:
+        self._stopping = True
         self.closed.set()
         if self._sender is not None:
             self._sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._sender
 
+    async def _next(self) -> _Outgoing:
+        while True:
+            if self._urgent_close is not None:
+                return self._urgent_close
+            if self._outbox:
+                item, size = self._outbox.popleft()
+                self.outbox_bytes -= size
+                return item
+            self._wake.clear()
+            await self._wake.wait()
+
     async def _send_loop(self) -> None:
         try:
             while True:
-                item = await self._outbox.get()
+                item = await self._next()
                 if isinstance(item, _Close):
                     await self._close(item.code, item.reason)
                     return
-                await self._handle(item)
+                try:
+                    await self._handle(item)
+                except asyncio.CancelledError:
+                    if self._stopping or self._urgent_close is None:
+                        raise
+                    task = asyncio.current_task()
+                    if task is not None:
+                        task.uncancel()  # cancelled by an urgent close: go on and send it
+        except _SlowConsumer:
+            self.close(CloseCode.SLOW_CONSUMER, SLOW_CONSUMER_REASON)
+            await self._close(CloseCode.SLOW_CONSUMER, SLOW_CONSUMER_REASON)
         except (OSError, RuntimeError, WebSocketDisconnect) as exc:  # the client went away
             log.debug("connection %s: send failed: %s", self.id, exc)
         except Exception:
@@ -142,20 +251,20 @@ class Connection:
 
     async def _handle(self, item: _Outgoing) -> None:
         if isinstance(item, _Frame):
-            await self._write(item.frame)
+            await self._write_text(item.text)
         elif isinstance(item, _Live):
-            seq = int(item.event["seq"])
+            seq = item.seq
             decision = self.window.live(seq)
             if not decision.deliver:
                 return
             if decision.fill_first is not None:
                 await self._send_range(decision.fill_first)
             if seq > self.window.high:
-                await self._write(item.event)
+                await self._write_text(item.text)
                 self.window.sent(seq)
         elif isinstance(item, _Replay):
-            for event in item.events:
-                await self._write(event)
+            for text in item.texts:
+                await self._write_text(text)
         elif isinstance(item, _Resume):
             try:
                 # A client cannot have seen beyond the user's newest event: clamping keeps
@@ -188,11 +297,24 @@ class Connection:
             after = int(page[-1]["seq"])
 
     async def _write(self, frame: dict[str, Any]) -> None:
+        await self._write_text(_text(frame))
+
+    async def _write_text(self, text: str) -> None:
         if self.websocket.application_state != WebSocketState.CONNECTED:
             raise RuntimeError("socket closed")
-        await self.websocket.send_text(json.dumps(frame, separators=(",", ":")))
+        self._writing = True
+        try:
+            async with asyncio.timeout(self.limits.send_timeout_s):
+                await self.websocket.send_text(text)
+        except TimeoutError:
+            raise _SlowConsumer from None
+        finally:
+            self._writing = False
 
     async def _close(self, code: int, reason: str) -> None:
+        """Send the close frame; a client that reads nothing cannot hold this sender longer
+        than the send timeout (the socket is then left to the server's keepalive)."""
         if self.websocket.application_state == WebSocketState.CONNECTED:
             with contextlib.suppress(Exception):
-                await self.websocket.close(code=code, reason=reason)
+                async with asyncio.timeout(self.limits.send_timeout_s):
+                    await self.websocket.close(code=code, reason=reason)

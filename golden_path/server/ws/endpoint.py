@@ -15,7 +15,8 @@ from golden_path.db import users
 from golden_path.db.errors import DatabaseUnavailable
 from golden_path.ids import ConnectionID
 from golden_path.protocol import CloseCode
-from golden_path.server.ws.connection import Connection
+from golden_path.server.config import Settings
+from golden_path.server.ws.connection import Connection, OutboxLimits
 from golden_path.server.ws.handshake import Denied, authenticate, selected_subprotocol
 from golden_path.server.ws.session import SocketServices, SocketSession
 
@@ -26,6 +27,14 @@ def socket_services(app: Starlette) -> SocketServices:
     if not isinstance(services, SocketServices):
         raise TypeError("the server's socket services are not open")
     return services
+
+
+def outbox_limits(settings: Settings) -> OutboxLimits:
+    return OutboxLimits(
+        frames=settings.ws_outbox_frames,
+        bytes=settings.ws_outbox_bytes,
+        send_timeout_s=settings.ws_send_timeout_s,
+    )
 
 
 async def _deny(websocket: WebSocket, subprotocol: str | None, denied: Denied) -> None:
@@ -62,7 +71,14 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
             )
             return
         await websocket.accept(subprotocol=subprotocol)
-        connection = Connection(websocket, connection_id, principal, services.db, last_seq)
+        connection = Connection(
+            websocket,
+            connection_id,
+            principal,
+            services.db,
+            last_seq,
+            outbox_limits(services.settings),
+        )
         await SocketSession(services, connection).run(last_seq)
     finally:
         await services.presence.release(principal.user_id, connection_id)

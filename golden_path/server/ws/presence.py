@@ -29,12 +29,20 @@ redis.call('EXPIRE', KEYS[1], ARGV[5])
 return 1
 """
 
+_RENEW = """
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
 
 class Presence:
-    def __init__(self, client: aioredis.Redis, keys: RedisKeys) -> None:
+    def __init__(self, client: aioredis.Redis, keys: RedisKeys, lease_s: int = LEASE_S) -> None:
         self._redis = client
         self._keys = keys
+        self._lease_s = lease_s
         self._admit = client.register_script(_ADMIT)
+        self._renew = client.register_script(_RENEW)
         self._local: Counter[UserID] = Counter()
 
     async def admit(self, user_id: UserID, conn_id: ConnectionID, limit: int) -> bool:
@@ -43,7 +51,7 @@ class Presence:
         try:
             admitted = await self._admit(
                 keys=[self._keys.sockets(str(user_id))],
-                args=[now, limit, now + LEASE_S, str(conn_id), LEASE_S * 2],
+                args=[now, limit, now + self._lease_s, str(conn_id), self._lease_s * 2],
             )
         except RedisError as exc:
             log.warning("presence: Redis unavailable, counting this node only: %s", exc)
@@ -54,8 +62,9 @@ class Presence:
 
     async def renew(self, user_id: UserID, conn_id: ConnectionID) -> None:
         try:
-            await self._redis.zadd(
-                self._keys.sockets(str(user_id)), {str(conn_id): time.time() + LEASE_S}
+            await self._renew(
+                keys=[self._keys.sockets(str(user_id))],
+                args=[time.time() + self._lease_s, str(conn_id), self._lease_s * 2],
             )
         except RedisError as exc:
             log.warning("presence: could not renew a lease: %s", exc)

@@ -6,7 +6,10 @@ reads frames and dispatches each: a message becomes a run (the run service
 answers with a run or a :class:`Refusal`), ``resume`` and ``ping`` are answered
 from the connection's outbox, ``cancel`` goes to the run service wherever the
 run executes, and ``authenticate`` moves the token's expiry. A watchdog closes
-the socket with 4401 when the token expires and renews its presence lease.
+the socket with 4401 when the token expires or its session has ended, and renews
+its presence lease. ``resume`` and ``ping`` have per-minute allowances (a frame
+over them is refused ``rate_limited`` and counts as a protocol error); a
+``user_message`` or ``resume`` on an expired or revoked token closes 4401.
 Errors keep the connection open, except too many protocol errors (4400).
 """
 
@@ -16,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from starlette.websockets import WebSocketDisconnect
@@ -26,6 +30,7 @@ from golden_path.db.scope import Database
 from golden_path.protocol import (
     PROTOCOL_ERROR_CODES,
     PROTOCOL_NAME,
+    ClientFrame,
     CloseCode,
     ErrorCode,
     ServerFrame,
@@ -66,12 +71,33 @@ class SocketServices:
     sockets: OpenSockets
 
 
+class FrameAllowance:
+    """At most ``per_minute`` frames of one kind in any 60 s (a sliding window)."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._times: deque[float] = deque()
+
+    def take(self, now: float | None = None) -> int:
+        """0 if the frame is within the allowance, else the ms until one is free again."""
+        moment = time.monotonic() if now is None else now
+        while self._times and self._times[0] <= moment - 60:
+            self._times.popleft()
+        if len(self._times) >= self.per_minute:
+            return max(1, int((self._times[0] + 60 - moment) * 1000))
+        self._times.append(moment)
+        return 0
+
+
 class SocketSession:
     """The protocol loop of one admitted socket, from ``connection_established`` to close."""
 
     def __init__(self, services: SocketServices, connection: Connection) -> None:
         self.services = services
         self.connection = connection
+        settings = services.settings
+        self._resumes = FrameAllowance(settings.ws_resumes_per_minute)
+        self._pings = FrameAllowance(settings.ws_pings_per_minute)
 
     async def run(self, last_seq: int) -> None:
         services, connection = self.services, self.connection
@@ -138,11 +164,13 @@ class SocketSession:
         if isinstance(frame, Refusal):
             self._protocol_error(frame)
         elif isinstance(frame, Ping):
-            self.connection.send({"type": ServerFrame.PONG.value})
+            if self._allowed(self._pings, ClientFrame.PING):
+                self.connection.send({"type": ServerFrame.PONG.value})
         elif isinstance(frame, UserMessage):
             await self._user_message(frame)
         elif isinstance(frame, Resume):
-            self.connection.resume(frame.after_seq)
+            if self._allowed(self._resumes, ClientFrame.RESUME) and await self._still_valid():
+                self.connection.resume(frame.after_seq)
         elif isinstance(frame, Cancel):
             refusal = await self.services.runs.request_cancel(
                 frame.run_id, self.connection.principal.user_id
@@ -152,15 +180,42 @@ class SocketSession:
         elif isinstance(frame, Authenticate):
             await self._reauthenticate(frame)
 
+    def _allowed(self, allowance: FrameAllowance, kind: ClientFrame) -> bool:
+        """Take one frame of ``kind``; over the allowance, refuse it (a protocol error)."""
+        wait_ms = allowance.take()
+        if not wait_ms:
+            return True
+        refusal = Refusal(
+            ErrorCode.RATE_LIMITED,
+            f"more than {allowance.per_minute} {kind.value} frames a minute",
+            retry_after_ms=wait_ms,
+            retryable=True,
+        )
+        self.connection.refuse(refusal)
+        if self.connection.count_protocol_error():
+            self.connection.close(CloseCode.PROTOCOL_ERRORS, "too many protocol errors")
+        return False
+
+    async def _still_valid(self) -> bool:
+        """Whether the socket's token is unexpired and unrevoked; if not, close 4401."""
+        connection = self.connection
+        principal = connection.principal
+        if principal.expires_at + self.services.settings.clock_skew_s <= time.time():
+            connection.close(CloseCode.UNAUTHORIZED, "token expired")
+            return False
+        try:
+            if await self.services.sessions.is_revoked(principal.as_claims()):
+                connection.close(CloseCode.UNAUTHORIZED, "token revoked")
+                return False
+        except SessionStoreUnavailable:
+            pass  # an open, authenticated connection keeps working while Redis is away
+        return True
+
     async def _user_message(self, frame: UserMessage) -> None:
         services, connection = self.services, self.connection
         principal = connection.principal
-        try:
-            if await services.sessions.is_revoked(principal.as_claims()):
-                connection.close(CloseCode.UNAUTHORIZED, "token revoked")
-                return
-        except SessionStoreUnavailable:
-            pass  # an open, authenticated connection keeps working while Redis is away
+        if not await self._still_valid():
+            return
         outcome = await services.runs.submit(
             user_id=principal.user_id,
             tier=principal.tier,
@@ -220,4 +275,8 @@ class SocketSession:
             wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout=min(remaining, RENEW_EVERY_S))
+            # A session ended on a node whose message never came still ends here, within a
+            # renewal period.
+            if not await self._still_valid():
+                return
             await services.presence.renew(connection.principal.user_id, connection.id)

@@ -1,10 +1,11 @@
-"""The open sockets of this node, so a graceful stop can close every one with 1001."""
+"""The open sockets of this node: a graceful stop closes each 1001, a logout its own 4401."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
 
+from golden_path.ids import UserID
 from golden_path.protocol import CloseCode
 from golden_path.server.ws.connection import Connection
 
@@ -29,6 +30,18 @@ class OpenSockets:
 
     def __len__(self) -> int:
         return len(self._open)
+
+    def end_sessions(self, user_id: UserID | str, family: str | None) -> int:
+        """Close 4401 the user's sockets of ``family`` (None: all of them); how many."""
+        ended = 0
+        for connection in list(self._open):
+            principal = connection.principal
+            if str(principal.user_id) != str(user_id):
+                continue
+            if family is None or principal.family == family:
+                connection.close(CloseCode.UNAUTHORIZED, "session ended")
+                ended += 1
+        return ended
 
     async def close_all(self, reason: str, timeout: float = CLOSE_WAIT_S) -> None:
         """Refuse new sockets; close each open one with 1001 and wait (up to ``timeout``)."""

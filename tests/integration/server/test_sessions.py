@@ -98,6 +98,7 @@ async def test_start_family_stores_the_current_token_with_its_ttl(
         b"current": pair.refresh_claims.jti.encode(),
         b"revoked": b"0",
         b"user": str(pair.refresh_claims.user_id).encode(),
+        b"epoch": b"0",
     }
     assert REFRESH_TTL_S - 5 <= await redis.ttl(key) <= REFRESH_TTL_S
 
@@ -221,8 +222,8 @@ async def test_a_denied_jti_alone_revokes_only_that_token(
     pair = _login(tokens)
     await store.start_family(pair.refresh_claims)
     await store.revoke(pair.access_claims)
-    # Forget the family flag: the per-token denial on its own still holds.
-    await redis.delete(keys.family(pair.access_claims.family))
+    # Clear the family flag: the per-token denial on its own still holds.
+    await redis.hset(keys.family(pair.access_claims.family), "revoked", "0")
     assert await store.is_revoked(pair.access_claims)
     sibling = _refreshed(tokens, pair.refresh_claims)
     assert not await store.is_revoked(sibling.access_claims)

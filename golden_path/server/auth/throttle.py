@@ -1,0 +1,77 @@
+"""Throttles of the password endpoints: per client address and per account, in Redis.
+
+Each login counts against its client address and against the account it names
+(the email, hashed; an unknown email counts like a known one, so a throttle says
+nothing about which accounts exist); each signup against its address. Counts are
+kept in fixed windows (``GOLDEN_PATH_AUTH_WINDOW_S``) shared by every node. Over a
+limit the call is refused with :class:`Throttled` (429 with ``Retry-After``)
+before any password is hashed.
+
+Login fails closed without Redis (it cannot record the session either); signup
+is let through, as it needs only PostgreSQL (protocol §10).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from golden_path.errors import GoldenPathError
+from golden_path.server.auth.sessions import SessionStoreUnavailable
+from golden_path.server.config import Settings
+from golden_path.server.redis_keys import RedisKeys
+
+log = logging.getLogger(__name__)
+
+
+class Throttled(GoldenPathError):
+    """Too many attempts in this window; retry after ``retry_after_s`` seconds."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(f"too many attempts; retry in {retry_after_s} s")
+
+
+def account_subject(email: str) -> str:
+    """The key part for an account: a digest of the normalised email (no address in Redis)."""
+    return hashlib.sha256(email.strip().lower().encode("utf-8", "replace")).hexdigest()[:32]
+
+
+class AuthThrottle:
+    def __init__(self, client: aioredis.Redis, keys: RedisKeys, settings: Settings) -> None:
+        self._redis = client
+        self._keys = keys
+        self._window_s = settings.auth_window_s
+        self._login_per_ip = settings.login_per_ip
+        self._login_per_account = settings.login_per_account
+        self._signup_per_ip = settings.signup_per_ip
+
+    async def login(self, client_ip: str, email: str) -> None:
+        """Count a login attempt; :class:`Throttled` when the address or account is over."""
+        try:
+            await self._hit("login-ip", client_ip, self._login_per_ip)
+            await self._hit("login-account", account_subject(email), self._login_per_account)
+        except RedisError as exc:
+            raise SessionStoreUnavailable(str(exc)) from exc
+
+    async def signup(self, client_ip: str) -> None:
+        try:
+            await self._hit("signup-ip", client_ip, self._signup_per_ip)
+        except RedisError as exc:
+            log.warning("auth throttle: Redis unavailable, letting a signup through: %s", exc)
+
+    async def _hit(self, kind: str, subject: str, limit: int) -> None:
+        now = time.time()
+        window = int(now // self._window_s)
+        key = self._keys.throttle(kind, subject, window)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, self._window_s + 1)
+            count, _ = await pipe.execute()
+        if int(count) > limit:
+            raise Throttled(max(1, math.ceil((window + 1) * self._window_s - now)))
