@@ -2,25 +2,30 @@
 
 ``start_server`` starts it through the project's one way to run a server as its own
 process (``golden_path.server.runner.ServeProcess``): its own GIL, its own embedded
-PostgreSQL and Redis, fast password hashing, a port of 127.0.0.1 the OS picks.
+PostgreSQL and Redis, fast password hashing, the throttles a test suite runs with
+(``SUITE_LIMITS``), a port of 127.0.0.1 the OS picks.
 """
 
 from __future__ import annotations
 
 import subprocess
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from bench.load import processes
 from bench.load.progress import say
 from bench.load.settings import READY_TIMEOUT_S, ROOT, STOP_TIMEOUT_S
-from golden_path.server.config import Settings
+from golden_path.server.config import SUITE_LIMITS, Settings
 from golden_path.server.runner import ServeProcess
 
 
 def start_server(log_dir: Path) -> ServeProcess:
     """``golden-path serve`` on embedded services, once it listens; stopped if it does not."""
-    # Blank DSN and Redis URL: `serve` starts embedded services of its own.
-    settings = Settings(password_hash_profile="fast")  # noqa: S106 - a profile, not a secret
+    # Blank DSN and Redis URL: `serve` starts embedded services of its own. The benchmark
+    # signs dozens of users up and in from one address: the throttles a suite runs with.
+    limits: dict[str, Any] = dict(SUITE_LIMITS)
+    settings = replace(Settings(password_hash_profile="fast"), **limits)  # noqa: S106
     server = ServeProcess(settings, log_path=log_dir / "serve.log", cwd=ROOT)
     say("starting golden-path serve on embedded services")
     try:
