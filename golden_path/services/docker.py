@@ -285,7 +285,12 @@ class DockerProvider:
             role="redis",
             image=redis_image or os.environ.get(REDIS_IMAGE_ENV, DEFAULT_REDIS_IMAGE),
             port=6379,
-            command=["redis-server", "--save", "", "--appendonly", "no"]
+            # noeviction: an evicted refresh family would log users out (protocol §10).
+            command=[
+                "redis-server",
+                *("--save", "", "--appendonly", "no"),
+                *("--maxmemory-policy", "noeviction"),
+            ]
             if redis_command is None
             else redis_command,
         )
