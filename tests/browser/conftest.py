@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from golden_path.server.config import Settings
+from golden_path.server.config import SUITE_LIMITS, Settings
 from golden_path.server.runner import ServerThread
 from golden_path.services.model import Services
 from tests.browser.support import WAIT_MS, ChatPage, CuttableProxy, PageServer
@@ -42,13 +42,15 @@ def _start_page_server(services: Services, **overrides: object) -> PageServer:
     """A reference server on ``services`` whose allow-list holds only its proxy's URL."""
     proxy = CuttableProxy().start()
     try:
+        # Like the harness's reference servers: fast hashing for test users, and the
+        # throttles far above what a suite signing users up from 127.0.0.1 does.
         settings = Settings(
             postgres_dsn=services.postgres_dsn,
             redis_url=services.redis_url,
             redis_prefix=services.redis_namespace or "gp:",
             password_hash_profile="fast",
             allowed_origins=(proxy.url,),
-            **overrides,  # type: ignore[arg-type]
+            **{**SUITE_LIMITS, **overrides},  # type: ignore[arg-type]
         ).validated()
         server = ServerThread(settings).start()
     except BaseException:
