@@ -161,13 +161,13 @@ class ChatPage:
     async def sign_up(self, email: str, password: str = PASSWORD) -> None:
         await self.page.get_by_label("Email").fill(email)
         await self.page.get_by_label("Password").fill(password)
-        await self.page.get_by_role("button", name="Sign up").click()
+        await self.page.get_by_role("button", name="Sign up", exact=True).click()
         await expect(self.page.locator("#who")).to_have_text(email)
 
     async def log_in(self, email: str, password: str = PASSWORD) -> None:
         await self.page.get_by_label("Email").fill(email)
         await self.page.get_by_label("Password").fill(password)
-        await self.page.get_by_role("button", name="Log in").click()
+        await self.page.get_by_role("button", name="Log in", exact=True).click()
         await expect(self.page.locator("#who")).to_have_text(email)
 
     async def log_out(self) -> None:
@@ -189,8 +189,10 @@ class ChatPage:
     async def ask(self, text: str) -> Locator:
         """Type and send ``text``; the page's element for that message."""
         await self.page.get_by_placeholder("Ask about your LLM spend").fill(text)
-        await self.page.get_by_role("button", name="Send").click()
-        return self.page.locator("li.msg.user").last
+        await self.page.get_by_role("button", name="Send", exact=True).click()
+        request_id = await self.page.locator("li.msg.user").last.get_attribute("data-request-id")
+        # Pinned to this message (``.last`` would move on to the next one asked).
+        return self.page.locator(f'li.msg.user[data-request-id="{request_id}"]')
 
     def run_after(self, message: Locator) -> Locator:
         """The run the page shows right after ``message``."""

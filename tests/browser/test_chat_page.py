@@ -6,10 +6,12 @@ event element) and, where it matters, compares it with what the server persisted
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import WebSocket, expect
 
 from golden_path.protocol import GOLDEN_EVENTS, EventType
 from golden_path.tiers import TIER_LIMITS, Tier
@@ -172,6 +174,45 @@ async def test_a_network_cut_mid_run_is_resumed_showing_every_event_once(
     await expect(run.locator(".answer")).to_be_visible()
 
 
+@pytest.mark.stage("events")
+async def test_events_the_server_sends_again_are_shown_once(
+    chat: ChatPage, page_server: PageServer
+) -> None:
+    """A retried message replays its run (§6.3): the browser receives every event twice."""
+    received: list[dict[str, Any]] = []
+
+    def record(ws: WebSocket) -> None:
+        ws.on("framereceived", lambda payload: received.append(json.loads(payload)))
+
+    chat.page.on("websocket", record)
+    email = new_email()
+    await (await chat.open(page_server.url)).sign_up(email)
+    await chat.expect_online()
+    asked = await chat.ask(SAVINGS_QUESTION)
+    first = chat.run_after(asked)
+    await expect(first).to_have_attribute("data-status", "succeeded")
+    request_id = await asked.get_attribute("data-request-id")
+
+    # What the page does after a drop: send the same message again, with its request_id.
+    await chat.page.evaluate(
+        "rid => sendFrame({type: 'user_message', content: 'again', request_id: rid})",
+        request_id,
+    )
+    second = await chat.ask_and_wait("And with gpt-4o-mini?")  # after the replay, in order
+
+    async with Account.login(page_server, email) as account:
+        runs = [
+            await account.run(str(await run.get_attribute("data-run-id")))
+            for run in (first, second)
+        ]
+    first_seqs = [e["seq"] for e in runs[0]["events"]]
+    arrived = [f["seq"] for f in received if f.get("run_id") == runs[0]["run_id"]]
+    assert sorted(arrived) == sorted(first_seqs * 2), "the replay did not reach the browser"
+    shown = await chat.shown_events()
+    assert shown == [(e["seq"], e["type"]) for run in runs for e in run["events"]]
+    assert len({seq for seq, _ in shown}) == len(shown)
+
+
 @pytest.mark.security
 @pytest.mark.stage("websocket")
 async def test_the_page_from_an_origin_off_the_allow_list_is_refused(
@@ -187,7 +228,7 @@ async def test_the_page_from_an_origin_off_the_allow_list_is_refused(
     banner = chat.page.locator("#banner")
     await expect(banner).to_contain_text(f"The server refused this page's origin ({foreign})")
     await expect(banner).to_contain_text(f"GOLDEN_PATH_ALLOWED_ORIGINS={foreign}")
-    await expect(chat.page.get_by_role("button", name="Send")).to_be_disabled()
+    await expect(chat.page.get_by_role("button", name="Send", exact=True)).to_be_disabled()
 
 
 @pytest.mark.security
