@@ -224,7 +224,8 @@ run() {
     [ $# -gt 0 ] || die "usage: $0 run -- COMMAND [ARGS...]"
     local problem
     SESSION="$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-    export GOLDEN_PATH_DOCKER_SESSION="$SESSION"
+    # The engine tests must find an engine under `run`: missing, they fail instead of skipping.
+    export GOLDEN_PATH_DOCKER_SESSION="$SESSION" GOLDEN_PATH_DOCKER_REQUIRED=1
     if problem="$(engine_problem)"; then
         say "using the Docker engine at ${DOCKER_HOST:-unix:///var/run/docker.sock}"
         trap stop_service EXIT
@@ -258,7 +259,7 @@ $PROVISION_CMD"
     export DOCKER_HOST="unix://$socket" TESTCONTAINERS_RYUK_DISABLED=true \
         TESTCONTAINERS_CONNECTION_MODE=docker_host TC_HOST=127.0.0.1 \
         GOLDEN_PATH_POSTGRES_IMAGE="$(context_image postgres)" \
-        GOLDEN_PATH_REDIS_IMAGE="$(context_image redis)" GOLDEN_PATH_DOCKER_REQUIRED=1
+        GOLDEN_PATH_REDIS_IMAGE="$(context_image redis)"
     local tries=0
     until problem="$(engine_problem)"; do
         tries=$((tries + 1))
