@@ -24,10 +24,12 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Generator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self
 
+import httpx
 import uvicorn
 
 from golden_path.protocol import MAX_FRAME_BYTES, websocket_url
@@ -39,11 +41,13 @@ START_TIMEOUT_S = 60.0
 SHUTDOWN_GRACE_S = 10.0
 STOP_TIMEOUT_S = 30.0
 # uvicorn logs this once the socket listens (start-up has completed before), with the port.
+NEVER = re.compile(r"(?!)")  # a ready line that never comes: readiness is asked over HTTP
 READY_LINE = re.compile(r"Uvicorn running on https?://(?P<host>[^\s:]+):(?P<port>\d+)")
 
 
-def uvicorn_config(settings: Settings, **overrides: Any) -> uvicorn.Config:
-    """The uvicorn settings the protocol needs (64 KiB frames: bigger ones close 1009)."""
+def uvicorn_config(settings: Settings | None, app: Any = None, **overrides: Any) -> uvicorn.Config:
+    """The uvicorn settings the protocol needs (64 KiB frames: bigger ones close 1009), for
+    the reference server on ``settings``, or for another ASGI ``app``."""
     options: dict[str, Any] = {
         "ws_max_size": MAX_FRAME_BYTES,
         "ws_ping_interval": 20.0,
@@ -53,7 +57,9 @@ def uvicorn_config(settings: Settings, **overrides: Any) -> uvicorn.Config:
         "timeout_graceful_shutdown": 15,
     }
     options.update(overrides)
-    return uvicorn.Config(create_app(settings), **options)
+    if app is None:
+        app = create_app(settings)
+    return uvicorn.Config(app, **options)
 
 
 def app_state(config: uvicorn.Config) -> Any:
@@ -108,17 +114,36 @@ class _ThreadServer(GoldenPathServer):
         """A background server leaves signals to the main thread."""
 
 
-class ServerThread:
-    """A reference server in a thread of this process, on a free port of 127.0.0.1."""
+def listening_socket(host: str = "127.0.0.1") -> socket.socket:
+    """A TCP socket bound to a port of ``host`` the OS picks (read it with getsockname)."""
+    # IPPROTO_TCP named explicitly: asyncio disables Nagle only on sockets that say TCP.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    return sock
 
-    def __init__(self, settings: Settings, host: str = "127.0.0.1") -> None:
+
+class ServerThread:
+    """A server in a thread of this process, on a free port of 127.0.0.1: the reference
+    server on ``settings``, or any ASGI ``app`` (a team's own, say).
+
+    The port is bound before the app is built (``port``), so an app can be told its URL.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        host: str = "127.0.0.1",
+        *,
+        app: Any = None,
+        sock: socket.socket | None = None,
+    ) -> None:
+        if (settings is None) == (app is None):
+            raise ValueError("give the reference server's settings or an ASGI app, not both")
         self.settings = settings
-        # IPPROTO_TCP named explicitly: asyncio disables Nagle only on sockets that say TCP.
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, 0))
+        self._socket = sock or listening_socket(host)
         self.host, self.port = self._socket.getsockname()[:2]
-        self._server = _ThreadServer(uvicorn_config(settings))
+        self._server = _ThreadServer(uvicorn_config(settings, app))
         self._settled = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="golden-path-server", daemon=True)
@@ -186,16 +211,21 @@ class ChildServer:
         name: str,
         env: Mapping[str, str] | None = None,
         host: str = "127.0.0.1",
-        ready: re.Pattern[str] = READY_LINE,
+        port: int = 0,
+        ready: re.Pattern[str] | None = READY_LINE,
+        health_path: str | None = None,
         log_path: Path | None = None,
         cwd: Path | None = None,
     ) -> None:
+        if ready is None and health_path is None:
+            raise ValueError("say how to tell the server is ready: a log line or a health path")
         self.argv = list(argv)
         self.name = name
         self.env = dict(os.environ if env is None else env)
         self.host = host
-        self.port = 0
+        self.port = port
         self._ready = ready
+        self._health_path = health_path
         self._log_path = log_path
         self._own_log: Path | None = None
         self._cwd = cwd
@@ -234,20 +264,54 @@ class ChildServer:
             self.name,
             self.argv,
             log_path=log_path,
-            ready_pattern=self._ready.pattern,
+            ready_pattern=self._ready.pattern if self._ready is not None else NEVER.pattern,
             stop_signal=signal.SIGTERM,
             env=self.env,
             cwd=self._cwd,
         )
         try:
-            self._process.wait_ready(timeout)
+            if self._ready is not None:
+                self._process.wait_ready(timeout)
+                ready = self._ready.search(self._process.ready_line)
+                assert ready is not None
+                self.port = int(ready["port"]) if "port" in ready.groupdict() else self.port
+            else:
+                self._wait_healthy(timeout)
         except RuntimeError:
             self.stop()
             raise
-        ready = self._ready.search(self._process.ready_line)
-        assert ready is not None
-        self.port = int(ready["port"])
         return self
+
+    def _wait_healthy(self, timeout: float) -> None:
+        """Ask the health path until it answers 2xx, the process exits, or time runs out.
+
+        A command of any language says nothing uvicorn-like, so readiness is the health
+        endpoint itself, asked with a short, growing backoff.
+        """
+        url = self.base_url + (self._health_path or "/")
+        deadline = time.monotonic() + timeout
+        delay, last = 0.01, "no answer yet"
+        with httpx.Client(timeout=2.0) as client:
+            while True:
+                if self.process.popen.poll() is not None:
+                    raise RuntimeError(
+                        f"{self.name} exited with status {self.process.popen.returncode} "
+                        f"before {url} answered; its log:\n{self.tail()}"
+                    )
+                try:
+                    answer = client.get(url)
+                    if answer.is_success:
+                        return
+                    last = f"HTTP {answer.status_code}"
+                except httpx.HTTPError as exc:
+                    last = f"{type(exc).__name__}: {exc}"
+                if time.monotonic() >= deadline:
+                    raise RuntimeError(
+                        f"{self.name} was not ready within {timeout:.0f} s ({url}: {last}); "
+                        f"its log:\n{self.tail()}"
+                    )
+                self.process.exited.wait(delay)  # returns at once if the server dies
+                delay = min(delay * 2, 0.2)
 
     def tail(self, lines: int = 30) -> str:
         return self.process.tail(lines)
@@ -260,6 +324,19 @@ class ChildServer:
     def terminate(self) -> None:
         """SIGTERM: ask for a graceful shutdown (returns at once; see :meth:`wait`)."""
         self.process.popen.send_signal(signal.SIGTERM)
+
+    def stop_group(self, timeout: float = STOP_TIMEOUT_S) -> None:
+        """Stop the server and every process it started (its whole process group)."""
+        if self._process is None:
+            return
+        pgid = self._process.pid  # launched in a session of its own: its group
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._process.popen.wait(timeout)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)  # whatever it left behind in its group
+        self.stop(timeout)
 
     def wait(self, timeout: float = STOP_TIMEOUT_S) -> int:
         return self.process.popen.wait(timeout)

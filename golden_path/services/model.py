@@ -34,6 +34,11 @@ class Services:
         """The same servers, with the DSN pointing at database ``name``."""
         return replace(self, postgres_dsn=dsn_with_database(self.postgres_dsn, name))
 
+    @property
+    def database(self) -> str:
+        """The name of the PostgreSQL database ``postgres_dsn`` points at."""
+        return urlsplit(self.postgres_dsn).path.lstrip("/")
+
     def redis_key(self, key: str) -> str:
         """``key`` inside this consumer's namespace."""
         return f"{self.redis_namespace}{key}"

@@ -69,6 +69,11 @@ class ServerProcess:
     def pid(self) -> int:
         return self.popen.pid
 
+    @property
+    def exited(self) -> threading.Event:
+        """Set once the process has exited and its output is drained."""
+        return self._exited
+
     def wait_ready(self, timeout: float) -> None:
         """Return once the ready line was printed; raise with the log's tail otherwise."""
         self._settled.wait(timeout)

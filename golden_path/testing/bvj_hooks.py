@@ -15,8 +15,8 @@ from golden_path.testing.bvj import BVJ, BVJError, from_docstring, from_marker
 from golden_path.testing.markers import CUSTOMER_TIERS, test_tier_from_path
 from golden_path.testing.report import Report, failure_of, properties_for
 from golden_path.testing.report_files import write_report
+from golden_path.testing.session import harness_options
 
-BVJ_MODES = ("strict", "warn", "off")
 _PROBLEM = pytest.StashKey[str]()
 
 
@@ -81,7 +81,7 @@ class BVJPlugin:
     def __init__(self, config: pytest.Config) -> None:
         refuse_spaced_report_option(config)
         self.config = config
-        self.mode: str = config.getoption("gp_bvj")
+        self.mode: str = harness_options(config).bvj
         self.report_dir: str | None = config.getoption("gp_report")
         self.gate: bool = config.getoption("gp_gate")
         self.report = Report()

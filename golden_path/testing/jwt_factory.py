@@ -1,8 +1,10 @@
 """Tokens that a strict server must refuse, one call each, for negative tests.
 
-``JWTFactory`` signs like the server under test (same secret, issuer and
-audience), then breaks exactly one thing. Tokens that need no secret to break
-(``alg: none``, another key, a tampered payload) work against any deployment.
+``JWTFactory`` signs like the server under test (same secret or private key,
+issuer, audience, claim names and extra claims: the ``gp_jwt_*`` ini settings
+say them for a team's own server), then breaks exactly one thing. Tokens that
+need no secret to break (``alg: none``, another key, a tampered payload) work
+against any deployment.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import json
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
@@ -27,11 +30,16 @@ def _b64(data: bytes) -> str:
 
 @dataclass(frozen=True)
 class JWTFactory:
+    """``secret`` is the HS256 secret, or the PEM private key for RS256 and EdDSA."""
+
     secret: str
     issuer: str = "golden-path"
     audience: str = "golden-path-api"
     algorithm: str = "HS256"
     access_ttl_s: int = 900
+    subject_claim: str = "sub"
+    tier_claim: str = "tier"
+    extra_claims: Mapping[str, Any] = field(default_factory=dict)
 
     def claims(
         self, user_id: str, tier: Tier | str = Tier.FREE, **overrides: Any
@@ -48,6 +56,9 @@ class JWTFactory:
             jti=uuid.uuid4().hex,
             family=uuid.uuid4().hex,
         )
+        claims[self.subject_claim] = claims.pop("sub")
+        claims[self.tier_claim] = claims.pop("tier")
+        claims.update(self.extra_claims)
         claims.update(overrides)
         return claims
 
@@ -81,7 +92,10 @@ class JWTFactory:
         return self.valid(user_id, tier, typ="refresh")
 
     def other_key(self, user_id: str, tier: Tier | str = Tier.FREE) -> str:
-        return self.sign(self.claims(user_id, tier), key=secrets.token_urlsafe(48))
+        """Signed with a key the server does not know (same algorithm)."""
+        if self.algorithm == "HS256":
+            return self.sign(self.claims(user_id, tier), key=secrets.token_urlsafe(48))
+        return self.sign(self.claims(user_id, tier), key=_fresh_private_key(self.algorithm))
 
     def alg_none(self, user_id: str, tier: Tier | str = Tier.FREE) -> str:
         header = _b64(json.dumps({"alg": "none", "typ": "JWT"}).encode())
@@ -90,7 +104,7 @@ class JWTFactory:
 
     def tampered_tier(self, token: str, tier: Tier | str = Tier.ENTERPRISE) -> str:
         """``token`` with its payload's tier changed and the original signature kept."""
-        return self.tampered(token, tier=Tier.parse(tier).value)
+        return self.tampered(token, **{self.tier_claim: Tier.parse(tier).value})
 
     def tampered(self, token: str, **changes: Any) -> str:
         header, payload, signature = token.split(".")
@@ -102,3 +116,33 @@ class JWTFactory:
         claims = self.claims(user_id, tier)
         claims.pop(claim)
         return self.sign(claims)
+
+
+def _fresh_private_key(algorithm: str) -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+    key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+    if algorithm == "EdDSA":
+        key = ed25519.Ed25519PrivateKey.generate()
+    else:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+def claims_from_lines(lines: tuple[str, ...]) -> dict[str, Any]:
+    """``gp_jwt_claims`` lines (``name=value``; a JSON value is decoded) as a dict."""
+    claims: dict[str, Any] = {}
+    for line in lines:
+        name, sep, raw = line.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"gp_jwt_claims line {line!r}: expected name=value")
+        try:
+            claims[name.strip()] = json.loads(raw)
+        except ValueError:
+            claims[name.strip()] = raw.strip()
+    return claims

@@ -3,10 +3,14 @@
 The first worker that needs services starts a supervisor process (see
 ``golden_path.services.supervisor``) owned by the run's controller, under a
 file lock in the run's folder; the others read what it wrote. Once per run the
-schema is applied to a template database; each worker then clones its own
-database from it (``CREATE DATABASE … TEMPLATE``) and takes its own Redis key
-namespace. The controller stops the supervisor when the run ends; if the run is
-killed, the supervisor sees its owner die and stops the servers itself.
+project's schema (``gp_schema``) is applied to a template database; each worker
+then clones its own database from it (``CREATE DATABASE … TEMPLATE``), and
+``gp_database`` clones one per test. Each worker owns a Redis key namespace in
+database 0 (where the reference server runs) and a Redis database of its own
+(``gp_redis``), reached through an ACL user that cannot leave it. The reference
+server gets a database of its own, from golden-path's schema, unless that is the
+project's schema. The controller stops the supervisor when the run ends; if the
+run is killed, the supervisor sees its owner die and stops the servers itself.
 
 Nothing starts until a test asks for the services, so ``pytest -m unit``
 starts no server at all.
@@ -20,6 +24,7 @@ import fcntl
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -31,11 +36,14 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
-from golden_path.db.migrate import migrate_dsn
 from golden_path.services.model import Services, ServicesError, dsn_with_database
 from golden_path.services.processes import process_start_time
 from golden_path.services.registry import stop_process
+from golden_path.testing.options import SCHEMA_REFERENCE
+from golden_path.testing.schema import apply_schema
 
 SUPERVISOR_START_TIMEOUT_S = 120.0
 _SAFE = re.compile(r"[^a-z0-9_]")
@@ -78,15 +86,35 @@ class RunServices:
 class SharedServices:
     """A test run's view of its shared servers, from one process (controller or worker)."""
 
-    def __init__(self, run_id: str, owner_pid: int, provider: str, worker: str) -> None:
+    def __init__(
+        self,
+        run_id: str,
+        owner_pid: int,
+        provider: str,
+        worker: str,
+        *,
+        schema: str = SCHEMA_REFERENCE,
+        rootdir: Path | None = None,
+    ) -> None:
         self.run_id = run_id
         self.owner_pid = owner_pid
         self.provider = provider
         self.worker = _SAFE.sub("_", worker.lower())
+        self.schema = schema
+        self.rootdir = rootdir or Path.cwd()
         self.dir = run_dir_for(run_id)
         self._state = self.dir / "services.json"
         self._error = self.dir / "services.error"
         self._worker_services: Services | None = None
+        self._reference_services: Services | None = None
+        self._run: RunServices | None = None
+        self._clones = 0
+
+    @property
+    def worker_index(self) -> int:
+        """0 for a run without xdist, n + 1 for worker ``gwn``."""
+        digits = self.worker[2:] if self.worker.startswith("gw") else ""
+        return int(digits) + 1 if digits.isdigit() else 0
 
     @property
     def database_prefix(self) -> str:
@@ -120,7 +148,12 @@ class SharedServices:
                 self._state.write_text(run.to_json())
             database = f"{self.database_prefix}_{self.worker}"
             asyncio.run(_clone_database(run.admin.postgres_dsn, run.template, database))
-        self._worker_services = Services(
+        self._run = run
+        self._worker_services = self._services_on(run, database)
+        return self._worker_services
+
+    def _services_on(self, run: RunServices, database: str) -> Services:
+        return Services(
             postgres_dsn=run.admin.with_database(database).postgres_dsn,
             redis_url=run.admin.redis_url,
             provider=run.admin.provider,
@@ -128,7 +161,61 @@ class SharedServices:
             redis_version=run.admin.redis_version,
             redis_namespace=f"gp:{self.run_id[:12]}:{self.worker}:",
         )
-        return self._worker_services
+
+    def for_the_reference_server(self) -> Services:
+        """Where this worker's reference server runs: the worker's database when the
+        project's schema is golden-path's, else a database of its own from that schema."""
+        if self.schema == SCHEMA_REFERENCE:
+            return self.for_this_worker()
+        if self._reference_services is not None:
+            return self._reference_services
+        self.for_this_worker()
+        assert self._run is not None
+        template = f"{self.database_prefix}_reference"
+        database = f"{self.database_prefix}_{self.worker}_reference"
+        with self._locked():
+            marker = self.dir / "reference-template.done"
+            if not marker.exists():
+                asyncio.run(
+                    _create_template(
+                        self._run.admin.postgres_dsn, template, SCHEMA_REFERENCE, self.rootdir
+                    )
+                )
+                marker.touch()
+        asyncio.run(_clone_database(self._run.admin.postgres_dsn, template, database))
+        self._reference_services = self._services_on(self._run, database)
+        return self._reference_services
+
+    async def clone_for_test(self) -> Services:
+        """A database of one test's own, cloned from the template (see :meth:`drop`)."""
+        worker = self.for_this_worker()
+        assert self._run is not None
+        self._clones += 1
+        database = f"{self.database_prefix}_{self.worker}_t{self._clones}"
+        await _clone_database(self._run.admin.postgres_dsn, self._run.template, database)
+        return worker.with_database(database)
+
+    async def drop(self, services: Services) -> None:
+        """Drop a database :meth:`clone_for_test` made (its connections are ended first)."""
+        assert self._run is not None
+        name = services.database
+        if not name.startswith(f"{self.database_prefix}_{self.worker}_t"):
+            raise ValueError(f"{name!r} is not a per-test database of this worker")
+        conn = await asyncpg.connect(self._run.admin.postgres_dsn)
+        try:
+            await conn.execute(f"DROP DATABASE IF EXISTS {_quote(name)} WITH (FORCE)")
+        finally:
+            await conn.close()
+
+    def redis_database(self) -> tuple[str, str, str]:
+        """This worker's own Redis database: its URL, and the ACL user and password that
+        can use that database only (empty when the server has no ACLs to give)."""
+        worker = self.for_this_worker()
+        index = self.worker_index + 1  # database 0 holds the reference server's namespaces
+        user, password = f"gp-{self.run_id[:12]}-{self.worker}", secrets.token_hex(16)
+        url = worker.redis_url.rsplit("/", 1)[0] + f"/{index}"
+        granted = asyncio.run(_grant_redis_database(worker.redis_url, user, password, index))
+        return url, (user if granted else ""), (password if granted else "")
 
     def _start_run_services(self) -> RunServices:
         log = (self.dir / "supervisor.log").open("ab")
@@ -166,7 +253,7 @@ class SharedServices:
         admin = Services.from_dict(answer["services"])
         template = f"{self.database_prefix}_template"
         try:
-            asyncio.run(_create_template(admin.postgres_dsn, template))
+            asyncio.run(_create_template(admin.postgres_dsn, template, self.schema, self.rootdir))
         except BaseException:
             stop_process(supervisor.pid, None, signal.SIGTERM)
             raise
@@ -195,7 +282,7 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-async def _create_template(admin_dsn: str, template: str) -> None:
+async def _create_template(admin_dsn: str, template: str, schema: str, rootdir: Path) -> None:
     conn = await asyncpg.connect(admin_dsn)
     try:
         await conn.execute(f"DROP DATABASE IF EXISTS {_quote(template)}")
@@ -203,7 +290,32 @@ async def _create_template(admin_dsn: str, template: str) -> None:
     finally:
         await conn.close()
     # Apply the schema, then disconnect: a template may not have sessions while cloned.
-    await migrate_dsn(dsn_with_database(admin_dsn, template))
+    await apply_schema(schema, dsn_with_database(admin_dsn, template), rootdir)
+
+
+async def _grant_redis_database(url: str, user: str, password: str, index: int) -> bool:
+    """Create the ACL user that may use Redis database ``index`` and nothing beyond it
+    (no SELECT of another, no FLUSHALL, SWAPDB, MOVE or COPY); ``False`` without ACLs."""
+    client = aioredis.Redis.from_url(url)
+    try:
+        await client.select(index)
+    except RedisError as exc:
+        await client.aclose()
+        raise ServicesError(
+            f"Redis has no database {index} for this worker ({exc}); start it with "
+            "--databases 1024 (the embedded provider does) or run fewer workers"
+        ) from exc
+    try:
+        await client.execute_command(  # type: ignore[no-untyped-call]
+            "ACL", "SETUSER", user, "reset", "on", f">{password}", "~*", "&*", "+@all",
+            "-select", f"+select|{index}", "-flushall", "-swapdb", "-move", "-copy",
+            "-acl", "-config", "-shutdown", "-debug", "-migrate",
+        )  # fmt: skip
+    except RedisError:
+        return False  # an old server or a user without ACL rights: the database alone
+    finally:
+        await client.aclose()
+    return True
 
 
 async def _clone_database(admin_dsn: str, template: str, database: str) -> None:

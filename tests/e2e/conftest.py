@@ -19,7 +19,7 @@ from golden_path.client import GoldenPathHTTP, GoldenPathSocket
 from golden_path.client.socket import AuthMethod
 from golden_path.services.embedded import EmbeddedProvider
 from golden_path.services.model import Services
-from golden_path.testing.server_fixtures import ServerEndpoint, start_reference_server
+from golden_path.testing.reference_server import ServerEndpoint, start_reference_server
 from golden_path.testing.users import GoldenPathUser
 from tests.e2e.support import ALLOWED_ORIGIN, SLOW_STEP_DELAY_MS
 

@@ -9,7 +9,7 @@ from golden_path.client import ApiError, ConnectionRefused, GoldenPathHTTP, Gold
 from golden_path.protocol import CloseCode, ErrorCode, EventType
 from golden_path.services.embedded import EmbeddedProvider
 from golden_path.testing.contract import assert_events
-from golden_path.testing.server_fixtures import ServerEndpoint, start_reference_server
+from golden_path.testing.reference_server import ServerEndpoint, start_reference_server
 from golden_path.testing.users import create_user
 
 pytestmark = [

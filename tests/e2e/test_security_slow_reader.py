@@ -24,8 +24,8 @@ from websockets.asyncio.client import ClientConnection
 from golden_path.client import GoldenPathHTTP, GoldenPathSocket
 from golden_path.protocol import PROTOCOL_NAME, CloseCode, ErrorCode, ServerFrame
 from golden_path.services.model import Services
+from golden_path.testing.reference_server import start_reference_server as start_reference_server
 from golden_path.testing.users import GoldenPathUser, create_user
-from tests.e2e.security_support import start_node as start_reference_server
 from tests.e2e.support import WAIT_S
 
 pytestmark = [

@@ -16,8 +16,8 @@ import pytest
 
 from golden_path.client import GoldenPathHTTP
 from golden_path.services.model import Services
+from golden_path.testing.reference_server import start_reference_server as start_reference_server
 from golden_path.testing.users import TEST_PASSWORD
-from tests.e2e.security_support import start_node as start_reference_server
 from tests.e2e.support import new_email
 
 pytestmark = [

@@ -214,7 +214,7 @@ def test_strict_names_a_misspelt_value_and_the_suggestion(
     result.stderr.fnmatch_lines([f"*(did you mean '{meant}'?)"])
 
 
-@pytest.mark.parametrize("option", [("--gp-bvj=warn",), ()], ids=["warn", "default"])
+@pytest.mark.parametrize("option", [("--gp-bvj=warn",), ("-o", "gp_bvj=warn")], ids=["flag", "ini"])
 def test_warn_runs_the_tests_and_warns_naming_the_test(
     pytester: pytest.Pytester, option: tuple[str, ...]
 ) -> None:
@@ -228,9 +228,11 @@ def test_warn_runs_the_tests_and_warns_naming_the_test(
     result.stdout.no_fnmatch_line("*BVJ: tests/unit/test_pure.py::test_declared*")
 
 
-def test_off_checks_nothing(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("option", [("--gp-bvj=off",), ()], ids=["off", "unset"])
+def test_off_checks_nothing(pytester: pytest.Pytester, option: tuple[str, ...]) -> None:
+    """A project that never set gp_bvj gets no BVJ check at all (installing is not asking)."""
     _write(pytester, "tests/unit/test_pure.py", DECLARED_AND_UNDECLARED)
-    result = _run(pytester, "--gp-bvj=off")
+    result = _run(pytester, *option)
     assert result.ret == pytest.ExitCode.OK
     result.assert_outcomes(passed=2, warnings=0)
     assert "BVJ" not in _text(result)

@@ -63,10 +63,14 @@ async def test_a_server_error_inside_the_transaction_is_database_unavailable(
 async def test_an_integrity_violation_is_an_answer_not_an_outage(gp_services: Services) -> None:
     db = await Database.open(gp_services.postgres_dsn, 2)
     try:
-        with pytest.raises(asyncpg.UniqueViolationError):
+
+        async def insert_twice() -> None:
             async with db.as_system() as conn:
                 await conn.execute("CREATE TEMP TABLE once (k int PRIMARY KEY)")
                 await conn.execute("INSERT INTO once VALUES (1), (1)")
+
+        with pytest.raises(asyncpg.UniqueViolationError):
+            await insert_twice()
     finally:
         await db.close()
 
@@ -79,10 +83,14 @@ async def test_the_callers_own_error_passes_through_and_rolls_back(
 
     db = await Database.open(gp_services.postgres_dsn, 1)
     try:
-        with pytest.raises(Refused):
+
+        async def refuse_midway() -> None:
             async with db.as_system() as conn:
                 await conn.execute("SET LOCAL application_name = 'was-here'")
                 raise Refused
+
+        with pytest.raises(Refused):
+            await refuse_midway()
         async with db.as_system() as conn:
             assert await conn.fetchval("SHOW application_name") != "was-here"
     finally:

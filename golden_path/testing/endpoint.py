@@ -1,0 +1,38 @@
+"""Where the server under test answers, and what the harness knows about it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from golden_path.server.config import Settings
+from golden_path.server.runner import ChildServer, ServerThread
+
+
+@dataclass(frozen=True)
+class ServerEndpoint:
+    """The server under test: its URLs and, when the harness started it, how.
+
+    ``settings`` and ``thread`` are set for the reference server in-process,
+    ``thread`` alone for a project's ``gp_app``, ``process`` for its
+    ``gp_server_command``; none of them for a deployment given by ``--gp-url``.
+    """
+
+    base_url: str
+    ws_url: str
+    settings: Settings | None = None
+    thread: ServerThread | None = None
+    process: ChildServer | None = None
+
+    @property
+    def is_reference(self) -> bool:
+        return self.settings is not None
+
+    def log_tail(self, lines: int = 60) -> str:
+        """The end of the server's own log (a server started as its own process)."""
+        return self.process.tail(lines) if self.process is not None else ""
+
+    def stop(self) -> None:
+        if self.thread is not None:
+            self.thread.stop()
+        if self.process is not None:
+            self.process.stop_group()

@@ -1,0 +1,341 @@
+"""Every fixture of the golden-path harness, in one module (the plugin registers it).
+
+Real services
+    ``gp_services`` (session): this worker's PostgreSQL database (a clone of the
+    ``gp_schema`` template) and Redis namespace. ``gp_database``: a database of
+    this test's own, dropped afterwards. ``gp_db``: an asyncpg connection inside
+    a transaction rolled back when the test ends. ``gp_redis``: a Redis client on
+    a database of this worker's own, empty when the test starts.
+The server under test
+    ``gp_server`` (session): ``--gp-url``'s deployment, else the project's own
+    server (``gp_app`` / ``gp_server_command``), else the reference server, on the
+    run's services. ``gp_base_url``, ``gp_ws_url``, ``gp_api``.
+Users, sockets and tokens
+    ``gp_user(tier)``, ``gp_client(user)`` (transcripts in failure reports),
+    ``gp_jwt`` (tokens a strict server must refuse), ``gp_server_process`` (more
+    reference-server nodes), ``gp_agui`` / ``gp_agui_factory`` (AG-UI clients).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any, NoReturn
+
+import asyncpg
+import pytest
+import redis.asyncio as aioredis
+
+from golden_path.client import GoldenPathHTTP, GoldenPathSocket
+from golden_path.client.socket import AuthMethod
+from golden_path.server.runner import ServeProcess
+from golden_path.services.model import Services, ServicesError
+from golden_path.testing.agui_fixtures import gp_agui, gp_agui_factory
+from golden_path.testing.endpoint import ServerEndpoint
+from golden_path.testing.jwt_factory import JWTFactory, claims_from_lines
+from golden_path.testing.own_server import start_own_server
+from golden_path.testing.reference_server import (
+    endpoint_for_url,
+    reference_settings,
+    start_reference_server,
+)
+from golden_path.testing.schema import SchemaError, load_callable
+from golden_path.testing.session import harness_options, shared_services
+from golden_path.testing.users import GoldenPathUser, create_user
+from golden_path.tiers import Tier
+
+__all__ = [
+    "gp_agui",
+    "gp_agui_factory",
+    "gp_api",
+    "gp_base_url",
+    "gp_client",
+    "gp_database",
+    "gp_db",
+    "gp_jwt",
+    "gp_redis",
+    "gp_reference_services",
+    "gp_server",
+    "gp_server_process",
+    "gp_services",
+    "gp_user",
+    "gp_ws_url",
+]
+
+
+def _unavailable(request: pytest.FixtureRequest, exc: ServicesError) -> NoReturn:
+    """Fail this test; a broken schema or server stops the whole run with one message
+    (under xdist, each worker stops after the test it was running)."""
+    if isinstance(exc, SchemaError):
+        request.session.shouldstop = str(exc)
+    raise pytest.fail.Exception(f"golden-path services unavailable: {exc}", pytrace=False) from None
+
+
+# -- real services -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def gp_services(request: pytest.FixtureRequest) -> Services:
+    """Real PostgreSQL and Redis for this worker: its own database and Redis key namespace.
+
+    The servers are shared by the run; the database is this worker's clone of the
+    schema template (``gp_schema``) and ``redis_namespace`` the key prefix it owns.
+    """
+    try:
+        return shared_services(request.config).for_this_worker()
+    except ServicesError as exc:
+        _unavailable(request, exc)
+
+
+@pytest.fixture(scope="session")
+def gp_reference_services(request: pytest.FixtureRequest, gp_services: Services) -> Services:
+    """Where this worker's reference server runs: a database of golden-path's schema (the
+    worker's own when ``gp_schema = golden-path``, never the project's otherwise)."""
+    try:
+        return shared_services(request.config).for_the_reference_server()
+    except ServicesError as exc:
+        _unavailable(request, exc)
+
+
+@pytest.fixture
+async def gp_database(
+    request: pytest.FixtureRequest, gp_services: Services
+) -> AsyncIterator[Services]:
+    """A database of this test's own, cloned from the schema template, dropped afterwards.
+
+    The same servers as ``gp_services`` (its Redis namespace too); ``.postgres_dsn``
+    names the new database.
+    """
+    shared = shared_services(request.config)
+    services = await shared.clone_for_test()
+    try:
+        yield services
+    finally:
+        await shared.drop(services)
+
+
+# One open connection per worker when tests share an event loop (a session-scoped loop):
+# then a clean database per test costs one BEGIN ... ROLLBACK. With a loop per test, the
+# connection cannot outlive its loop, so gp_db opens one per test instead.
+_DB_CONNECTIONS: dict[int, asyncpg.Connection] = {}
+
+
+def _loop_is_shared(config: pytest.Config) -> bool:
+    return str(config.getini("asyncio_default_fixture_loop_scope") or "") in (
+        "session",
+        "package",
+        "module",
+    )
+
+
+@pytest.fixture
+async def gp_db(request: pytest.FixtureRequest, gp_services: Services) -> AsyncIterator[Any]:
+    """An asyncpg connection to this worker's database, inside a transaction rolled back
+    when the test ends: whatever the test writes, the next test never sees."""
+    loop_key = id(asyncio.get_running_loop())
+    shared = _loop_is_shared(request.config)
+    conn = _DB_CONNECTIONS.get(loop_key) if shared else None
+    if conn is None or conn.is_closed():
+        conn = await asyncpg.connect(gp_services.postgres_dsn)
+        if shared:
+            _DB_CONNECTIONS[loop_key] = conn
+    transaction = conn.transaction()
+    await transaction.start()
+    try:
+        yield conn
+    finally:
+        await transaction.rollback()
+        if not shared:
+            await conn.close()
+
+
+@pytest.fixture(scope="session")
+def _gp_redis_database(
+    request: pytest.FixtureRequest, gp_services: Services
+) -> tuple[str, str, str]:
+    try:
+        return shared_services(request.config).redis_database()
+    except ServicesError as exc:
+        _unavailable(request, exc)
+
+
+@pytest.fixture
+async def gp_redis(_gp_redis_database: tuple[str, str, str]) -> AsyncIterator[aioredis.Redis]:
+    """A redis-py asyncio client on a Redis database of this worker's own, emptied at the
+    start of the test. Its ACL user cannot select another database, FLUSHALL, SWAPDB,
+    MOVE or COPY: no test can touch another worker's keys."""
+    url, user, password = _gp_redis_database
+    client = aioredis.Redis.from_url(url, username=user or None, password=password or None)
+    await client.flushdb()
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+# -- the server under test ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def gp_server(request: pytest.FixtureRequest) -> Iterator[ServerEndpoint]:
+    """The server under test: ``--gp-url``'s deployment, else the project's own server
+    (``gp_app`` or ``gp_server_command``), else the reference server, in this worker."""
+    options = harness_options(request.config)
+    if options.url:
+        yield endpoint_for_url(options.url)
+        return
+    try:
+        if options.serves_own_app:
+            endpoint = start_own_server(options, request.getfixturevalue("gp_services"))
+        else:
+            services: Services = request.getfixturevalue("gp_reference_services")
+            endpoint = start_reference_server(services)
+    except ServicesError as exc:
+        _unavailable(request, exc)
+    request.config.stash[SERVER_UNDER_TEST] = endpoint
+    try:
+        yield endpoint
+    finally:
+        endpoint.stop()
+
+
+SERVER_UNDER_TEST = pytest.StashKey[ServerEndpoint]()
+
+
+@pytest.fixture(scope="session")
+def gp_base_url(gp_server: ServerEndpoint) -> str:
+    return gp_server.base_url
+
+
+@pytest.fixture(scope="session")
+def gp_ws_url(gp_server: ServerEndpoint) -> str:
+    return gp_server.ws_url
+
+
+@pytest.fixture
+async def gp_api(gp_server: ServerEndpoint) -> AsyncIterator[GoldenPathHTTP]:
+    """A protocol v1 HTTP client for the server under test."""
+    async with GoldenPathHTTP(gp_server.base_url) as api:
+        yield api
+
+
+# -- users, sockets and tokens -----------------------------------------------------------
+
+UserFactory = Callable[..., Awaitable[Any]]
+
+
+@pytest.fixture
+def gp_user(
+    request: pytest.FixtureRequest, gp_server: ServerEndpoint, gp_api: GoldenPathHTTP
+) -> UserFactory:
+    """``await gp_user(tier="mid")``: a fresh user of that tier, with tokens.
+
+    ``gp_user_factory`` says how a team's server makes one (``async (base_url, tier)``);
+    the default is protocol v1's signup, login and upgrade.
+    """
+    options = harness_options(request.config)
+    custom = (
+        load_callable(options.user_factory, "gp_user_factory") if options.user_factory else None
+    )
+
+    async def make(tier: Tier | str = Tier.FREE, *, email: str | None = None) -> Any:
+        if custom is not None:
+            user = custom(gp_server.base_url, Tier.parse(tier))
+            return await user if inspect.isawaitable(user) else user
+        return await create_user(gp_api, tier, email=email)
+
+    return make
+
+
+ClientFactory = Callable[..., Awaitable[GoldenPathSocket]]
+
+
+@pytest.fixture
+async def gp_client(
+    gp_server: ServerEndpoint, gp_api: GoldenPathHTTP, request: pytest.FixtureRequest
+) -> AsyncIterator[ClientFactory]:
+    """``sock = await gp_client(user, method="header"|"subprotocol"|"ticket")``.
+
+    Sockets are closed after the test; a failing test's report shows every socket's
+    transcript.
+    """
+    sockets: list[GoldenPathSocket] = []
+    request.node.gp_sockets = sockets
+
+    async def connect(
+        user: GoldenPathUser, method: AuthMethod = "header", **kwargs: Any
+    ) -> GoldenPathSocket:
+        ticket = await gp_api.ws_ticket(user.access_token) if method == "ticket" else None
+        sock = await GoldenPathSocket.connect(
+            gp_server.ws_url, user.access_token, method=method, ticket=ticket, **kwargs
+        )
+        sockets.append(sock)
+        return sock
+
+    try:
+        yield connect
+    finally:
+        for sock in sockets:
+            await sock.close()
+
+
+@pytest.fixture(scope="session")
+def gp_jwt(request: pytest.FixtureRequest, gp_server: ServerEndpoint) -> JWTFactory:
+    """Tokens signed like the server under test's, each broken in one way, for negative tests.
+
+    For the reference server they are signed with its own settings; for a team's
+    server (or a deployment by URL) the ``gp_jwt_*`` ini settings say the issuer,
+    audience, algorithm, claim names, extra claims and the environment variable
+    holding the secret or private key. Without that secret every token is foreign.
+    """
+    settings = gp_server.settings
+    if settings is not None:
+        return JWTFactory(
+            secret=settings.jwt_secret
+            if settings.jwt_algorithm == "HS256"
+            else settings.jwt_private_key,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            algorithm=settings.jwt_algorithm,
+            access_ttl_s=settings.access_ttl_s,
+        )
+    options = harness_options(request.config)
+    secret = os.environ.get(options.jwt_secret_env, "") if options.jwt_secret_env else ""
+    try:
+        extra = claims_from_lines(options.jwt_claims)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return JWTFactory(
+        secret=secret or secrets.token_urlsafe(48),
+        issuer=options.jwt_issuer,
+        audience=options.jwt_audience,
+        algorithm=options.jwt_algorithm,
+        subject_claim=options.jwt_subject_claim,
+        tier_claim=options.jwt_tier_claim,
+        extra_claims=extra,
+    )
+
+
+ProcessFactory = Callable[..., ServeProcess]
+
+
+@pytest.fixture
+def gp_server_process(gp_reference_services: Services) -> Iterator[ProcessFactory]:
+    """``node = gp_server_process(agent_step_delay_ms=100)``: another reference-server
+    process (``golden-path serve``) on this worker's reference database, sharing the
+    in-process server's JWT secret; any ``Settings`` field can be overridden."""
+    started: list[ServeProcess] = []
+
+    def start(**settings: Any) -> ServeProcess:
+        process = ServeProcess(reference_settings(gp_reference_services, **settings))
+        started.append(process)
+        return process.start()
+
+    try:
+        yield start
+    finally:
+        for process in started:
+            process.stop()

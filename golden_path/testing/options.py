@@ -1,0 +1,199 @@
+"""Every setting of the harness, read once from the ini file and the command line.
+
+A project configures golden-path in its own ``pytest.ini`` / ``pyproject.toml``
+(``[tool.pytest.ini_options]``) / ``tox.ini`` / ``setup.cfg``; a few options
+also have a command-line flag, which wins. Nothing here has an effect the
+project did not ask for: no BVJ check until ``gp_bvj`` is set, no timeout, no
+service started until a test asks for one. ``docs/harness.md`` lists them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+BVJ_MODES = ("strict", "warn", "off")
+PROTOCOLS: tuple[str, ...] = ("v1", "ag-ui")
+SCHEMA_REFERENCE = "golden-path"
+
+# name -> (help, type, default); the ini file's keys, in the order docs/harness.md lists them.
+INI: dict[str, tuple[str, str, str | list[str]]] = {
+    "gp_schema": (
+        "the schema of every test database: a directory of .sql files (applied in name order), "
+        "package.module:callable (called with the template database's DSN, sync or async), "
+        f"'{SCHEMA_REFERENCE}' (the reference server's), or empty (an empty database)",
+        "string",
+        "",
+    ),
+    "gp_bvj": (
+        "tests without a valid Business Value Justification: strict (an error), warn, or off "
+        "(the default: no check)",
+        "string",
+        "off",
+    ),
+    "gp_app": (
+        "your ASGI app served in-process on the run's services: package.module:app, or a "
+        "factory package.module:make_app that takes the services",
+        "string",
+        "",
+    ),
+    "gp_server_command": (
+        "your server started as its own process per worker, in any language; {port}, "
+        "{postgres_dsn}, {redis_url}, {base_url} and {python} (this interpreter) are "
+        "substituted",
+        "string",
+        "",
+    ),
+    "gp_app_env": (
+        "NAME={postgres_dsn}-style lines: the environment through which your app or server "
+        "gets the services ({postgres_dsn}, {redis_url}, {port})",
+        "linelist",
+        [],
+    ),
+    "gp_health_path": (
+        "the path that answers 2xx once your server is ready (default /)",
+        "string",
+        "/",
+    ),
+    "gp_jwt_issuer": ("the iss of the tokens gp_jwt makes", "string", "golden-path"),
+    "gp_jwt_audience": ("the aud of the tokens gp_jwt makes", "string", "golden-path-api"),
+    "gp_jwt_algorithm": ("HS256, RS256 or EdDSA", "string", "HS256"),
+    "gp_jwt_secret_env": (
+        "the environment variable holding the HS256 secret (or the PEM private key) your "
+        "server verifies with",
+        "string",
+        "GOLDEN_PATH_JWT_SECRET",
+    ),
+    "gp_jwt_subject_claim": ("the claim naming the user", "string", "sub"),
+    "gp_jwt_tier_claim": ("the claim naming the customer tier", "string", "tier"),
+    "gp_jwt_claims": (
+        "extra claims, one name=value per line (JSON values allowed), in every token",
+        "linelist",
+        [],
+    ),
+    "gp_user_factory": (
+        "package.module:callable making gp_user's users: async (base_url, tier) -> user "
+        "(default: protocol v1's signup, login and upgrade)",
+        "string",
+        "",
+    ),
+}
+
+
+def add_options(parser: pytest.Parser) -> None:
+    for name, (help_text, kind, default) in INI.items():
+        parser.addini(name, help_text, type=kind, default=default)  # type: ignore[arg-type]
+    group = parser.getgroup("golden-path")
+    group.addoption(
+        "--gp-services",
+        choices=("auto", "external", "docker", "embedded"),
+        default=None,
+        help="where real PostgreSQL and Redis come from (default: $GOLDEN_PATH_SERVICES or "
+        "auto: external when both URLs are set, else docker if an engine answers, else embedded)",
+    )
+    group.addoption(
+        "--gp-schema",
+        default=None,
+        metavar="SCHEMA",
+        help="overrides the gp_schema ini setting",
+    )
+    group.addoption(
+        "--gp-bvj",
+        choices=BVJ_MODES,
+        default=None,
+        help="overrides the gp_bvj ini setting: strict, warn or off",
+    )
+    group.addoption(
+        "--gp-report",
+        default=None,
+        metavar="DIR",
+        help="write report.md, report.json and report.html (outcomes by test tier x segment x "
+        "stage, the coverage matrix, tests without BVJ) to DIR",
+    )
+    group.addoption(
+        "--gp-gate",
+        action="store_true",
+        help="fail the session when a test failed, a segment x stage cell of the coverage "
+        "matrix is empty, or a test lacks a BVJ",
+    )
+    group.addoption(
+        "--gp-url",
+        default=None,
+        metavar="URL",
+        help="run the end-to-end tests against the server at URL instead of the one the "
+        "harness starts; tests marked reference_only are skipped",
+    )
+    group.addoption(
+        "--gp-protocol",
+        choices=PROTOCOLS,
+        default="v1",
+        help="what the server under test speaks: v1 (default) or ag-ui (then --gp-url is "
+        "the AG-UI endpoint; the AG-UI tests run and protocol v1's e2e tests are skipped)",
+    )
+
+
+@dataclass(frozen=True)
+class HarnessOptions:
+    """The harness's settings for this run, resolved (ini, then the command line)."""
+
+    rootdir: Path
+    schema: str
+    bvj: str
+    app: str
+    server_command: str
+    app_env: tuple[str, ...]
+    health_path: str
+    jwt_issuer: str
+    jwt_audience: str
+    jwt_algorithm: str
+    jwt_secret_env: str
+    jwt_subject_claim: str
+    jwt_tier_claim: str
+    jwt_claims: tuple[str, ...]
+    user_factory: str
+    url: str | None
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> HarnessOptions:
+        def ini(name: str) -> str:
+            return str(config.getini(name) or "").strip()
+
+        def lines(name: str) -> tuple[str, ...]:
+            return tuple(str(v).strip() for v in config.getini(name) or () if str(v).strip())
+
+        bvj = config.getoption("gp_bvj") or ini("gp_bvj") or "off"
+        if bvj not in BVJ_MODES:
+            raise pytest.UsageError(f"gp_bvj = {bvj!r}: expected one of {', '.join(BVJ_MODES)}")
+        options = cls(
+            rootdir=Path(config.inipath).parent if config.inipath else Path(config.rootpath),
+            schema=(config.getoption("gp_schema") or ini("gp_schema")).strip(),
+            bvj=bvj,
+            app=ini("gp_app"),
+            server_command=ini("gp_server_command"),
+            app_env=lines("gp_app_env"),
+            health_path=ini("gp_health_path") or "/",
+            jwt_issuer=ini("gp_jwt_issuer"),
+            jwt_audience=ini("gp_jwt_audience"),
+            jwt_algorithm=ini("gp_jwt_algorithm") or "HS256",
+            jwt_secret_env=ini("gp_jwt_secret_env"),
+            jwt_subject_claim=ini("gp_jwt_subject_claim") or "sub",
+            jwt_tier_claim=ini("gp_jwt_tier_claim") or "tier",
+            jwt_claims=lines("gp_jwt_claims"),
+            user_factory=ini("gp_user_factory"),
+            url=config.getoption("gp_url"),
+        )
+        if options.app and options.server_command:
+            raise pytest.UsageError("set gp_app or gp_server_command, not both")
+        for line in options.app_env:
+            if "=" not in line:
+                raise pytest.UsageError(f"gp_app_env line {line!r}: expected NAME=value")
+        if not options.health_path.startswith("/"):
+            raise pytest.UsageError(f"gp_health_path = {options.health_path!r}: start it with /")
+        return options
+
+    @property
+    def serves_own_app(self) -> bool:
+        """Whether the server under test is the project's own (not the reference server)."""
+        return bool(self.app or self.server_command)

@@ -1,0 +1,313 @@
+"""The harness in a team's own project: their schema, a clean state per test, their server.
+
+Each test writes a small project that is not the reference server (its own SQL,
+its own app) into a fresh folder and runs pytest there, as a team would, on the
+outer run's real servers through the external provider (the inner run makes
+its own template and databases on them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import textwrap
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from golden_path.services.model import Services, dsn_with_database
+
+pytestmark = [
+    pytest.mark.stage("persistence"),
+    pytest.mark.bvj(
+        segment="all",
+        goal="conversion",
+        value_impact="a team tests its own golden path on real PostgreSQL and Redis with its "
+        "own schema and server, the way it adopts pytest-django",
+        revenue_impact="a harness that can only test its own demo server has no customers",
+    ),
+]
+
+INI = """\
+[pytest]
+asyncio_mode = auto
+asyncio_default_fixture_loop_scope = function
+"""
+ORDERS_SQL = {
+    "migrations/0001_customers.sql": "CREATE TABLE customers (id serial PRIMARY KEY, name text);",
+    "migrations/0002_orders.sql": (
+        "CREATE TABLE orders (id serial PRIMARY KEY, "
+        "customer_id int NOT NULL REFERENCES customers(id), total numeric NOT NULL);"
+    ),
+}
+TABLES_TEST = """
+import json
+
+async def test_the_schema_is_there(gp_db):
+    tables = await gp_db.fetch(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+    )
+    print("TABLES", json.dumps([t["tablename"] for t in tables]))
+"""
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for relative, body in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(body))
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, gp_services: Services, monkeypatch: pytest.MonkeyPatch):
+    """A fresh project folder whose inner runs use the outer run's servers."""
+    monkeypatch.setenv(
+        "GOLDEN_PATH_POSTGRES_DSN", dsn_with_database(gp_services.postgres_dsn, "postgres")
+    )
+    monkeypatch.setenv("GOLDEN_PATH_REDIS_URL", gp_services.redis_url)
+    monkeypatch.setenv("GOLDEN_PATH_SERVICES", "external")
+    pytester.syspathinsert()
+    return pytester
+
+
+def run(pytester: pytest.Pytester, ini_extra: str, *args: str) -> pytest.RunResult:
+    (pytester.path / "pytest.ini").write_text(INI + textwrap.dedent(ini_extra))
+    order = () if any(a.startswith("--randomly-seed") for a in args) else ("-p", "no:randomly")
+    return pytester.runpytest_subprocess("-s", *order, *args)
+
+
+def tables_printed(result: pytest.RunResult) -> list[str]:
+    line = next(line for line in result.outlines if "TABLES [" in line)
+    return json.loads(line.split("TABLES ", 1)[1].split("]", 1)[0] + "]")
+
+
+# -- gp_schema ---------------------------------------------------------------------------
+
+
+def test_a_directory_of_sql_files_is_applied_in_name_order(project: pytest.Pytester) -> None:
+    write(project.path, {**ORDERS_SQL, "tests/test_schema.py": TABLES_TEST})
+    result = run(project, "gp_schema = migrations\n")
+    result.assert_outcomes(passed=1)
+    assert tables_printed(result) == ["customers", "orders"]
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_callable_migrates_the_template(project: pytest.Pytester, kind: str) -> None:
+    body = {
+        "sync": """
+            import asyncio, asyncpg
+            def migrate(dsn):
+                async def go():
+                    conn = await asyncpg.connect(dsn)
+                    await conn.execute("CREATE TABLE made_by_a_tool (id int)")
+                    await conn.close()
+                asyncio.run(go())  # a migration tool may run a loop of its own
+            """,
+        "async": """
+            import asyncpg
+            async def migrate(dsn):
+                conn = await asyncpg.connect(dsn)
+                await conn.execute("CREATE TABLE made_by_a_tool (id int)")
+                await conn.close()
+            """,
+    }[kind]
+    write(project.path, {"myproject_schema.py": body, "tests/test_schema.py": TABLES_TEST})
+    result = run(project, "gp_schema = myproject_schema:migrate\n")
+    result.assert_outcomes(passed=1)
+    assert tables_printed(result) == ["made_by_a_tool"]
+
+
+def test_no_schema_is_an_empty_database(project: pytest.Pytester) -> None:
+    write(project.path, {"tests/test_schema.py": TABLES_TEST})
+    result = run(project, "")
+    result.assert_outcomes(passed=1)
+    assert tables_printed(result) == []
+
+
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["serial", "xdist"])
+def test_a_schema_that_fails_stops_the_run_with_one_message(
+    project: pytest.Pytester, workers: tuple[str, ...]
+) -> None:
+    broken = {**ORDERS_SQL, "migrations/0003_broken.sql": "CREATE TABLE oops (id int,);"}
+    tests = {f"tests/test_{n}.py": "async def test_db(gp_db):\n    pass\n" for n in range(12)}
+    write(project.path, {**broken, **tests})
+    result = run(project, "gp_schema = migrations\n", *workers)
+    assert result.ret != pytest.ExitCode.OK
+    text = result.stdout.str()
+    assert "0003_broken.sql failed" in text
+    assert "syntax error" in text
+    # One error, or under xdist about one per worker (each stops after its current test):
+    # bounded by the workers, never one per test.
+    errors = result.parseoutcomes().get("errors", 0)
+    assert 1 <= errors <= (4 if workers else 1), text[-3000:]
+    assert "During handling of the above exception" not in text
+
+
+# -- a clean state per test -----------------------------------------------------------
+
+
+CLEAN_STATE_TESTS = """
+import asyncpg
+
+async def test_own_database_a(gp_database):
+    conn = await asyncpg.connect(gp_database.postgres_dsn)
+    await conn.execute("INSERT INTO customers (name) VALUES ('a')")
+    assert await conn.fetchval("SELECT count(*) FROM customers") == 1
+    print("DATABASE", gp_database.database)
+    await conn.close()
+
+async def test_own_database_b(gp_database):
+    conn = await asyncpg.connect(gp_database.postgres_dsn)
+    await conn.execute("INSERT INTO customers (name) VALUES ('b')")
+    assert await conn.fetchval("SELECT count(*) FROM customers") == 1
+    print("DATABASE", gp_database.database)
+    await conn.close()
+
+async def test_rolled_back_a(gp_db):
+    await gp_db.execute("INSERT INTO customers (name) VALUES ('a')")
+    assert await gp_db.fetchval("SELECT count(*) FROM customers") == 1
+
+async def test_rolled_back_b(gp_db):
+    await gp_db.execute("INSERT INTO customers (name) VALUES ('b')")
+    assert await gp_db.fetchval("SELECT count(*) FROM customers") == 1
+
+async def test_redis_a(gp_redis):
+    assert await gp_redis.dbsize() == 0
+    await gp_redis.set("counter", 1)
+
+async def test_redis_b(gp_redis):
+    assert await gp_redis.dbsize() == 0
+    await gp_redis.set("counter", 2)
+"""
+
+
+@pytest.mark.parametrize("order", ["forwards", "backwards"])
+def test_no_test_sees_what_another_wrote(project: pytest.Pytester, order: str) -> None:
+    write(project.path, {**ORDERS_SQL, "tests/test_clean.py": CLEAN_STATE_TESTS})
+    seed = 1 if order == "forwards" else 2
+    result = run(project, "gp_schema = migrations\n", f"--randomly-seed={seed}")
+    result.assert_outcomes(passed=6)
+    databases = {
+        line.split("DATABASE ", 1)[1].split()[0] for line in result.outlines if "DATABASE " in line
+    }
+    assert len(databases) == 2
+
+
+def test_per_test_databases_are_dropped(project: pytest.Pytester, gp_services: Services) -> None:
+    write(project.path, {**ORDERS_SQL, "tests/test_clean.py": CLEAN_STATE_TESTS})
+    result = run(project, "gp_schema = migrations\n", "-k", "own_database")
+    result.assert_outcomes(passed=2)
+    names = [
+        line.split("DATABASE ", 1)[1].split()[0] for line in result.outlines if "DATABASE " in line
+    ]
+
+    async def still_there() -> list[str]:
+        conn = await asyncpg.connect(dsn_with_database(gp_services.postgres_dsn, "postgres"))
+        try:
+            rows = await conn.fetch(
+                "SELECT datname FROM pg_database WHERE datname = ANY($1)", names
+            )
+        finally:
+            await conn.close()
+        return [r["datname"] for r in rows]
+
+    assert asyncio.run(still_there()) == []
+
+
+def test_gp_redis_cannot_touch_other_databases(project: pytest.Pytester) -> None:
+    write(
+        project.path,
+        {
+            "tests/test_redis.py": """
+                import pytest
+                from redis.exceptions import NoPermissionError
+
+                async def test_flushall_and_select_are_refused(gp_redis):
+                    for command in (("FLUSHALL",), ("SELECT", "0"), ("SWAPDB", "0", "1")):
+                        with pytest.raises(NoPermissionError):
+                            await gp_redis.execute_command(*command)
+                """
+        },
+    )
+    result = run(project, "", "-n", "2")
+    result.assert_outcomes(passed=1)
+
+
+# -- the team's own server --------------------------------------------------------------
+
+APP = """
+import os
+import asyncpg
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+async def health(request):
+    return JSONResponse({"ok": True})
+
+async def count(request):
+    conn = await asyncpg.connect(os.environ["ORDERS_DATABASE_URL"])
+    try:
+        return JSONResponse({"customers": await conn.fetchval("SELECT count(*) FROM customers")})
+    finally:
+        await conn.close()
+
+async def boom(request):
+    print("ORDERS-SERVER-LOG: about to fail", flush=True)
+    return JSONResponse({"error": "boom"}, status_code=500)
+
+app = Starlette(routes=[Route("/health", health), Route("/count", count), Route("/boom", boom)])
+
+def make_app(services):
+    os.environ["ORDERS_DATABASE_URL"] = services.postgres_dsn
+    return app
+"""
+SERVER_TESTS = """
+import httpx
+
+async def test_the_server_reads_its_own_database(gp_base_url):
+    async with httpx.AsyncClient(base_url=gp_base_url) as client:
+        answer = await client.get("/count")
+    assert answer.json() == {"customers": 0}
+
+async def test_a_failure_shows_the_servers_log(gp_base_url):
+    async with httpx.AsyncClient(base_url=gp_base_url) as client:
+        answer = await client.get("/boom")
+    assert answer.status_code == 200
+"""
+SERVERS = {
+    "app": "gp_app = orders_app:app\ngp_app_env =\n    ORDERS_DATABASE_URL={postgres_dsn}\n",
+    "factory": "gp_app = orders_app:make_app\n",
+    "command": (
+        "gp_server_command = {python} -m uvicorn orders_app:app --port {port}\n"
+        "gp_health_path = /health\n"
+        "gp_app_env =\n    ORDERS_DATABASE_URL={postgres_dsn}\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("how", sorted(SERVERS))
+def test_the_teams_server_runs_on_the_runs_services(project: pytest.Pytester, how: str) -> None:
+    write(
+        project.path, {**ORDERS_SQL, "orders_app.py": APP, "tests/e2e/test_server.py": SERVER_TESTS}
+    )
+    result = run(project, "gp_schema = migrations\n" + SERVERS[how])
+    result.assert_outcomes(passed=1, failed=1)
+    if how == "command":
+        result.stdout.fnmatch_lines(
+            ["*golden-path server log*", "*ORDERS-SERVER-LOG: about to fail*"]
+        )
+        # Stopped with its whole process group when the run ended.
+        left = subprocess.run(
+            ["pgrep", "-f", "uvicorn orders_app:app"], capture_output=True, check=False
+        )
+        assert not left.stdout, left.stdout
+
+
+def test_a_server_command_that_never_gets_ready_says_so(project: pytest.Pytester) -> None:
+    write(project.path, {"tests/e2e/test_server.py": SERVER_TESTS})
+    result = run(project, "gp_server_command = python -c 'import sys; sys.exit(3)'\n")
+    assert result.ret != pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*exited with status 3*"])
