@@ -2,7 +2,9 @@
 
 Usage: ``python bench/services.py [--runs N]`` (default 7). With a container engine
 (``bash scripts/container_engine.sh run -- .venv/bin/python bench/services.py``) the docker
-provider is measured in the same run, each of its samples right after an embedded one.
+provider is measured in the same run, each of its samples right after an embedded one,
+and so is its floor: the same two containers run by the docker SDK alone, polled by a
+real query every 20 ms (what the provider adds: testcontainers, labels, the orphan sweep).
 
 * cold start: from nothing (no data directory, no process, no container) to both servers
   answering a real query: ``start()`` returns only after PostgreSQL answered
@@ -20,15 +22,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import statistics
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 # Run as a script, this file's folder is sys.path[0], and a sibling bench/golden_path.py would
 # shadow the golden_path package: drop the folder before importing the package.
@@ -39,7 +44,17 @@ import asyncpg  # noqa: E402
 import redis.asyncio as aioredis  # noqa: E402
 
 from golden_path.db.migrate import migrate_dsn  # noqa: E402
-from golden_path.services.docker import DockerProvider, engine_problem  # noqa: E402
+from golden_path.services.docker import (  # noqa: E402
+    DEFAULT_POSTGRES_IMAGE,
+    DEFAULT_REDIS_IMAGE,
+    POSTGRES_DATA,
+    POSTGRES_IMAGE_ENV,
+    POSTGRES_SETTINGS,
+    REDIS_IMAGE_ENV,
+    DockerProvider,
+    engine_api_version,
+    engine_problem,
+)
 from golden_path.services.embedded import EmbeddedProvider  # noqa: E402
 from golden_path.services.model import Provider, Services, dsn_with_database  # noqa: E402
 
@@ -100,13 +115,81 @@ def _start_stop_once(provider: Provider, samples: Samples) -> None:
             samples.stops.append(time.perf_counter() - stop_began)
 
 
+class BareContainers:
+    """The floor under the docker provider: the same two containers run with the docker SDK
+    alone (no testcontainers, labels or sweep), polled by a real query every 20 ms."""
+
+    name = "bare containers"
+
+    def __init__(self) -> None:
+        import docker
+
+        self._client = docker.from_env(version=engine_api_version(), timeout=60)
+        self._containers: list[Any] = []
+
+    def _run(self, image: str, command: list[str], port: int, **kwargs: Any) -> int:
+        container = self._client.containers.run(
+            image, command, detach=True, ports={f"{port}/tcp": None}, **kwargs
+        )
+        self._containers.append(container)
+        container.reload()
+        return int(container.attrs["NetworkSettings"]["Ports"][f"{port}/tcp"][0]["HostPort"])
+
+    def start(self) -> Services:
+        settings = [a for k, v in POSTGRES_SETTINGS.items() for a in ("-c", f"{k}={v}")]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            pg = pool.submit(
+                self._run,
+                os.environ.get(POSTGRES_IMAGE_ENV, DEFAULT_POSTGRES_IMAGE),
+                settings,
+                5432,
+                environment={"POSTGRES_PASSWORD": "bench"},
+                tmpfs={POSTGRES_DATA: ""},
+            )
+            rd = pool.submit(
+                self._run, os.environ.get(REDIS_IMAGE_ENV, DEFAULT_REDIS_IMAGE), [], 6379
+            )
+            services = Services(
+                postgres_dsn=f"postgresql://postgres:bench@127.0.0.1:{pg.result()}/postgres",
+                redis_url=f"redis://127.0.0.1:{rd.result()}/0",
+                provider=self.name,
+            )
+        asyncio.run(_until_answering(services))
+        return services
+
+    def stop(self) -> None:
+        containers, self._containers = self._containers, []
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(lambda c: c.remove(force=True, v=True), containers))
+        self._client.close()
+
+
+async def _until_answering(services: Services, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            await _check_answers(services)
+            return
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, aioredis.RedisError):
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.02)
+
+
+def _provider(name: str) -> Provider:
+    if name == "embedded":
+        return EmbeddedProvider()
+    return DockerProvider() if name == "docker" else BareContainers()
+
+
 def bench_start_stop(runs: int, with_docker: bool) -> dict[str, Samples]:
-    """Start and stop each provider ``runs`` times, interleaved: both see the same load."""
-    results = {"embedded": Samples(), **({"docker": Samples()} if with_docker else {})}
+    """Start and stop each provider ``runs`` times, interleaved: all see the same load."""
+    results = {"embedded": Samples()}
+    if with_docker:
+        results.update({"docker": Samples(), "bare": Samples()})
     for run in range(1, runs + 1):
         for name, samples in results.items():
-            provider: Provider = EmbeddedProvider() if name == "embedded" else DockerProvider()
-            _start_stop_once(provider, samples)
+            _start_stop_once(_provider(name), samples)
             _progress(
                 f"run {run}/{runs} {name}: start {samples.starts[-1]:.3f} s, "
                 f"stop {samples.stops[-1]:.3f} s"
@@ -174,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     median_start = statistics.median(starts)
     for name, samples in results.items():
         assert samples.services is not None
+        if name == "bare":
+            continue
         print(
             f"golden-path {name} services: {args.runs} runs, PostgreSQL "
             f"{samples.services.postgres_version}, Redis {samples.services.redis_version}"
@@ -189,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     if "docker" in results:
         print(_row("docker: cold start, both answering a query", results["docker"].starts))
         print(_row("docker: stop, both containers removed", results["docker"].stops))
+        print(_row("floor: same containers, docker SDK alone", results["bare"].starts))
+        print(_row("floor: their removal", results["bare"].stops))
     print(_row("worker clone: CREATE DATABASE … TEMPLATE", creates))
     print(_row("worker clone: DROP DATABASE", drops))
     print(f"{'schema template: create + migrate (once)':<44} {template_s:>8.3f} s")
