@@ -196,6 +196,32 @@ def reachable_binary(binary: Path, account: RunAs) -> Path:
     return target
 
 
+MEMORY_DIR = Path("/dev/shm")  # noqa: S108 - mkdtemp makes a private folder in it
+MEMORY_MIN_FREE_BYTES = 1 << 30
+DATA_DIR_ENV = "GOLDEN_PATH_EMBEDDED_DIR"
+
+
+def data_root() -> str | None:
+    """Where the servers' data goes: ``$GOLDEN_PATH_EMBEDDED_DIR``, else memory (``/dev/shm``,
+    when it is a writable tmpfs with a GiB free), else the temp directory.
+
+    These servers hold throwaway test data, and the disk, not the server, sets the cost
+    of ``initdb`` and of every ``CREATE DATABASE ... TEMPLATE`` (measured here: a clone
+    takes 130-240 ms on the root disk, 10-20 ms in memory).
+    """
+    chosen = os.environ.get(DATA_DIR_ENV, "").strip()
+    if chosen:
+        return chosen
+    try:
+        usage = os.statvfs(MEMORY_DIR)
+    except OSError:
+        return None
+    free = usage.f_bavail * usage.f_frsize
+    if free >= MEMORY_MIN_FREE_BYTES and os.access(MEMORY_DIR, os.W_OK | os.X_OK):
+        return str(MEMORY_DIR)
+    return None
+
+
 class EmbeddedProvider:
     """Starts PostgreSQL and Redis as child processes; ``stop()`` removes every trace."""
 
@@ -218,7 +244,7 @@ class EmbeddedProvider:
         self._pg_bin = reachable_install(find_postgres_bin(), self._account)
 
         self._record = OwnerRecord.for_this_process()
-        self._root = Path(tempfile.mkdtemp(prefix="golden-path-services-"))
+        self._root = Path(tempfile.mkdtemp(prefix="golden-path-services-", dir=data_root()))
         self._record.add_directory(self._root)
         self._root.chmod(0o711)  # our own folder: the postgres account must traverse it
         try:
