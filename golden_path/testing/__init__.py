@@ -1,1 +1,88 @@
-"""The golden-path pytest harness."""
+"""The golden-path pytest harness: what a team's tests import.
+
+The fixtures arrive by themselves (the plugin registers them; see
+``docs/harness.md``). From here, a test imports the types it annotates those
+fixtures with and the assertion helpers::
+
+    from golden_path.testing import ServerEndpoint, Services, assert_events
+
+Everything else under ``golden_path.testing`` is the harness's own machinery and
+may change without notice. Names are resolved on first use, so importing this
+package (as the plugin does at start-up) costs nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# name -> module that defines it
+_PUBLIC: dict[str, str] = {
+    # types of the fixtures' values
+    "Services": "golden_path.services.model",
+    "ServerEndpoint": "golden_path.testing.endpoint",
+    "GoldenPathUser": "golden_path.testing.users",
+    "JWTFactory": "golden_path.testing.jwt_factory",
+    "GoldenPathHTTP": "golden_path.client",
+    "GoldenPathSocket": "golden_path.client",
+    "RunHandle": "golden_path.client",
+    "TokenSet": "golden_path.client",
+    "AGUIClient": "golden_path.client.agui",
+    "AGUIRun": "golden_path.client.agui",
+    # protocol v1's event contract
+    "assert_events": "golden_path.testing.contract",
+    "check_events": "golden_path.testing.contract",
+    "split_runs": "golden_path.testing.contract",
+    "Violation": "golden_path.testing.contract",
+    "ContractViolation": "golden_path.testing.contract",
+    # AG-UI's event contract and the golden-path stages read from it
+    "assert_agui_events": "golden_path.testing.agui_contract",
+    "check_agui_events": "golden_path.testing.agui_contract",
+    "Stage": "golden_path.testing.agui_contract",
+}
+__all__ = [
+    "AGUIClient",
+    "AGUIRun",
+    "ContractViolation",
+    "GoldenPathHTTP",
+    "GoldenPathSocket",
+    "GoldenPathUser",
+    "JWTFactory",
+    "RunHandle",
+    "ServerEndpoint",
+    "Services",
+    "Stage",
+    "TokenSet",
+    "Violation",
+    "assert_agui_events",
+    "assert_events",
+    "check_agui_events",
+    "check_events",
+    "split_runs",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'golden_path.testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from golden_path.client import GoldenPathHTTP, GoldenPathSocket, RunHandle, TokenSet
+    from golden_path.client.agui import AGUIClient, AGUIRun
+    from golden_path.services.model import Services
+    from golden_path.testing.agui_contract import Stage, assert_agui_events, check_agui_events
+    from golden_path.testing.contract import (
+        ContractViolation,
+        Violation,
+        assert_events,
+        check_events,
+        split_runs,
+    )
+    from golden_path.testing.endpoint import ServerEndpoint
+    from golden_path.testing.jwt_factory import JWTFactory
+    from golden_path.testing.users import GoldenPathUser
