@@ -1,6 +1,8 @@
 """Every example in docs/harness.md runs: each `# file:` block becomes a file of a fresh project.
 
-The inner pytest run uses the outer run's real servers through the external
+A `<!-- project: NAME -->` line starts the examples of another project (a team's
+shop on its own schema and app; a suite against the reference server). Each
+inner pytest run uses the outer run's real servers through the external
 provider (its own databases, its own Redis prefix), so the examples run exactly
 as a team's project would.
 """
@@ -25,25 +27,43 @@ pytestmark = [
 ]
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "harness.md"
-BLOCK = re.compile(r"```(?:python|ini)\n# file: (?P<path>\S+)\n(?P<body>.*?)```", re.DOTALL)
+PIECE = re.compile(
+    r"<!-- project: (?P<project>\S+) -->"
+    r"|```(?:python|ini|sql)\n(?:#|--) file: (?P<path>\S+)\n(?P<body>.*?)```",
+    re.DOTALL,
+)
+# project -> how many tests its examples hold (all must pass)
+EXPECTED_PASSED = {"shop": 9, "reference": 7}
 
 
-def doc_files() -> dict[str, str]:
-    return {m["path"]: m["body"] for m in BLOCK.finditer(DOC.read_text())}
+def doc_projects() -> dict[str, dict[str, str]]:
+    projects: dict[str, dict[str, str]] = {}
+    current = "default"
+    for match in PIECE.finditer(DOC.read_text()):
+        if match["project"]:
+            current = match["project"]
+            continue
+        files = projects.setdefault(current, {})
+        assert match["path"] not in files, f"{match['path']} twice in project {current}"
+        files[match["path"]] = match["body"]
+    return projects
 
 
-def test_the_guide_has_runnable_examples_for_each_test_tier():
-    paths = doc_files()
-    assert "pytest.ini" in paths
-    assert {p.split("/")[1] for p in paths if p.startswith("tests/")} == {
-        "unit",
-        "integration",
-        "e2e",
-    }
+def test_the_guide_has_runnable_projects_with_each_test_tier():
+    projects = doc_projects()
+    assert set(projects) == set(EXPECTED_PASSED)
+    for files in projects.values():
+        assert "pytest.ini" in files
+        assert {p.split("/")[1] for p in files if p.startswith("tests/")} == {
+            "unit",
+            "integration",
+            "e2e",
+        }
 
 
-def test_every_example_in_the_guide_passes(pytester, gp_services, monkeypatch):
-    for path, body in doc_files().items():
+@pytest.mark.parametrize("project", sorted(EXPECTED_PASSED))
+def test_every_example_in_the_guide_passes(pytester, gp_services, monkeypatch, project):
+    for path, body in doc_projects()[project].items():
         target = pytester.path / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(body)
@@ -55,4 +75,4 @@ def test_every_example_in_the_guide_passes(pytester, gp_services, monkeypatch):
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed", 0) == 0, result.stdout.str()[-4000:]
     assert outcomes.get("errors", 0) == 0, result.stdout.str()[-4000:]
-    assert outcomes.get("passed", 0) == 7, result.stdout.str()[-4000:]
+    assert outcomes.get("passed", 0) == EXPECTED_PASSED[project], result.stdout.str()[-4000:]
