@@ -376,7 +376,7 @@ function onEstablished(frame) {
     sendFrame({type: "resume", after_seq: stream.contiguous});
     // A message sent just before the drop may or may not have been admitted: the same
     // request_id either starts it now or replays its run (§6.3), never runs it twice.
-    for (const frame of stream.pending.values()) sendFrame(frame);
+    for (const message of stream.pending.values()) sendFrame(message);
   }
   stream.attempt = 0;
   setConnection("online", "online");
