@@ -291,3 +291,49 @@ def test_wire_names_only_and_the_model_s_own_messages() -> None:
         ("no_terminal", 0),
     ]
     assert found([START, {"type": 3}, FINISH]) == [("invalid_event", 1)]
+
+
+def test_an_invalid_event_s_violation_carries_its_run_and_kind() -> None:
+    bad_finish = {"type": "RUN_FINISHED", "threadId": 3, "runId": "r1"}
+    (violation,) = check_agui_events([START, bad_finish], require_complete=False)
+    assert violation.run_id == "r1"
+    assert violation.message.startswith("event #1: RUN_FINISHED field 'threadId'")
+    (typeless,) = check_agui_events([START, {"type": 3}, FINISH])
+    assert typeless.run_id is None
+    assert typeless.message.startswith("event #1: event field 'type' must be a string")
+
+
+def test_a_value_shown_in_a_message_is_cut_past_80_characters() -> None:
+    exactly = "x" * 78  # its repr is 80 characters: shown whole
+    longer = "y" * 79
+    shown, cut = check_agui_events([exactly, longer], require_complete=False)
+    assert shown.message == f"event #0: not a JSON object, got str {exactly!r}"
+    assert cut.message == f"event #1: not a JSON object, got str {repr(longer)[:77]}..."
+
+
+def test_chunk_streams_of_two_subagents_stay_in_their_own_lanes() -> None:
+    events = [
+        START,
+        {"type": "TEXT_MESSAGE_CHUNK", "messageId": "a", "delta": "A1", "subagentRunId": "s1"},
+        {"type": "TEXT_MESSAGE_CHUNK", "messageId": "b", "delta": "B1", "subagentRunId": "s2"},
+        {"type": "TEXT_MESSAGE_CHUNK", "delta": "A2", "subagentRunId": "s1"},
+        {"type": "TEXT_MESSAGE_CHUNK", "messageId": "b", "delta": "B2"},  # found by its id
+        FINISH,
+    ]
+    expanded = [
+        (e["type"], e.get("messageId"), e.get("delta"), e.get("subagentRunId"))
+        for e in expand_chunks(events)
+    ]
+    assert expanded == [
+        ("RUN_STARTED", None, None, None),
+        ("TEXT_MESSAGE_START", "a", None, "s1"),
+        ("TEXT_MESSAGE_CONTENT", "a", "A1", "s1"),
+        ("TEXT_MESSAGE_START", "b", None, "s2"),
+        ("TEXT_MESSAGE_CONTENT", "b", "B1", "s2"),
+        ("TEXT_MESSAGE_CONTENT", "a", "A2", "s1"),
+        ("TEXT_MESSAGE_CONTENT", "b", "B2", None),
+        ("TEXT_MESSAGE_END", "a", None, "s1"),
+        ("TEXT_MESSAGE_END", "b", None, "s2"),
+        ("RUN_FINISHED", None, None, None),
+    ]
+    assert found(events) == []
