@@ -337,3 +337,10 @@ def test_chunk_streams_of_two_subagents_stay_in_their_own_lanes() -> None:
         ("RUN_FINISHED", None, None, None),
     ]
     assert found(events) == []
+
+
+def test_a_stream_cut_inside_a_chunk_stream_points_at_the_last_chunk() -> None:
+    chunk = {"type": "TEXT_MESSAGE_CHUNK", "messageId": "m1", "delta": "par"}
+    (violation,) = check_agui_events([START, chunk])
+    assert (violation.rule, violation.index) == ("no_terminal", 1)
+    assert "(event #1, from TEXT_MESSAGE_CHUNK)" in violation.message
