@@ -53,10 +53,13 @@ def title_from(content: str) -> str:
     return words if len(words) <= TITLE_CHARS else words[: TITLE_CHARS - 1].rstrip() + "…"
 
 
-async def create(conn: Conn, user_id: UserID, title: str) -> Thread:
+async def create(
+    conn: Conn, user_id: UserID, title: str, thread_id: ThreadID | None = None
+) -> Thread:
+    """A new thread of the user: ``thread_id`` if given (the caller chose it), else a fresh id."""
     row = await conn.fetchrow(
         "INSERT INTO threads (id, user_id, title) VALUES ($1, $2, $3) RETURNING *",
-        ThreadID.new(),
+        thread_id or ThreadID.new(),
         user_id,
         title,
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from golden_path.agent import SpendOptimizationAgent
 from golden_path.db.migrate import migrate_dsn
 from golden_path.db.scope import Database
 from golden_path.ids import UserID
@@ -59,7 +60,10 @@ class ServerState:
     shutting_down: bool = False
 
     @classmethod
-    async def open(cls, settings: Settings) -> ServerState:
+    async def open(
+        cls, settings: Settings, agent: SpendOptimizationAgent | None = None
+    ) -> ServerState:
+        """Open every part on ``settings``; ``agent``: the runs' agent (tests plug one in)."""
         if not settings.postgres_dsn or not settings.redis_url:
             raise ConfigError(
                 "GOLDEN_PATH_POSTGRES_DSN and GOLDEN_PATH_REDIS_URL are required "
@@ -89,6 +93,7 @@ class ServerState:
             settings.node_id,
             run_timeout_s=settings.run_timeout_s,
             step_delay_s=settings.agent_step_delay_ms / 1000,
+            agent=agent,
         )
         state = cls(
             settings=settings,

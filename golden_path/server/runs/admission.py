@@ -59,7 +59,13 @@ async def admit(
     request_id: RequestID,
     node_id: str,
     now: datetime,
+    create_thread: bool = False,
 ) -> Admitted | Duplicate | Refusal:
+    """Admit ``content`` as a run of ``thread_id`` (None: a new thread).
+
+    ``create_thread``: a ``thread_id`` the user has no thread of is created with that id
+    (AG-UI's client-chosen threads, see ``server.agui.inputs``) instead of refused.
+    """
     async with conn.transaction():
         user = await users.lock(conn, user_id)
         if user is None:
@@ -86,12 +92,17 @@ async def admit(
             created = True
         else:
             found = await threads.get(conn, user_id, thread_id)
-            if found is None:
+            if found is None and create_thread:
+                title = threads.title_from(content)
+                found = await threads.create(conn, user_id, title, ThreadID(thread_id))
+                created = True
+            elif found is None:
                 return Refusal(ErrorCode.THREAD_NOT_FOUND, f"no thread {thread_id}")
+            else:
+                created = False
             if found.archived:
                 return Refusal(ErrorCode.THREAD_ARCHIVED, f"thread {thread_id} is archived")
             thread = found
-            created = False
         run_id = RunID.new()
         message_id = await messages.insert(
             conn,

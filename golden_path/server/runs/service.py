@@ -105,7 +105,9 @@ class RunService:
         content: str,
         thread_id: str | None,
         request_id: RequestID | None,
+        create_thread: bool = False,
     ) -> Submitted | Refusal:
+        """Admit ``content`` as a run and start it, or say why not (see ``admission.admit``)."""
         if not self.accepting:
             return unavailable("the server is shutting down")
         limit = tier.limits.max_message_chars
@@ -134,6 +136,7 @@ class RunService:
                     request_id=request_id,
                     node_id=self._node_id,
                     now=utcnow(),
+                    create_thread=create_thread,
                 )
         except asyncpg.UniqueViolationError:
             # The same request id admitted concurrently on another connection: a duplicate.

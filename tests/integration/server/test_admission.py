@@ -139,6 +139,44 @@ async def test_a_message_in_an_existing_thread_touches_it(
         assert [t.id for t in top] == [thread.id] != [other.id]
 
 
+async def test_a_named_thread_with_create_thread_is_made_on_first_use_and_only_if_admitted(
+    pool: asyncpg.Pool, user: users.User
+) -> None:
+    """AG-UI's client-chosen threads: created with the given id, then continued."""
+    named = ThreadID.new()
+
+    async def admit_named(now: datetime) -> Admitted | Duplicate | Refusal:
+        return await admit(
+            conn,
+            user_id=user.id,
+            tier=Tier.FREE,
+            content="Hello there",
+            thread_id=named,
+            request_id=RequestID.new(),
+            node_id="node-admission",
+            now=now,
+            create_thread=True,
+        )
+
+    async with pool.acquire() as conn:
+        # Refused by the quota (yesterday's, used up): nothing is written, not the thread.
+        limit = TIER_LIMITS[Tier.FREE].runs_per_day
+        yesterday = start_of_utc_day(utcnow()) - timedelta(days=1)
+        await _past_runs(conn, user.id, limit, status="succeeded", created_at=yesterday)
+        refused = await admit_named(yesterday + timedelta(hours=1))
+        assert isinstance(refused, Refusal)
+        assert refused.code == ErrorCode.QUOTA_EXCEEDED
+        assert await threads.get(conn, user.id, named) is None
+        first = await admit_named(utcnow())
+        assert isinstance(first, Admitted)
+        assert first.created_thread is True
+        assert first.run.thread_id == named
+        await runs.finish(conn, first.run.id, status=RunStatus.SUCCEEDED)
+        second = await admit_named(utcnow())
+        assert isinstance(second, Admitted)
+        assert (second.created_thread, second.run.thread_id) == (False, named)
+
+
 # -- quota --------------------------------------------------------------------------------
 
 

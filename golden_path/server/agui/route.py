@@ -1,0 +1,131 @@
+"""``POST /agui``: a ``RunAgentInput`` in, the run's AG-UI events out over SSE (protocol §12).
+
+The bearer token is the HTTP API's (401 without one). The input's last user
+message is submitted to the run service exactly as a socket's ``user_message``
+is: the same tier limits, quotas, rate limit, persistence and billing. A refusal
+is a stream of one ``RUN_ERROR`` carrying the v1 error code; an admitted run's
+persisted events are translated as they are published (``mapping``). A client
+that disconnects stops its stream only: the run goes on and stays in the
+history, as with a dropped socket. A body that is not a ``RunAgentInput``
+is answered 422, like any other bad body of the HTTP API.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
+
+from ag_ui.core import BaseEvent, RunAgentInput
+from ag_ui.encoder import EventEncoder
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
+
+from golden_path.db import events
+from golden_path.db.errors import DatabaseUnavailable
+from golden_path.server.agui.feed import RunFeed
+from golden_path.server.agui.inputs import read_input
+from golden_path.server.agui.mapping import AGUI_PATH, AGUIRunIds, refusal_to_agui, to_agui
+from golden_path.server.api.deps import Bearer, State
+from golden_path.server.auth.tokens import Claims
+from golden_path.server.refusal import Refusal, unavailable
+from golden_path.server.state import ServerState
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+# How much longer than the run's own time limit a stream waits for the run's end (its node
+# may have stopped, or Redis lost the event) before it gives up with RUN_ERROR.
+STREAM_GRACE_S = 30.0
+# SSE through proxies: no caching, no buffering.
+STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+@router.post(AGUI_PATH, tags=["ag-ui"], response_class=StreamingResponse)
+async def run_agent(
+    run_input: RunAgentInput, claims: Bearer, state: State, request: Request
+) -> StreamingResponse:
+    """Run the agent on the input's last user message; stream the run as AG-UI events."""
+    encoder = EventEncoder(accept=request.headers.get("accept", ""))
+    ids = AGUIRunIds(thread_id=run_input.thread_id, run_id=run_input.run_id)
+    asked = read_input(claims.user_id, run_input)
+    if isinstance(asked, Refusal):
+        return _respond(encoder, _once(refusal_to_agui(asked)))
+    feed = RunFeed()
+    user = str(claims.user_id)
+    state.hub.attach(user, feed)  # before the run can publish anything
+    try:
+        outcome = await state.runs.submit(
+            user_id=claims.user_id,
+            tier=claims.tier,
+            content=asked.content,
+            thread_id=asked.thread_id,
+            request_id=asked.request_id,
+            create_thread=asked.create_thread,
+        )
+        if isinstance(outcome, Refusal):
+            state.hub.detach(user, feed)
+            return _respond(encoder, _once(refusal_to_agui(outcome.for_request(asked.request_id))))
+        feed.follow(str(outcome.run.id))
+        stored = await _stored(state, claims, str(outcome.run.id)) if outcome.replayed else []
+    except BaseException:
+        state.hub.detach(user, feed)
+        raise
+    if isinstance(stored, Refusal):
+        state.hub.detach(user, feed)
+        return _respond(encoder, _once(refusal_to_agui(stored)))
+    limit = state.settings.run_timeout_s + STREAM_GRACE_S
+    return _respond(
+        encoder,
+        _follow(feed, stored, ids, limit),
+        # However the response ends (a client gone before its first byte included).
+        closed=lambda: state.hub.detach(user, feed),
+    )
+
+
+async def _stored(state: ServerState, claims: Claims, run_id: str) -> list[Any] | Refusal:
+    """A replayed run's events persisted so far (its request id had been seen)."""
+    try:
+        async with state.db.as_user(claims.user_id) as conn:
+            return list(await events.for_run(conn, claims.user_id, run_id))
+    except DatabaseUnavailable:
+        return unavailable("the event store is unavailable")
+
+
+async def _once(event: BaseEvent) -> AsyncIterator[BaseEvent]:
+    yield event
+
+
+async def _follow(
+    feed: RunFeed, stored: Sequence[dict[str, Any]], ids: AGUIRunIds, limit_s: float
+) -> AsyncIterator[BaseEvent]:
+    try:
+        async for event in feed.events(stored, timeout_s=limit_s):
+            for translated in to_agui(event, ids):
+                yield translated
+    except TimeoutError:
+        log.warning("AG-UI run %s: no end within %.0f s; the stream gives up", ids.run_id, limit_s)
+        yield refusal_to_agui(
+            unavailable("the run's events stopped arriving; its outcome is in GET /runs/{id}")
+        )
+
+
+def _respond(
+    encoder: EventEncoder,
+    stream: AsyncIterator[BaseEvent],
+    closed: Callable[[], None] | None = None,
+) -> StreamingResponse:
+    async def body() -> AsyncIterator[str]:
+        try:
+            async for event in stream:
+                yield encoder.encode(event)
+        finally:
+            if closed is not None:
+                closed()
+
+    return StreamingResponse(
+        body(),
+        media_type=encoder.get_content_type(),
+        headers=dict(STREAM_HEADERS),
+        background=BackgroundTask(closed) if closed is not None else None,
+    )
