@@ -31,7 +31,8 @@ lint: $(STAMP)
 # once, see scripts/install-browser.sh; where it cannot be, those tests error saying so).
 # The whole suite in parallel, random order, with the BVJ gate and report; then the e2e
 # suite again against `golden-path serve` in its own process, reached only by URL; then the
-# AG-UI conformance suite against a peer no one here wrote (examples/agui-pydantic-ai); then
+# AG-UI conformance suite against a peer no one here wrote (examples/agui-pydantic-ai), and
+# against the reference server's own POST /agui (golden-path serve, a signed-up user); then
 # the integration and e2e tiers once more on the docker provider, with its own tests, on a
 # real engine: Docker if one answers, else podman, provisioned on first use (root on Debian,
 # about 75 s once, see scripts/container_engine.sh), its API service alive for that pass only.
@@ -43,6 +44,7 @@ test: lint
 	[ $$status -eq 0 ] || exit $$status; \
 	$(BIN)/python scripts/conformance.py -- -n auto -q
 	$(BIN)/python scripts/agui_conformance.py -- -n auto -q
+	$(BIN)/python scripts/agui_conformance.py --reference -- -n auto -q
 	@echo "make test: the docker pass: integration and e2e tiers on --gp-services=docker"
 	PYTHON=$(BIN)/python bash scripts/container_engine.sh run -- \
 		$(BIN)/pytest -n auto -m "integration or e2e" --gp-services=docker -q

@@ -1,18 +1,21 @@
 """Run the AG-UI conformance suite against an AG-UI server reached only by URL.
 
 With ``--url`` it targets that endpoint (the URL a ``RunAgentInput`` is POSTed to).
-Without it, it starts ``examples/agui-pydantic-ai`` (a pydantic-ai agent behind
+With ``--reference`` it starts ``golden-path serve`` (on its own embedded services),
+signs an enterprise user up and runs ``tests/e2e/agui`` against the server's
+``/agui`` with that user's bearer token. Without either, it starts ``examples/agui-pydantic-ai`` (a pydantic-ai agent behind
 pydantic-ai's own AG-UI adapter) as its own process, in its own process group, on
 a free port, with a fresh bearer token; runs ``pytest tests/e2e --gp-url URL
 --gp-protocol=ag-ui`` against it; and stops the whole process group, whatever
 happens.
 
-    python scripts/agui_conformance.py [--url URL] [-- extra pytest args]
+    python scripts/agui_conformance.py [--url URL | --reference] [-- extra pytest args]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import secrets
 import signal
@@ -24,6 +27,12 @@ import threading
 from pathlib import Path
 
 import httpx
+from conformance import start_server  # scripts/conformance.py: golden-path serve
+
+from golden_path.client import GoldenPathHTTP
+from golden_path.server.agui.mapping import AGUI_PATH
+from golden_path.testing.users import create_user
+from golden_path.tiers import Tier
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "agui-pydantic-ai" / "app.py"
@@ -77,14 +86,51 @@ def stop(server: subprocess.Popen[str]) -> None:
         server.wait()
 
 
+def enterprise_token(base: str) -> str:
+    """A new enterprise user's access token on the reference server at ``base`` (its
+    limits let the suite's concurrent runs through)."""
+
+    async def sign_up() -> str:
+        async with GoldenPathHTTP(base) as api:
+            return (await create_user(api, Tier.ENTERPRISE)).access_token
+
+    return asyncio.run(sign_up())
+
+
+def pytest_command(url: str, pytest_args: list[str], tests: str = "tests/e2e") -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        tests,
+        f"--gp-url={url}",
+        "--gp-protocol=ag-ui",
+        *pytest_args,
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=None, help="a running AG-UI endpoint")
+    parser.add_argument(
+        "--reference", action="store_true", help="test the reference server's /agui"
+    )
     args, pytest_args = parser.parse_known_args()
     pytest_args = [a for a in pytest_args if a != "--"]
     env = dict(os.environ)
     server: subprocess.Popen[str] | None = None
     url = args.url
+    if args.reference:
+        reference = start_server(secrets.token_urlsafe(48))
+        try:
+            env["GOLDEN_PATH_AGUI_TOKEN"] = enterprise_token(reference.base_url)
+            url = reference.base_url + AGUI_PATH
+            # The AG-UI suite only: the peer's run already proves what --gp-protocol skips.
+            print(f"agui-conformance: running tests/e2e/agui against {url}", flush=True)
+            command = pytest_command(url, pytest_args, "tests/e2e/agui")
+            return subprocess.call(command, env=env, cwd=ROOT)
+        finally:
+            reference.stop()
     if url is None:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
@@ -105,16 +151,7 @@ def main() -> int:
         if server is not None:
             wait_until_ready(server, base)
         print(f"agui-conformance: running tests/e2e --gp-protocol=ag-ui against {url}", flush=True)
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "tests/e2e",
-            f"--gp-url={url}",
-            "--gp-protocol=ag-ui",
-            *pytest_args,
-        ]
-        status = subprocess.call(command, env=env, cwd=ROOT)
+        status = subprocess.call(pytest_command(url, pytest_args), env=env, cwd=ROOT)
         if status != 0 and server is not None:
             print(f"agui-conformance: the server's log is in {LOG}; its end:", flush=True)
             print("".join(LOG.read_text(errors="replace").splitlines(keepends=True)[-40:]))
