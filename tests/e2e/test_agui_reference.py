@@ -25,6 +25,7 @@ from golden_path.testing.agui_contract import Stage
 from golden_path.testing.endpoint import ServerEndpoint
 from golden_path.testing.users import GoldenPathUser
 from golden_path.tiers import Tier
+from tests.e2e.support import WAIT_S
 
 pytestmark = [
     pytest.mark.stage("events"),
@@ -228,3 +229,28 @@ async def test_without_a_valid_bearer_token_agui_answers_401_and_runs_nothing(
         await agui(user).run(input={"threadId": 1, "runId": [], "messages": "hello"})
     assert malformed.value.status == 422
     assert (await gp_api.events(user.access_token))["events"] == []
+
+
+@pytest.mark.reference_only
+async def test_a_client_that_disconnects_mid_run_leaves_the_run_to_finish_in_history(
+    slow_server: ServerEndpoint, gp_user, connect_to, gp_api: GoldenPathHTTP
+) -> None:
+    user = await gp_user(Tier.MID)
+    sock = await connect_to(slow_server, user)  # sees the run go on after the disconnect
+    ui = AGUIClient(slow_server.base_url + AGUI_PATH, token=user.access_token)
+    async with ui, ui.stream(QUESTION) as stream:
+        async for event in stream:
+            if event["type"] == AGUIType.RUN_STARTED:
+                break
+    cut = stream.run
+    assert cut.closed_early
+    assert cut.violations() == []  # a valid beginning of a run
+    run_id = started(cut)["run_id"]
+    end = await sock.wait_for(
+        lambda f: f.get("run_id") == run_id and f.get("type") == EventType.AGENT_COMPLETED.value,
+        timeout=WAIT_S,
+        what=f"the end of run {run_id} after its AG-UI client left",
+    )
+    stored = await gp_api.run(user.access_token, run_id)
+    assert stored["status"] == "succeeded"
+    assert stored["events"][-1]["event_id"] == end["event_id"]
