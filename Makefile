@@ -33,7 +33,9 @@ lint: $(STAMP)
 # suite again against `golden-path serve` in its own process, reached only by URL; then the
 # AG-UI conformance suite against a peer no one here wrote (examples/agui-pydantic-ai), and
 # against the reference server's own POST /agui (golden-path serve, a signed-up user); then
-# the integration and e2e tiers once more on the docker provider, with its own tests, on a
+# examples/orders, a team's project with its own schema, JWT settings and server, run from
+# its folder twice: its app in-process (gp_app), then as its own process (gp_server_command);
+# then the integration and e2e tiers once more on the docker provider, with its own tests, on a
 # real engine: Docker if one answers, else podman, provisioned on first use (root on Debian,
 # about 75 s once, see scripts/container_engine.sh), its API service alive for that pass only.
 DOCKER_TESTS := tests/integration/services/test_docker_provider.py
@@ -45,6 +47,10 @@ test: lint
 	$(BIN)/python scripts/conformance.py -- -n auto -q
 	$(BIN)/python scripts/agui_conformance.py -- -n auto -q
 	$(BIN)/python scripts/agui_conformance.py --reference -- -n auto -q
+	@echo "make test: examples/orders, a team's own project on the harness: gp_app, then gp_server_command"
+	cd examples/orders && $(abspath $(BIN))/pytest -n auto -q
+	cd examples/orders && $(abspath $(BIN))/pytest -n auto -q -o gp_app= \
+		-o "gp_server_command={python} -m uvicorn orders.app:app --port {port}"
 	@echo "make test: the docker pass: integration and e2e tiers on --gp-services=docker"
 	PYTHON=$(BIN)/python bash scripts/container_engine.sh run -- \
 		$(BIN)/pytest -n auto -m "integration or e2e" --gp-services=docker -q

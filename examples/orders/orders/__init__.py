@@ -1,0 +1,1 @@
+"""A small orders service: the team project of golden-path's examples (see README.md)."""
