@@ -2,10 +2,11 @@
 
 It starts embedded PostgreSQL and Redis and a reference server, then runs one
 scripted journey per tier over a real WebSocket, printing each run's events as
-they arrive. Each journey checks what it sees against the protocol: the event
-contract (``golden_path.testing.contract``), the persisted run, the stream that
-``resume`` replays after a dropped connection, and the refusals a tier must
-give. The exit status is 0 only when every journey behaved as the protocol says.
+they arrive, and one journey of an AG-UI client (``POST /agui``, protocol §12).
+Each journey checks what it sees against the protocol: the event contract
+(``golden_path.testing.contract``, or the AG-UI one), the persisted run, the
+stream that ``resume`` replays after a dropped connection, and the refusals a
+tier must give. The exit status is 0 only when every journey behaved as the protocol says.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from golden_path.client import ApiError, GoldenPathHTTP, GoldenPathSocket, RunHandle, TokenSet
+from golden_path.client.agui import AGUIClient
 from golden_path.client.socket import AuthMethod
 from golden_path.protocol import (
     GOLDEN_EVENTS,
@@ -32,6 +34,8 @@ from golden_path.protocol import (
     ServerFrame,
     websocket_url,
 )
+from golden_path.server.agui.mapping import AGUI_PATH, METADATA_KEY
+from golden_path.testing.agui_contract import Stage
 from golden_path.testing.contract import check_events
 from golden_path.tiers import TIER_ORDER, Tier
 
@@ -74,6 +78,7 @@ def _end_of(request_id: str) -> Callable[[dict[str, Any]], bool]:
 @dataclass
 class Journey:
     tier: Tier
+    name: str = ""  # the summary's label (default: the tier's name)
     runs: int = 0
     events: int = 0
     latencies_ms: list[float] = field(default_factory=list)
@@ -106,7 +111,48 @@ class Demo:
                 except Exception as exc:  # a journey that breaks is a failed journey, not a crash
                     journey.problems.append(f"{type(exc).__name__}: {exc}")
                 journeys.append(journey)
+            journey = Journey(Tier.EARLY, name="ag-ui")
+            self.say("\n== an AG-UI client (POST /agui), early customer ==")
+            try:
+                await self.agui_journey(api, journey)
+            except Exception as exc:
+                journey.problems.append(f"{type(exc).__name__}: {exc}")
+            journeys.append(journey)
         return journeys
+
+    async def agui_journey(self, api: GoldenPathHTTP, journey: Journey) -> None:
+        """One run over AG-UI: a valid AG-UI stream, a run of the server, billed once."""
+        email = f"agui-{uuid.uuid4().hex[:8]}@demo.golden-path.dev"
+        await api.signup(email, PASSWORD)
+        tokens = await api.login(email, PASSWORD)
+        tokens = await api.upgrade(tokens.access_token, journey.tier.value)
+        async with AGUIClient(self.base_url + AGUI_PATH, token=tokens.access_token) as agui:
+            sent = time.perf_counter()
+            async with agui.stream(QUESTIONS[journey.tier]) as stream:
+                async for event in stream:
+                    at = (time.perf_counter() - sent) * 1000
+                    self.say(f"  {at:8.1f} ms  {event.get('type')}")
+            run = stream.run
+            journey.runs += 1
+            journey.events += len(run.events)
+            journey.latencies_ms.append((time.perf_counter() - sent) * 1000)
+            wanted = (Stage.STARTED, Stage.TOOL_COMPLETED, Stage.COMPLETED)
+            violations = run.violations(stages=wanted)
+            journey.expect(not violations, "AG-UI contract: " + "; ".join(map(str, violations)))
+            too_long = await agui.run("x" * (journey.tier.limits.max_message_chars + 1))
+            code = str((too_long.terminal or {}).get("code"))
+            journey.refused[code] += 1
+            journey.expect(code == ErrorCode.MESSAGE_TOO_LONG, f"long message: {too_long.types}")
+            self.say(f"  a message over the limit: {too_long.types} {code}")
+        run_id = run.events[0].get("metadata", {}).get(METADATA_KEY, {}).get("run_id")
+        stored = await api.run(tokens.access_token, str(run_id))
+        journey.expect(stored["status"] == RunStatus.SUCCEEDED, f"run {run_id}: {stored['status']}")
+        answer = stored["events"][-1].get("final_response")
+        journey.expect(answer == run.text, "the persisted answer differs from the streamed one")
+        usage = await api.usage(tokens.access_token)
+        journey.cost_usd = float(usage["totals"]["cost_usd"])
+        journey.expect(usage["totals"]["runs"] == 1, f"/usage bills {usage['totals']['runs']} runs")
+        self.say(f"  persisted as run {run_id}: {len(stored['events'])} v1 events, billed once")
 
     async def _connect(self, api: GoldenPathHTTP, tokens: TokenSet, tier: Tier) -> GoldenPathSocket:
         method = HANDSHAKES[tier]
@@ -297,7 +343,7 @@ def summary(journeys: list[Journey]) -> str:
         worst = max(j.latencies_ms, default=0.0)
         refused = ", ".join(f"{code} x{n}" for code, n in j.refused.items()) or "-"
         lines.append(
-            f"{j.tier.value:<11}{j.runs:>5}{j.events:>8}{p50:>9.1f}{worst:>9.1f}"
+            f"{j.name or j.tier.value:<11}{j.runs:>5}{j.events:>8}{p50:>9.1f}{worst:>9.1f}"
             f"{j.cost_usd:>10.4f}  {refused}"
         )
     return "\n".join(lines)
