@@ -344,3 +344,37 @@ def test_a_stream_cut_inside_a_chunk_stream_points_at_the_last_chunk() -> None:
     (violation,) = check_agui_events([START, chunk])
     assert (violation.rule, violation.index) == ("no_terminal", 1)
     assert "(event #1, from TEXT_MESSAGE_CHUNK)" in violation.message
+
+
+def test_a_new_chunk_stream_in_a_subagent_s_lane_closes_that_lane_s_open_one() -> None:
+    events = [
+        START,
+        {"type": "TEXT_MESSAGE_CHUNK", "messageId": "a", "delta": "A", "subagentRunId": "s1"},
+        {"type": "TEXT_MESSAGE_CHUNK", "messageId": "c", "delta": "C", "subagentRunId": "s1"},
+        FINISH,
+    ]
+    types = [(e["type"], e.get("messageId")) for e in expand_chunks(events)]
+    assert types[1:6] == [
+        ("TEXT_MESSAGE_START", "a"),
+        ("TEXT_MESSAGE_CONTENT", "a"),
+        ("TEXT_MESSAGE_END", "a"),
+        ("TEXT_MESSAGE_START", "c"),
+        ("TEXT_MESSAGE_CONTENT", "c"),
+    ]
+    assert found(events) == []
+
+
+def test_unknown_types_and_bad_legacy_deltas_are_reported_with_what_was_sent() -> None:
+    (unknown,) = check_agui_events([START, {"type": "RUN_PAUSED", "runId": "r1"}, FINISH])
+    assert (unknown.rule, unknown.run_id) == ("unknown_type", "r1")
+    assert unknown.message == "event #1: unknown type 'RUN_PAUSED'"
+    legacy = [
+        START,
+        {"type": "THINKING_START"},
+        {"type": "THINKING_TEXT_MESSAGE_START"},
+        {"type": "THINKING_TEXT_MESSAGE_CONTENT", "delta": 42},
+    ]
+    (bad,) = check_agui_events(legacy, require_complete=False)
+    assert bad.message == (
+        "event #3: THINKING_TEXT_MESSAGE_CONTENT field 'delta' must be a string, got int 42"
+    )
