@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
@@ -26,10 +27,10 @@ INVALID_CURSOR = HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid c
 MAX_OFFSET = 10_000  # search pages beyond this are not served: refine the query instead
 
 
-def _thread_cursor(data: dict[str, Any]) -> tuple[datetime, str]:
-    """The keyset a threads cursor names; 422 for anything that is not one we issued."""
-    moment, thread_id = data.get("t"), data.get("id")
-    if not isinstance(moment, str) or not ThreadID.is_valid(thread_id):
+def _keyset(data: dict[str, Any], id_is_valid: Callable[[object], bool]) -> tuple[datetime, str]:
+    """The keyset (moment, id) a page cursor names; 422 for anything that is not one we issued."""
+    moment, identifier = data.get("t"), data.get("id")
+    if not isinstance(moment, str) or not id_is_valid(identifier):
         raise INVALID_CURSOR
     try:
         parsed = datetime.fromisoformat(moment)
@@ -37,7 +38,11 @@ def _thread_cursor(data: dict[str, Any]) -> tuple[datetime, str]:
         raise INVALID_CURSOR from None
     if parsed.tzinfo is None:
         raise INVALID_CURSOR
-    return parsed, str(thread_id)
+    return parsed, str(identifier)
+
+
+def _thread_cursor(data: dict[str, Any]) -> tuple[datetime, str]:
+    return _keyset(data, ThreadID.is_valid)
 
 
 @router.get("/threads", tags=["threads"])
@@ -66,17 +71,7 @@ async def list_threads(
 
 
 def _message_cursor(data: dict[str, Any]) -> tuple[datetime, str]:
-    """The keyset a thread's messages cursor names; 422 for anything we did not issue."""
-    moment, message_id = data.get("t"), data.get("id")
-    if not isinstance(moment, str) or not MessageID.is_valid(message_id):
-        raise INVALID_CURSOR
-    try:
-        parsed = datetime.fromisoformat(moment)
-    except ValueError:
-        raise INVALID_CURSOR from None
-    if parsed.tzinfo is None:
-        raise INVALID_CURSOR
-    return parsed, str(message_id)
+    return _keyset(data, MessageID.is_valid)
 
 
 @router.get("/threads/{thread_id}", tags=["threads"])
