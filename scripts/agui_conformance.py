@@ -3,8 +3,9 @@
 With ``--url`` it targets that endpoint (the URL a ``RunAgentInput`` is POSTed to).
 With ``--reference`` it starts ``golden-path serve`` (on its own embedded services),
 signs an enterprise user up and runs ``tests/e2e/agui`` against the server's
-``/agui`` with that user's bearer token. Without either, it starts ``examples/agui-pydantic-ai`` (a pydantic-ai agent behind
-pydantic-ai's own AG-UI adapter) as its own process, in its own process group, on
+``/agui`` with that user's bearer token. Without either, it starts
+``examples/agui-pydantic-ai`` (a pydantic-ai agent behind pydantic-ai's own AG-UI
+adapter) as its own process, in its own process group, on
 a free port, with a fresh bearer token; runs ``pytest tests/e2e --gp-url URL
 --gp-protocol=ag-ui`` against it; and stops the whole process group, whatever
 happens.
