@@ -369,11 +369,14 @@ async def run_journeys(base_url: str, ws_url: str, out: TextIO = sys.stdout) -> 
 def serve_chat_page(settings: Settings, port: int, host: str = "127.0.0.1") -> bool:
     """Serve the chat page (and the API) on ``host:port`` until Ctrl-C or SIGTERM.
 
-    The page's socket comes from the server's own origin, which is always allowed.
+    The page's own origin is put on the allow-list, so its WebSocket is accepted.
     """
+    from dataclasses import replace
+
     from golden_path.server.runner import GoldenPathServer, uvicorn_config
 
     origin = f"http://{host}:{port}"
+    settings = replace(settings, allowed_origins=(*settings.allowed_origins, origin))
     server = GoldenPathServer(uvicorn_config(settings, host=host, port=port))
 
     def announce() -> None:  # once the socket listens, not before

@@ -3,9 +3,8 @@
 ``GET /`` answers ``static/index.html``; ``/static/*`` serves the page's script and
 style sheet. Nothing is built and nothing is fetched from elsewhere: the page is a
 plain browser client of protocol golden-path.v1 (``static/app.js``). Its
-WebSocket is the server's own origin, always allowed; the same page loaded from
-another origin is refused 4403 unless that origin is on
-``GOLDEN_PATH_ALLOWED_ORIGINS``, and the page then says so.
+WebSocket is refused 4403 unless the page's origin (``http://HOST:PORT`` it was
+loaded from) is on ``GOLDEN_PATH_ALLOWED_ORIGINS``; the page then says so.
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ client can read (4401, 4403), never as an HTTP error the browser would hide.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket
 
@@ -57,26 +56,11 @@ def selected_subprotocol(websocket: WebSocket) -> str | None:
     return PROTOCOL_NAME if PROTOCOL_NAME in offered else None
 
 
-def origin_allowed(origin: str | None, allowed: tuple[str, ...], host: str | None = None) -> bool:
-    """Non-browser clients send no Origin; a browser's must be this server itself (the
-    page it serves: same host and port as the request's ``Host``) or be listed exactly
-    (or ``*``).
-
-    Same-origin is safe to allow: a page of another site that opens this socket carries
-    its own origin, which a browser will not let it change.
-    """
+def origin_allowed(origin: str | None, allowed: tuple[str, ...]) -> bool:
+    """Non-browser clients send no Origin; a browser's must be listed exactly (or ``*``)."""
     if origin is None:
         return True
-    if host and _same_origin(origin, host):
-        return True
     return "*" in allowed or origin.rstrip("/") in {a.rstrip("/") for a in allowed}
-
-
-def _same_origin(origin: str, host: str) -> bool:
-    parts = urlsplit(origin)
-    if parts.scheme not in ("http", "https") or parts.path or parts.query:
-        return False
-    return bool(parts.netloc) and parts.netloc.lower() == host.strip().lower()
 
 
 def _credentials(websocket: WebSocket) -> tuple[str, str] | None:
@@ -101,8 +85,7 @@ async def authenticate(
     sessions: SessionStore,
     allowed_origins: tuple[str, ...],
 ) -> Principal | Denied:
-    origin, host = websocket.headers.get("origin"), websocket.headers.get("host")
-    if not origin_allowed(origin, allowed_origins, host):
+    if not origin_allowed(websocket.headers.get("origin"), allowed_origins):
         return Denied(CloseCode.FORBIDDEN_ORIGIN, "origin not allowed")
     if any(name in websocket.query_params for name in QUERY_TOKEN_NAMES):
         return Denied(CloseCode.UNAUTHORIZED, "tokens are not accepted in the query string")
