@@ -371,12 +371,11 @@ def serve_chat_page(settings: Settings, port: int, host: str = "127.0.0.1") -> b
 
     The page's own origin is put on the allow-list, so its WebSocket is accepted.
     """
-    from dataclasses import replace
-
     from golden_path.server.runner import GoldenPathServer, uvicorn_config
+    from golden_path.server.web import with_page_origin
 
     origin = f"http://{host}:{port}"
-    settings = replace(settings, allowed_origins=(*settings.allowed_origins, origin))
+    settings = with_page_origin(settings, host, port)
     server = GoldenPathServer(uvicorn_config(settings, host=host, port=port))
 
     def announce() -> None:  # once the socket listens, not before

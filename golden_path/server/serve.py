@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from golden_path.server.config import ConfigError, Settings
 from golden_path.server.runner import GoldenPathServer, uvicorn_config
+from golden_path.server.web import with_page_origin
 from golden_path.services.embedded import EmbeddedProvider
 from golden_path.services.model import ServicesError
 
@@ -40,6 +41,8 @@ def serve(host: str, port: int) -> int:
             "(stopped when the server stops)",
             flush=True,
         )
+    # The chat page at / is this server's own: its origin joins the allow-list.
+    settings = with_page_origin(settings, host, port)
     try:
         server = GoldenPathServer(uvicorn_config(settings, host=host, port=port, log_level="info"))
         server.run()
