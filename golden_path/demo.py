@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from golden_path.client import ApiError, GoldenPathHTTP, GoldenPathSocket, RunHandle, TokenSet
-from golden_path.client.agui import AGUIClient
 from golden_path.client.socket import AuthMethod
 from golden_path.protocol import (
     GOLDEN_EVENTS,
@@ -35,6 +34,7 @@ from golden_path.protocol import (
     websocket_url,
 )
 from golden_path.server.agui.mapping import AGUI_PATH, METADATA_KEY
+from golden_path.testing.agui_client import AGUIClient
 from golden_path.testing.agui_contract import Stage
 from golden_path.testing.contract import check_events
 from golden_path.tiers import TIER_ORDER, Tier

@@ -27,8 +27,8 @@ _PUBLIC: dict[str, str] = {
     "GoldenPathSocket": "golden_path.client",
     "RunHandle": "golden_path.client",
     "TokenSet": "golden_path.client",
-    "AGUIClient": "golden_path.client.agui",
-    "AGUIRun": "golden_path.client.agui",
+    "AGUIClient": "golden_path.testing.agui_client",
+    "AGUIRun": "golden_path.testing.agui_client",
     # protocol v1's event contract
     "assert_events": "golden_path.testing.contract",
     "check_events": "golden_path.testing.contract",
@@ -73,8 +73,8 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:
     from golden_path.client import GoldenPathHTTP, GoldenPathSocket, RunHandle, TokenSet
-    from golden_path.client.agui import AGUIClient, AGUIRun
     from golden_path.services.model import Services
+    from golden_path.testing.agui_client import AGUIClient, AGUIRun
     from golden_path.testing.agui_contract import Stage, assert_agui_events, check_agui_events
     from golden_path.testing.contract import (
         ContractViolation,

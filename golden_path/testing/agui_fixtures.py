@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from golden_path.client.agui import AGUIClient
+from golden_path.testing.agui_client import AGUIClient
 from golden_path.testing.markers import test_tier_from_path
 
 __all__ = [

@@ -25,12 +25,12 @@ from golden_path.agent import (
     ToolCall,
 )
 from golden_path.client import GoldenPathHTTP
-from golden_path.client.agui import AGUIClient
 from golden_path.protocol import EventType
 from golden_path.server.agui.mapping import AGUI_PATH, METADATA_KEY
 from golden_path.server.app import create_app
 from golden_path.server.runner import ServerThread
 from golden_path.services.model import Services
+from golden_path.testing.agui_client import AGUIClient
 from golden_path.testing.agui_contract import Stage
 from golden_path.testing.contract import assert_events
 from golden_path.testing.endpoint import ServerEndpoint

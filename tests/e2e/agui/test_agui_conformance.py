@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 
-from golden_path.client.agui import AGUIClient, AGUIHTTPError
+from golden_path.testing.agui_client import AGUIClient, AGUIHTTPError
 from golden_path.testing.agui_contract import Stage, check_agui_events
 
 pytestmark = [

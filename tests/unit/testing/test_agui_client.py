@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from golden_path.client.agui import AGUIClient, AGUIRun
+from golden_path.testing.agui_client import AGUIClient, AGUIRun
 from golden_path.testing.agui_contract import Stage
 
 pytestmark = [
