@@ -4,9 +4,9 @@
 protocol, the default) or ``ag-ui``. With ``--gp-protocol=ag-ui --gp-url URL`` the
 URL is the AG-UI endpoint itself (what a ``RunAgentInput`` is POSTed to), tests that
 use ``gp_agui`` run against it, and protocol v1's end-to-end tests are skipped with
-that reason. With ``v1``, tests that use ``gp_agui`` are skipped: the reference server
-does not speak AG-UI yet, so they run against an AG-UI server given by URL only
-(``make test`` does that with ``examples/agui-pydantic-ai``).
+that reason. With ``v1``, tests that use ``gp_agui`` are skipped: they run against an
+AG-UI endpoint given by URL (``make test`` runs them against the reference server's
+``POST /agui`` and against ``examples/agui-pydantic-ai``, both by URL).
 
 Settings the AG-UI conformance tests read from the environment (all optional):
 
@@ -61,9 +61,9 @@ def agui_skip_reason(item: pytest.Item, config: pytest.Config) -> str | None:
         return None
     if speaks_agui:
         return (
-            "needs an AG-UI server: run with --gp-protocol=ag-ui --gp-url URL "
-            "(make test runs these against examples/agui-pydantic-ai); "
-            "the reference server does not speak AG-UI yet"
+            "needs an AG-UI endpoint: run with --gp-protocol=ag-ui --gp-url URL "
+            "(make test runs these against the reference server's /agui and "
+            "examples/agui-pydantic-ai)"
         )
     return None
 
