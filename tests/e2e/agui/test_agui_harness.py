@@ -72,7 +72,9 @@ def test_with_v1_the_agui_tests_skip_saying_how_to_run_them(
     pytester.makepyfile(test_inner=INNER.replace("def test_v1(gp_client)", "def test_v1()"))
     result = pytester.runpytest("-p", "no:randomly", "-rs")
     result.assert_outcomes(passed=1, skipped=2)
-    result.stdout.fnmatch_lines(["*needs an AG-UI server: run with --gp-protocol=ag-ui --gp-url*"])
+    result.stdout.fnmatch_lines(
+        ["*needs an AG-UI endpoint: run with --gp-protocol=ag-ui --gp-url*"]
+    )
 
 
 async def test_a_run_that_does_not_end_in_time_raises_naming_what_arrived(
