@@ -378,3 +378,18 @@ def test_unknown_types_and_bad_legacy_deltas_are_reported_with_what_was_sent() -
     assert bad.message == (
         "event #3: THINKING_TEXT_MESSAGE_CONTENT field 'delta' must be a string, got int 42"
     )
+
+
+def test_assert_passes_every_option_on_and_nested_fields_are_named_by_path() -> None:
+    run = [START, FINISH]
+    for option in ({"thread_id": "other"}, {"run_id": "other"}, {"stages": ["error"]}):
+        with pytest.raises(ContractViolation):
+            assert_agui_events(run, **option)
+    with pytest.raises(ContractViolation):
+        assert_agui_events([START])
+    assert_agui_events([START], require_complete=False)
+    bad_usage = {**FINISH, "usage": [{"inputTokens": -1}]}
+    violation = check_agui_events([START, bad_usage], require_complete=False)[0]
+    assert "RUN_FINISHED field 'usage.0.inputTokens': " in violation.message
+    (missing,) = check_agui_events(run, stages=["tool_executing"])
+    assert missing.run_id == "r1"
