@@ -33,7 +33,6 @@ import httpx
 import uvicorn
 
 from golden_path.protocol import MAX_FRAME_BYTES, websocket_url
-from golden_path.server.app import create_app
 from golden_path.server.config import ENV_PREFIX, Settings
 from golden_path.services.processes import ServerProcess, launch
 
@@ -58,6 +57,8 @@ def uvicorn_config(settings: Settings | None, app: Any = None, **overrides: Any)
     }
     options.update(overrides)
     if app is None:
+        from golden_path.server.app import create_app  # the whole server: only when served
+
         app = create_app(settings)
     return uvicorn.Config(app, **options)
 

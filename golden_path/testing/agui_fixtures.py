@@ -24,10 +24,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import pytest
 
-from golden_path.testing.agui_client import AGUIClient
+if TYPE_CHECKING:
+    from golden_path.testing.agui_client import AGUIClient
+
 from golden_path.testing.markers import test_tier_from_path
 
 __all__ = [
@@ -76,7 +79,7 @@ def agui_report_sections(item: pytest.Item) -> list[tuple[str, str]]:
     ]
 
 
-AGUIFactory = Callable[..., Awaitable[AGUIClient]]
+AGUIFactory = Callable[..., Awaitable["AGUIClient"]]
 
 
 @pytest.fixture
@@ -90,6 +93,8 @@ async def gp_agui_factory(request: pytest.FixtureRequest) -> AsyncIterator[AGUIF
     url = request.config.getoption("gp_url")
     if not url:
         pytest.skip("no AG-UI endpoint: run with --gp-protocol=ag-ui --gp-url URL")
+    from golden_path.testing.agui_client import AGUIClient  # ag-ui's models: only when used
+
     clients: list[AGUIClient] = []
     request.node.gp_agui_clients = clients
     default = os.environ.get(TOKEN_ENV) or None

@@ -14,6 +14,7 @@ everything else the server does keeps its threads.
 from __future__ import annotations
 
 import asyncio
+import functools
 import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,9 +30,14 @@ _HASHERS = {
     "strong": PasswordHasher(),
     "fast": PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
 }
-# A hash of a random password, checked when the email is unknown, so that a
-# wrong email costs as much time as a wrong password (no user enumeration).
-_DUMMY = {name: hasher.hash(secrets.token_urlsafe(32)) for name, hasher in _HASHERS.items()}
+
+
+@functools.cache
+def _dummy_hash(profile: str) -> str:
+    """A hash of a random password, checked when the email is unknown, so that a wrong
+    email costs as much time as a wrong password (no user enumeration). Made once per
+    profile, when a server first needs it, not when the module is imported."""
+    return _HASHERS[profile].hash(secrets.token_urlsafe(32))
 
 
 class HashingBusy(Unavailable):
@@ -44,7 +50,7 @@ class HashingBusy(Unavailable):
 class Passwords:
     def __init__(self, profile: str = "strong", concurrency: int = 2, queue: int = 16) -> None:
         self._hasher = _HASHERS[profile]
-        self._dummy = _DUMMY[profile]
+        self._dummy = _dummy_hash(profile)
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="argon2")
         self._capacity = concurrency + queue
         self.admitted = 0  # hashes running or waiting now
