@@ -62,20 +62,22 @@ async def test_renewals_keep_the_socket_set_alive_so_the_limit_holds(
     assert not await presence.admit(user, ConnectionID.new(), limit=1)
 
 
-def _as_login(dsn: str, login: str) -> str:
+def _as_login(dsn: str, login: str, password: str) -> str:
     parts = urlsplit(dsn)
     host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{login}@{host}"))
+    return urlunsplit(parts._replace(netloc=f"{login}:{password}@{host}"))
 
 
 @pytest.fixture
 async def bypassing_login(gp_services: Services) -> AsyncIterator[str]:
     """A DSN of a fresh login with BYPASSRLS that may not become golden_path_app."""
-    name = f"bypass_{uuid.uuid4().hex[:10]}"
+    name, password = f"bypass_{uuid.uuid4().hex[:10]}", uuid.uuid4().hex
     admin = await asyncpg.connect(gp_services.postgres_dsn)
     try:
-        await admin.execute(f'CREATE ROLE "{name}" LOGIN BYPASSRLS')
-        yield _as_login(gp_services.postgres_dsn, name)
+        # With a password: a server that checks them (a container's scram-sha-256) must
+        # let this login in as well as one that trusts local connections.
+        await admin.execute(f"CREATE ROLE \"{name}\" LOGIN BYPASSRLS PASSWORD '{password}'")
+        yield _as_login(gp_services.postgres_dsn, name, password)
     finally:
         await admin.execute(f'DROP ROLE IF EXISTS "{name}"')
         await admin.close()
