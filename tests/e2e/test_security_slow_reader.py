@@ -22,9 +22,12 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from golden_path.client import GoldenPathHTTP, GoldenPathSocket
+from golden_path.db import events
+from golden_path.db.pool import connect
+from golden_path.ids import EventID, RunID, UserID
 from golden_path.protocol import PROTOCOL_NAME, CloseCode, ErrorCode, ServerFrame
 from golden_path.services.model import Services
-from golden_path.testing.reference_server import start_reference_server as start_reference_server
+from golden_path.testing.reference_server import start_reference_server
 from golden_path.testing.users import GoldenPathUser, create_user
 from tests.e2e.support import WAIT_S
 
@@ -47,7 +50,8 @@ OUTBOX_BYTES = 64 * 1024
 SEND_TIMEOUT_S = 2
 RESUMES_PER_MINUTE = 8
 PINGS_PER_MINUTE = 30
-HISTORY_RUNS = 12
+COPIES = 200  # of one run's events: about 2,000 events
+PADDING = "x" * 3000  # bytes each, so the history is about 6 MB
 QUESTION = "We send 2M tokens/day to gpt-4o and 1M to claude. How can we save?"
 
 
@@ -76,15 +80,28 @@ async def until(condition: Callable[[], bool], timeout: float, what: str) -> Non
         await asyncio.sleep(0.02)
 
 
-async def user_with_history(endpoint) -> tuple[GoldenPathUser, int]:
-    """An enterprise user with ``HISTORY_RUNS`` finished runs; (user, newest seq)."""
+async def user_with_history(endpoint, services: Services) -> tuple[GoldenPathUser, int]:
+    """An enterprise user whose stored history is far larger than every buffer between the
+    server and a client that stops reading (the kernel's socket buffers can hold a few
+    MiB on loopback): one real run, then its events stored again, padded, ``COPIES``
+    times, straight into PostgreSQL as the server would have (``events.append``)."""
     async with GoldenPathHTTP(endpoint.base_url) as api:
         user = await create_user(api, "enterprise")
         async with await GoldenPathSocket.connect(endpoint.ws_url, user.access_token) as sock:
-            for _ in range(HISTORY_RUNS):
-                await sock.ask(QUESTION)
-        newest = (await api.events(user.access_token, after_seq=0))["events"]
-    return user, int(newest[-1]["seq"]) if newest else 0
+            run = await sock.ask(QUESTION)
+    conn = await connect(services.postgres_dsn)  # with the server's JSON codecs
+    try:
+        async with conn.transaction():
+            for copy in range(COPIES):
+                for event in run.events:
+                    stored = {k: v for k, v in event.items() if k != "seq"}
+                    stored.update(event_id=str(EventID.new()), padding=PADDING, copy=copy)
+                    last = await events.append(
+                        conn, UserID(user.user_id), RunID(event["run_id"]), stored
+                    )
+    finally:
+        await conn.close()
+    return user, int(last["seq"])
 
 
 async def slow_reader(ws_url: str, token: str) -> ClientConnection:
@@ -122,8 +139,8 @@ def server_connection(endpoint, user: GoldenPathUser):
     return mine[0] if len(mine) == 1 else None
 
 
-async def test_a_slow_reader_is_closed_1013_bounded_and_loses_no_event(guarded):
-    user, newest = await user_with_history(guarded)
+async def test_a_slow_reader_is_closed_1013_bounded_and_loses_no_event(guarded, gp_services):
+    user, newest = await user_with_history(guarded, gp_services)
     attacker = await slow_reader(guarded.ws_url, user.access_token)
     try:
         await until(lambda: server_connection(guarded, user) is not None, WAIT_S, "the socket")
