@@ -48,7 +48,7 @@ INI: dict[str, tuple[str, str, str | list[str]]] = {
     ),
     "gp_app_env": (
         "NAME={postgres_dsn}-style lines: the environment through which your app or server "
-        "gets the services ({postgres_dsn}, {redis_url}, {port})",
+        "gets the services ({postgres_dsn}, {redis_url}, {redis_namespace}, {port})",
         "linelist",
         [],
     ),
@@ -62,7 +62,8 @@ INI: dict[str, tuple[str, str, str | list[str]]] = {
     "gp_jwt_algorithm": ("HS256, RS256 or EdDSA", "string", "HS256"),
     "gp_jwt_secret_env": (
         "the environment variable holding the HS256 secret (or the PEM private key) your "
-        "server verifies with",
+        "server verifies with; unset, the harness puts a random secret there before it "
+        "starts your gp_app or gp_server_command",
         "string",
         "GOLDEN_PATH_JWT_SECRET",
     ),

@@ -4,6 +4,7 @@
 (an ASGI app, or a factory that takes the :class:`Services` and returns one,
 sync or async). ``gp_server_command`` is started as its own process per worker,
 in any language, with ``{port}``, ``{postgres_dsn}``, ``{redis_url}``,
+``{redis_namespace}`` (the key prefix this worker owns),
 ``{base_url}`` and ``{python}`` (this interpreter) substituted, ready once
 ``gp_health_path`` answers 2xx, and stopped with its whole process group.
 ``gp_app_env`` lines (``DATABASE_URL={postgres_dsn}``) set the environment either
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import secrets
 import shlex
 import sys
 from collections.abc import Mapping
@@ -38,6 +40,7 @@ def placeholders(services: Services, port: int, host: str = "127.0.0.1") -> dict
     return {
         "postgres_dsn": services.postgres_dsn,
         "redis_url": services.redis_url,
+        "redis_namespace": services.redis_namespace,
         "port": str(port),
         "host": host,
         "base_url": f"http://{host}:{port}",
@@ -89,7 +92,13 @@ async def _awaited(awaitable: Any) -> Any:
 
 
 def start_own_server(options: HarnessOptions, services: Services) -> ServerEndpoint:
-    """Start the project's server for this worker (``gp_app`` or ``gp_server_command``)."""
+    """Start the project's server for this worker (``gp_app`` or ``gp_server_command``).
+
+    When ``gp_jwt_secret_env`` names a variable that is not set, a random secret is put
+    there first, so the server verifies with it and ``gp_jwt`` signs with it.
+    """
+    if options.jwt_secret_env and not os.environ.get(options.jwt_secret_env):
+        os.environ[options.jwt_secret_env] = secrets.token_urlsafe(48)
     if options.app:
         return _serve_in_process(options, services)
     return _serve_command(options, services)

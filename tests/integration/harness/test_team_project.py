@@ -309,6 +309,54 @@ def test_the_teams_server_runs_on_the_runs_services(project: pytest.Pytester, ho
         assert not left.stdout, left.stdout
 
 
+JWT_APP = """
+import os
+import jwt
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+async def me(request):
+    token = request.headers.get("authorization", "").removeprefix("Bearer ")
+    try:
+        claims = jwt.decode(token, os.environ["TEAM_SECRET"], algorithms=["HS256"],
+                            audience="team-api", issuer="team")
+    except jwt.PyJWTError:
+        return JSONResponse({}, status_code=401)
+    return JSONResponse({"user": claims["uid"], "plan": claims["plan"],
+                         "namespace": os.environ["TEAM_REDIS_PREFIX"]})
+
+app = Starlette(routes=[Route("/me", me)])
+"""
+JWT_TESTS = """
+import httpx
+
+async def test_tokens_signed_like_the_teams_server(gp_base_url, gp_jwt, gp_services):
+    def bearer(token):
+        return {"authorization": "Bearer " + token}
+
+    async with httpx.AsyncClient(base_url=gp_base_url) as client:
+        good = await client.get("/me", headers=bearer(gp_jwt.valid("u1", "mid")))
+        bad = await client.get("/me", headers=bearer(gp_jwt.wrong_audience("u1")))
+    assert good.json() == {"user": "u1", "plan": "mid", "namespace": gp_services.redis_namespace}
+    assert bad.status_code == 401
+"""
+
+
+def test_gp_jwt_signs_like_the_teams_server_with_a_secret_the_harness_made(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TEAM_SECRET", raising=False)
+    write(project.path, {"team_app.py": JWT_APP, "tests/e2e/test_me.py": JWT_TESTS})
+    ini = (
+        "gp_app = team_app:app\n"
+        "gp_app_env =\n    TEAM_REDIS_PREFIX={redis_namespace}\n"
+        "gp_jwt_secret_env = TEAM_SECRET\ngp_jwt_issuer = team\ngp_jwt_audience = team-api\n"
+        "gp_jwt_subject_claim = uid\ngp_jwt_tier_claim = plan\n"
+    )
+    run(project, ini).assert_outcomes(passed=1)
+
+
 def test_a_server_command_that_never_gets_ready_says_so(project: pytest.Pytester) -> None:
     write(project.path, {"tests/e2e/test_server.py": SERVER_TESTS})
     result = run(project, "gp_server_command = python -c 'import sys; sys.exit(3)'\n")
