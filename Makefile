@@ -27,10 +27,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# First Debian's Chromium for the browser tier (tests/browser, in the main pass; installed
-# once, see scripts/install-browser.sh; where it cannot be, those tests error saying so).
-# The whole suite in parallel, random order, with the BVJ gate and report; then the e2e
-# suite again against `golden-path serve` in its own process, reached only by URL; then the
+# First Debian's Chromium for the browser tier (tests/browser; installed once, see
+# scripts/install-browser.sh; where it cannot be, those tests error saying so).
+# The whole suite in parallel and random order, as two shards on this one machine, as a CI
+# would split it over jobs (docs/testing.md): the main pass, then the tests that drive inner
+# pytest runs or a browser; `golden-path report merge --gate` then gates the union (a failed
+# test, an empty coverage cell or a missing BVJ in either fails it) into gp-report/. Then the
+# e2e suite again against `golden-path serve` in its own process, reached only by URL; then the
 # AG-UI conformance suite against a peer no one here wrote (examples/agui-pydantic-ai), and
 # against the reference server's own POST /agui (golden-path serve, a signed-up user); then
 # examples/orders, a team's project with its own schema, JWT settings and server, run from
@@ -39,11 +42,17 @@ lint: $(STAMP)
 # real engine: Docker if one answers, else podman, provisioned on first use (root on Debian,
 # about 75 s once, see scripts/container_engine.sh), its API service alive for that pass only.
 DOCKER_TESTS := tests/integration/services/test_docker_provider.py
+SECOND_SHARD := tests/integration/harness tests/browser
 test: lint
 	@bash scripts/install-browser.sh || echo "make test: Chromium is missing; the browser tests will error" >&2
-	@status=0; $(BIN)/pytest -n auto --gp-gate --gp-report=gp-report --ignore=$(DOCKER_TESTS) $(PYTEST_ARGS) || status=$$?; \
+	@rm -rf gp-report; status=0; \
+	$(BIN)/pytest -n auto --gp-report=gp-report/main --ignore=$(DOCKER_TESTS) \
+		$(foreach t,$(SECOND_SHARD),--ignore=$(t)) $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests; the suite is broken" >&2; fi; \
 	[ $$status -eq 0 ] || exit $$status; \
+	$(BIN)/pytest -n auto --gp-report=gp-report/inner-runs-and-browser $(SECOND_SHARD) || status=$$?; \
+	[ $$status -eq 0 ] || exit $$status; \
+	$(BIN)/golden-path report merge gp-report/main gp-report/inner-runs-and-browser --out gp-report --gate
 	$(BIN)/python scripts/conformance.py -- -n auto -q
 	$(BIN)/python scripts/agui_conformance.py -- -n auto -q
 	$(BIN)/python scripts/agui_conformance.py --reference -- -n auto -q
@@ -53,7 +62,8 @@ test: lint
 		-o "gp_server_command={python} -m uvicorn orders.app:app --port {port}"
 	@echo "make test: the docker pass: integration and e2e tiers on --gp-services=docker"
 	PYTHON=$(BIN)/python bash scripts/container_engine.sh run -- \
-		$(BIN)/pytest -n auto -m "integration or e2e" --gp-services=docker -q
+		$(BIN)/pytest -n auto -m "integration or e2e" --gp-services=docker -q \
+		--ignore=tests/integration/harness
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
