@@ -357,6 +357,30 @@ def test_gp_jwt_signs_like_the_teams_server_with_a_secret_the_harness_made(
     run(project, ini).assert_outcomes(passed=1)
 
 
+USER_FACTORY = """
+async def make_user(base_url, tier):
+    return {"made_on": base_url, "tier": tier.value}
+"""
+USER_TESTS = """
+async def test_users_are_made_the_teams_way(gp_user, gp_base_url):
+    assert await gp_user("enterprise") == {"made_on": gp_base_url, "tier": "enterprise"}
+"""
+
+
+def test_gp_user_makes_users_with_the_teams_factory(project: pytest.Pytester) -> None:
+    write(
+        project.path,
+        {
+            **ORDERS_SQL,
+            "orders_app.py": APP,
+            "team_users.py": USER_FACTORY,
+            "tests/e2e/test_users.py": USER_TESTS,
+        },
+    )
+    ini = "gp_schema = migrations\ngp_app = orders_app:make_app\n"
+    run(project, ini + "gp_user_factory = team_users:make_user\n").assert_outcomes(passed=1)
+
+
 def test_a_server_command_that_never_gets_ready_says_so(project: pytest.Pytester) -> None:
     write(project.path, {"tests/e2e/test_server.py": SERVER_TESTS})
     result = run(project, "gp_server_command = python -c 'import sys; sys.exit(3)'\n")
