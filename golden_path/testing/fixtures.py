@@ -100,27 +100,13 @@ def gp_reference_services(request: pytest.FixtureRequest, gp_services: Services)
         _unavailable(request, exc)
 
 
-@pytest.fixture
-async def gp_database(
-    request: pytest.FixtureRequest, gp_services: Services
-) -> AsyncIterator[Services]:
-    """A database of this test's own, cloned from the schema template, dropped afterwards.
-
-    The same servers as ``gp_services`` (its Redis namespace too); ``.postgres_dsn``
-    names the new database.
-    """
-    shared = shared_services(request.config)
-    services = await shared.clone_for_test()
-    try:
-        yield services
-    finally:
-        await shared.drop(services)
-
-
-# One open connection per worker when tests share an event loop (a session-scoped loop):
-# then a clean database per test costs one BEGIN ... ROLLBACK. With a loop per test, the
-# connection cannot outlive its loop, so gp_db opens one per test instead.
-_DB_CONNECTIONS: dict[int, asyncpg.Connection] = {}
+# One open connection (and Redis client) per worker when tests share an event loop (a
+# session-scoped loop): then a clean state per test costs one BEGIN ... ROLLBACK, one
+# CREATE ... TEMPLATE, one FLUSHDB. With a loop per test, a connection cannot outlive its
+# loop, so each test opens its own instead.
+_DB_CONNECTIONS: dict[int, Any] = {}
+_ADMIN_CONNECTIONS: dict[int, Any] = {}
+_REDIS_CLIENTS: dict[int, Any] = {}
 
 
 def _loop_is_shared(config: pytest.Config) -> bool:
@@ -131,17 +117,44 @@ def _loop_is_shared(config: pytest.Config) -> bool:
     )
 
 
+async def _per_loop(cache: dict[int, Any], make: Callable[[], Awaitable[Any]]) -> Any:
+    """The one connection (or client) of this event loop, made on first use."""
+    key = id(asyncio.get_running_loop())
+    found = cache.get(key)
+    if found is None or (hasattr(found, "is_closed") and found.is_closed()):
+        found = cache[key] = await make()
+    return found
+
+
+@pytest.fixture
+async def gp_database(
+    request: pytest.FixtureRequest, gp_services: Services
+) -> AsyncIterator[Services]:
+    """A database of this test's own, cloned from the schema template, dropped afterwards.
+
+    The same servers as ``gp_services`` (its Redis namespace too); ``.postgres_dsn``
+    names the new database.
+    """
+    shared = shared_services(request.config)
+    admin = None
+    if _loop_is_shared(request.config):  # one maintenance connection per worker serves all
+        admin = await _per_loop(_ADMIN_CONNECTIONS, shared.admin_connection)
+    services = await shared.clone_for_test(admin)
+    try:
+        yield services
+    finally:
+        await shared.drop(services, admin)
+
+
 @pytest.fixture
 async def gp_db(request: pytest.FixtureRequest, gp_services: Services) -> AsyncIterator[Any]:
     """An asyncpg connection to this worker's database, inside a transaction rolled back
     when the test ends: whatever the test writes, the next test never sees."""
-    loop_key = id(asyncio.get_running_loop())
     shared = _loop_is_shared(request.config)
-    conn = _DB_CONNECTIONS.get(loop_key) if shared else None
-    if conn is None or conn.is_closed():
+    if shared:
+        conn = await _per_loop(_DB_CONNECTIONS, lambda: asyncpg.connect(gp_services.postgres_dsn))
+    else:
         conn = await asyncpg.connect(gp_services.postgres_dsn)
-        if shared:
-            _DB_CONNECTIONS[loop_key] = conn
     transaction = conn.transaction()
     await transaction.start()
     try:
@@ -163,17 +176,26 @@ def _gp_redis_database(
 
 
 @pytest.fixture
-async def gp_redis(_gp_redis_database: tuple[str, str, str]) -> AsyncIterator[aioredis.Redis]:
+async def gp_redis(
+    request: pytest.FixtureRequest, _gp_redis_database: tuple[str, str, str]
+) -> AsyncIterator[aioredis.Redis]:
     """A redis-py asyncio client on a Redis database of this worker's own, emptied at the
     start of the test. Its ACL user cannot select another database, FLUSHALL, SWAPDB,
-    MOVE or COPY: no test can touch another worker's keys."""
+    MOVE or COPY: no test can touch another worker's keys. With a shared event loop one
+    client per worker serves every test."""
     url, user, password = _gp_redis_database
-    client = aioredis.Redis.from_url(url, username=user or None, password=password or None)
+
+    async def make() -> aioredis.Redis:
+        return aioredis.Redis.from_url(url, username=user or None, password=password or None)
+
+    shared = _loop_is_shared(request.config)
+    client = await _per_loop(_REDIS_CLIENTS, make) if shared else await make()
     await client.flushdb()
     try:
         yield client
     finally:
-        await client.aclose()
+        if not shared:
+            await client.aclose()
 
 
 # -- the server under test ---------------------------------------------------------------

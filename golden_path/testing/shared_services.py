@@ -186,26 +186,40 @@ class SharedServices:
         self._reference_services = self._services_on(self._run, database)
         return self._reference_services
 
-    async def clone_for_test(self) -> Services:
-        """A database of one test's own, cloned from the template (see :meth:`drop`)."""
+    async def admin_connection(self) -> asyncpg.Connection:
+        """A connection to the run's maintenance database (for per-test clones)."""
+        self.for_this_worker()
+        assert self._run is not None
+        return await asyncpg.connect(self._run.admin.postgres_dsn)
+
+    async def clone_for_test(self, admin: asyncpg.Connection | None = None) -> Services:
+        """A database of one test's own, cloned from the template (see :meth:`drop`);
+        on ``admin`` (:meth:`admin_connection`) when given, else on a connection of its own."""
         worker = self.for_this_worker()
         assert self._run is not None
         self._clones += 1
         database = f"{self.database_prefix}_{self.worker}_t{self._clones}"
-        await _clone_database(self._run.admin.postgres_dsn, self._run.template, database)
+        conn = admin or await self.admin_connection()
+        try:  # a new name each time: nothing to drop first
+            await conn.execute(
+                f"CREATE DATABASE {_quote(database)} TEMPLATE {_quote(self._run.template)}"
+            )
+        finally:
+            if admin is None:
+                await conn.close()
         return worker.with_database(database)
 
-    async def drop(self, services: Services) -> None:
+    async def drop(self, services: Services, admin: asyncpg.Connection | None = None) -> None:
         """Drop a database :meth:`clone_for_test` made (its connections are ended first)."""
-        assert self._run is not None
         name = services.database
         if not name.startswith(f"{self.database_prefix}_{self.worker}_t"):
             raise ValueError(f"{name!r} is not a per-test database of this worker")
-        conn = await asyncpg.connect(self._run.admin.postgres_dsn)
+        conn = admin or await self.admin_connection()
         try:
             await conn.execute(f"DROP DATABASE IF EXISTS {_quote(name)} WITH (FORCE)")
         finally:
-            await conn.close()
+            if admin is None:
+                await conn.close()
 
     def redis_database(self) -> tuple[str, str, str]:
         """This worker's own Redis database: its URL, and the ACL user and password that

@@ -186,11 +186,25 @@ async def test_redis_b(gp_redis):
 """
 
 
+LOOPS = {
+    "loop-per-test": (),
+    # One event loop for the run: gp_db, gp_database and gp_redis then keep one
+    # connection per worker, and must still hand every test a clean state.
+    "shared-loop": (
+        "-o",
+        "asyncio_default_fixture_loop_scope=session",
+        "-o",
+        "asyncio_default_test_loop_scope=session",
+    ),
+}
+
+
+@pytest.mark.parametrize("loop", sorted(LOOPS))
 @pytest.mark.parametrize("order", ["forwards", "backwards"])
-def test_no_test_sees_what_another_wrote(project: pytest.Pytester, order: str) -> None:
+def test_no_test_sees_what_another_wrote(project: pytest.Pytester, order: str, loop: str) -> None:
     write(project.path, {**ORDERS_SQL, "tests/test_clean.py": CLEAN_STATE_TESTS})
     seed = 1 if order == "forwards" else 2
-    result = run(project, "gp_schema = migrations\n", f"--randomly-seed={seed}")
+    result = run(project, "gp_schema = migrations\n", f"--randomly-seed={seed}", *LOOPS[loop])
     result.assert_outcomes(passed=6)
     databases = {
         line.split("DATABASE ", 1)[1].split()[0] for line in result.outlines if "DATABASE " in line
