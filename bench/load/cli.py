@@ -15,6 +15,7 @@ from pathlib import Path
 
 import bench.load
 from bench.load import processes
+from bench.load.abuse import phase_abuse
 from bench.load.connections import phase_connections
 from bench.load.cpu import CpuMeter
 from bench.load.echo import floor_echo
@@ -54,6 +55,19 @@ async def measure(args: argparse.Namespace, report: Report, server_pid: int | No
                 failures,
                 CpuMeter(server_pid),
             )
+        if args.abuse:
+            async with asyncio.timeout(PHASE_TIMEOUT_S):
+                report.abuse = await phase_abuse(
+                    api,
+                    report.url,
+                    ws_url,
+                    people[: args.users],
+                    args.rate,
+                    args.messages,
+                    progress,
+                    failures,
+                    server_pid,
+                )
         async with asyncio.timeout(PHASE_TIMEOUT_S):
             report.saturation = await phase_saturation(
                 api,
@@ -112,6 +126,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--messages", type=int, default=25, help="messages per user (25)")
     parser.add_argument("--connections", type=int, default=500, help="sockets in phase 3 (500)")
+    parser.add_argument(
+        "--no-abuse",
+        dest="abuse",
+        action="store_false",
+        help="skip phase 4: the open loop again beside a slow reader and a login flood",
+    )
     parser.add_argument("--warmup", type=int, default=3, help="warm-up messages per user (3)")
     args = parser.parse_args(argv)
     if args.users < 1 or args.messages < 1 or args.warmup < 0 or args.connections < 0:

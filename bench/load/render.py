@@ -190,6 +190,39 @@ def render_floor(report: Report) -> list[str]:
     return out
 
 
+def render_abuse(report: Report) -> list[str]:
+    abuse, plain = report.abuse, report.latency
+    if abuse is None or plain is None or not plain.latencies_ms:
+        return []
+    a, b = abuse.abused.latencies_ms, plain.latencies_ms
+    logins = ", ".join(f"{code or 'no answer'}: {n}" for code, n in sorted(abuse.logins.items()))
+    out = [
+        "phase 4: the open loop of phase 1a again, beside a slow reader and a login flood",
+        _row("everybody else, p50/p95/p99/max, plain", _percentiles(b)),
+        _row("everybody else, p50/p95/p99/max, abused", _percentiles(a) if a else "no runs"),
+        _row(
+            "slow reader (4 KiB buffer, never reads)",
+            f"closed with {abuse.slow_reader_close} after {abuse.slow_reader_frames_sent} "
+            "resume/ping frames",
+        ),
+        _row("login flood (wrong passwords)", f"{sum(abuse.logins.values())} sent; {logins}"),
+        _row(
+            "server memory (RSS)",
+            f"{abuse.rss_before_mb:.0f} MiB before, peak {abuse.peak_rss_mb:.0f} MiB",
+        ),
+    ]
+    if a:
+        for q in (50, 99):
+            ratio = pct(a, q) / pct(b, q) if pct(b, q) else float("inf")
+            out.append(
+                _row(
+                    f"p{q} abused / plain (must be <= 2x)", f"{ratio:.2f}x: {_verdict(ratio <= 2)}"
+                )
+            )
+    out.append(_row("events lost for well-behaved sockets", str(abuse.abused.delivery.lost)))
+    return out
+
+
 def render_targets(report: Report) -> list[str]:
     out = ["targets"]
     lat = report.latency
@@ -258,6 +291,7 @@ def render(report: Report, args: argparse.Namespace) -> str:
         out.extend(render_throughput(report.throughput))
     if report.connections is not None:
         out.extend(render_connections(report.connections))
+    out.extend(render_abuse(report))
     d = report.delivery()
     out.append("correctness (all phases; each must be 0)")
     out.append(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bench.load.abuse import AbuseResult
 from bench.load.connections import ConnectionsResult
 from bench.load.delivery import Delivery
 from bench.load.latency import LatencyResult
@@ -24,6 +25,7 @@ class Report:
     saturation: SaturationResult | None = None
     throughput: ThroughputResult | None = None
     connections: ConnectionsResult | None = None
+    abuse: AbuseResult | None = None
     echo_ms: list[float] = field(default_factory=list)
     writes: WritesResult | None = None
     failures: Failures = field(default_factory=Failures)
@@ -34,6 +36,8 @@ class Report:
         for phase in (self.latency, self.saturation, self.throughput, self.connections):
             if phase is not None:
                 total.add(phase.delivery)
+        if self.abuse is not None:
+            total.add(self.abuse.abused.delivery)
         return total
 
     def correct(self) -> bool:
