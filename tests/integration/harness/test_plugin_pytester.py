@@ -131,6 +131,31 @@ def test_bad_tier_or_stage_is_a_usage_error_naming_the_test(
     )
 
 
+def test_a_bad_stage_under_xdist_errors_that_test_naming_the_problem(
+    pytester: pytest.Pytester,
+) -> None:
+    """xdist cannot relay a usage error raised on a worker (the run used to end in an
+    INTERNALERROR naming nothing): there each such test errors at setup with the message."""
+    pytester.makepyfile(
+        test_marked="""
+        import pytest
+
+        @pytest.mark.stage("billing")
+        def test_bad():
+            pass
+
+        def test_good():
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:randomly")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        ["*invalid golden-path marker: @pytest.mark.stage('billing'): expected one of *"]
+    )
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+
+
 def test_valid_markers_pass_strict_markers(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_good="""
