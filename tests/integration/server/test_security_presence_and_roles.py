@@ -4,10 +4,11 @@ PostgreSQL roles."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from urllib.parse import urlsplit, urlunsplit
 
@@ -90,19 +91,15 @@ async def test_production_refuses_a_login_that_bypasses_row_level_security(
         await Database.open(bypassing_login, 1, require_app_role=True)
 
 
-async def test_development_opens_it_with_a_warning(
-    bypassing_login: str, caplog: pytest.LogCaptureFixture
-) -> None:
-    with caplog.at_level(logging.WARNING, logger="golden_path.db.scope"):
+async def test_development_opens_it_with_a_warning(bypassing_login: str) -> None:
+    with logged("golden_path.db.scope") as records:
         db = await Database.open(bypassing_login, 1)
     await db.close()
     assert db.app_role is None
-    assert any("bypasses row-level security" in r.getMessage() for r in caplog.records)
+    assert any("bypasses row-level security" in r.getMessage() for r in records)
 
 
-async def test_the_development_default_is_loud_at_start(
-    gp_services: Services, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_the_development_default_is_loud_at_start(gp_services: Services) -> None:
     settings = replace(
         Settings(
             postgres_dsn=gp_services.postgres_dsn,
@@ -111,7 +108,37 @@ async def test_the_development_default_is_loud_at_start(
         ),
     ).validated()
     assert settings.environment == "development"  # nobody set it: the default
-    with caplog.at_level(logging.WARNING, logger="golden_path.server.state"):
+    with logged("golden_path.server.state") as records:
         state = await ServerState.open(settings)
-    await state.close(grace_s=0)
-    assert DEVELOPMENT_WARNING in [r.getMessage() for r in caplog.records]
+        try:
+            assert DEVELOPMENT_WARNING in [r.getMessage() for r in records]
+        finally:
+            await state.close(grace_s=0)
+
+
+@contextlib.contextmanager
+def logged(name: str) -> Iterator[list[logging.LogRecord]]:
+    """What logger ``name`` logs at WARNING and above, caught by a handler of its own:
+    unlike caplog's root handler, it does not depend on what other tests in this worker
+    did to propagation, levels or ``logging.disable``."""
+    logger, records = logging.getLogger(name), []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler, saved = (
+        Keep(logging.WARNING),
+        (logger.level, logger.disabled, logging.root.manager.disable),
+    )
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+    logger.disabled = False
+    logging.disable(logging.NOTSET)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.disabled = saved[1]
+        logging.disable(saved[2])
