@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 import httpx
-from conformance import start_server  # scripts/conformance.py: golden-path serve
+from conformance import run_suite, start_server  # scripts/conformance.py
 
 from golden_path.client import GoldenPathHTTP
 from golden_path.server.agui.mapping import AGUI_PATH
@@ -112,11 +112,7 @@ def main() -> int:
             server = start_example({**env, "AGUI_EXAMPLE_TOKEN": token})
             url = f"{server.base_url}/agui"
         print(f"agui-conformance: running tests/e2e --gp-protocol=ag-ui against {url}", flush=True)
-        status = subprocess.call(pytest_command(url, pytest_args), env=env, cwd=ROOT)
-        if status != 0 and server is not None:
-            print(f"agui-conformance: the server's log is in {LOG}; its end:", flush=True)
-            print(server.tail(40))
-        return status
+        return run_suite("agui-conformance", pytest_command(url, pytest_args), env, server)
     finally:
         if server is not None:
             server.stop_group()

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from golden_path.server.config import SUITE_LIMITS, Settings
-from golden_path.server.runner import ServeProcess
+from golden_path.server.runner import ChildServer, ServeProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_S = 60.0
@@ -43,6 +43,17 @@ def start_server(jwt_secret: str) -> ServeProcess:
     return server
 
 
+def run_suite(
+    label: str, command: list[str], env: dict[str, str], server: ChildServer | None
+) -> int:
+    """Run ``command`` (a pytest run against the server); on failure, show the server's log."""
+    status = subprocess.call(command, env=env, cwd=ROOT)
+    if status != 0 and server is not None:
+        print(f"{label}: the server's log is in {server.log_path}; its end:", flush=True)
+        print(server.tail(40))
+    return status
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=None, help="a running protocol v1 server")
@@ -59,11 +70,7 @@ def main() -> int:
             url = server.base_url
         print(f"conformance: running tests/e2e against {url}", flush=True)
         command = [sys.executable, "-m", "pytest", "tests/e2e", f"--gp-url={url}", *pytest_args]
-        status = subprocess.call(command, env=env, cwd=ROOT)
-        if status != 0 and server is not None:
-            print(f"conformance: the server's log is in {LOG}; its end:", flush=True)
-            print(server.tail(40))
-        return status
+        return run_suite("conformance", command, env, server)
     finally:
         if server is not None:
             server.stop()
