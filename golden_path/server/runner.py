@@ -34,6 +34,7 @@ import uvicorn
 
 from golden_path.protocol import MAX_FRAME_BYTES, websocket_url
 from golden_path.server.config import ENV_PREFIX, Settings
+from golden_path.server.ws.uvicorn_protocol import WebSocketProtocol
 from golden_path.services.processes import ServerProcess, launch
 
 START_TIMEOUT_S = 60.0
@@ -54,6 +55,7 @@ def uvicorn_config(settings: Settings | None, app: Any = None, **overrides: Any)
         "lifespan": "on",
         "log_level": "warning",
         "timeout_graceful_shutdown": 15,
+        "ws": WebSocketProtocol,  # uvicorn's own, dropping a socket that stopped reading
     }
     options.update(overrides)
     if app is None:

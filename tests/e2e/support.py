@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import jwt
+import pytest
 
 from golden_path.client import ConnectionRefused, GoldenPathHTTP, GoldenPathSocket
 from golden_path.protocol import EventType, ServerFrame
@@ -153,3 +156,22 @@ async def assert_open(sock: GoldenPathSocket) -> None:
     """The socket still answers a ping and the server has not closed it."""
     await sock.ping(WAIT_S)
     assert sock.close_code is None, f"closed {sock.close_code} {sock.close_reason!r}"
+
+
+# --- the in-process reference server, seen from the test ---------------------------------
+
+
+async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Wait for a condition of the in-process server (another thread's loop) to hold."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def server_connection(endpoint: Any, user: GoldenPathUser) -> Any:
+    """The server's own ``Connection`` object for ``user``'s one open socket."""
+    state = endpoint.thread.app_state
+    mine = [c for c in state.sockets if str(c.principal.user_id) == user.user_id]
+    return mine[0] if len(mine) == 1 else None

@@ -10,26 +10,24 @@ a ``resume`` on a new socket. ``resume`` and ``ping`` floods are refused
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
-import time
-from collections.abc import Callable, Iterator
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import websockets
-from websockets.asyncio.client import ClientConnection
 
 from golden_path.client import GoldenPathHTTP, GoldenPathSocket
 from golden_path.db import events
 from golden_path.db.pool import connect
 from golden_path.ids import EventID, RunID, UserID
-from golden_path.protocol import PROTOCOL_NAME, CloseCode, ErrorCode, ServerFrame
+from golden_path.protocol import CloseCode, ErrorCode, ServerFrame
 from golden_path.services.model import Services
+from golden_path.testing.attacks import drain, slow_reader
 from golden_path.testing.reference_server import start_reference_server
 from golden_path.testing.users import GoldenPathUser, create_user
-from tests.e2e.support import WAIT_S
+from tests.e2e.support import WAIT_S, server_connection, until
 
 pytestmark = [
     pytest.mark.stage("websocket"),
@@ -50,8 +48,11 @@ OUTBOX_BYTES = 64 * 1024
 SEND_TIMEOUT_S = 2
 RESUMES_PER_MINUTE = 8
 PINGS_PER_MINUTE = 30
-COPIES = 200  # of one run's events: about 2,000 events
-PADDING = "x" * 3000  # bytes each, so the history is about 6 MB
+PATIENT_SEND_TIMEOUT_S = 3600
+COPIES = 400  # of one run's events: about 2,400 events
+# Random characters each, different in every event: the server compresses its frames
+# (permessage-deflate), and a repeated padding would shrink to almost nothing on the wire.
+PADDING_BYTES = 3000  # so the history is about 7 MB, 5.4 MB of it on the wire
 QUESTION = "We send 2M tokens/day to gpt-4o and 1M to claude. How can we save?"
 
 
@@ -71,15 +72,6 @@ def guarded(gp_services: Services) -> Iterator[object]:
         endpoint.thread.stop()
 
 
-async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    """Wait for a condition of the in-process server (another thread's loop) to hold."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
 async def user_with_history(endpoint, services: Services) -> tuple[GoldenPathUser, int]:
     """An enterprise user whose stored history is far larger than every buffer between the
     server and a client that stops reading (the kernel's socket buffers can hold a few
@@ -95,48 +87,17 @@ async def user_with_history(endpoint, services: Services) -> tuple[GoldenPathUse
             for copy in range(COPIES):
                 for event in run.events:
                     stored = {k: v for k, v in event.items() if k != "seq"}
-                    stored.update(event_id=str(EventID.new()), padding=PADDING, copy=copy)
+                    stored.update(
+                        event_id=str(EventID.new()),
+                        padding=secrets.token_urlsafe(PADDING_BYTES * 3 // 4),
+                        copy=copy,
+                    )
                     last = await events.append(
                         conn, UserID(user.user_id), RunID(event["run_id"]), stored
                     )
     finally:
         await conn.close()
     return user, int(last["seq"])
-
-
-async def slow_reader(ws_url: str, token: str) -> ClientConnection:
-    """A real socket whose client reads nothing: 4 KiB receive buffer, one frame queued."""
-    parts = urlsplit(ws_url)
-    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: the window
-    raw.setblocking(False)
-    await asyncio.get_running_loop().sock_connect(raw, (parts.hostname, parts.port))
-    return await websockets.connect(
-        ws_url,
-        sock=raw,
-        max_queue=1,
-        subprotocols=[PROTOCOL_NAME],
-        additional_headers={"Authorization": f"Bearer {token}"},
-        ping_interval=None,
-    )
-
-
-async def drain(ws: ClientConnection) -> int:
-    """Read until the server's close; how many frames came before it."""
-    received = 0
-    try:
-        while True:
-            await asyncio.wait_for(ws.recv(), WAIT_S)
-            received += 1
-    except websockets.ConnectionClosed:
-        return received
-
-
-def server_connection(endpoint, user: GoldenPathUser):
-    """The server's own ``Connection`` object for ``user``'s one open socket."""
-    state = endpoint.thread.app_state
-    mine = [c for c in state.sockets if str(c.principal.user_id) == user.user_id]
-    return mine[0] if len(mine) == 1 else None
 
 
 async def test_a_slow_reader_is_closed_1013_bounded_and_loses_no_event(guarded, gp_services):
@@ -157,7 +118,7 @@ async def test_a_slow_reader_is_closed_1013_bounded_and_loses_no_event(guarded, 
         assert connection.peak_outbox_frames <= OUTBOX_FRAMES
         assert connection.peak_outbox_bytes <= OUTBOX_BYTES
         # Now read: what was already on its way, then the close, with the documented code.
-        received = await drain(attacker)
+        received = await drain(attacker, WAIT_S)
         assert attacker.close_code == CloseCode.SLOW_CONSUMER, attacker.close_reason
         assert received < RESUMES_PER_MINUTE * newest  # it was cut off, not served in full
     finally:
@@ -169,6 +130,89 @@ async def test_a_slow_reader_is_closed_1013_bounded_and_loses_no_event(guarded, 
         await fresh.wait_for(lambda f: f.get("seq") == newest, WAIT_S, what="the newest event")
         seqs = [f["seq"] for f in fresh.received()[since:] if "seq" in f]
     assert seqs == list(range(1, newest + 1))
+
+
+@pytest.fixture(scope="module")
+def patient(gp_services: Services) -> Iterator[object]:
+    """A node that never gives up on a slow socket by itself: an outbox that never fills
+    and a send timeout longer than any test, so only an urgent close can cut it short."""
+    endpoint = start_reference_server(
+        gp_services,
+        ws_outbox_frames=100_000,
+        ws_outbox_bytes=1 << 30,
+        ws_send_timeout_s=PATIENT_SEND_TIMEOUT_S,
+    )
+    try:
+        yield endpoint
+    finally:
+        endpoint.thread.stop()
+
+
+async def test_a_logout_closes_a_stuck_socket_4401_ahead_of_its_backlog(patient, gp_services):
+    """The backlog of a socket that stopped reading must not delay the end of its session:
+    the 4401 is sent now, not after the frames queued before it (or the send timeout)."""
+    user, _ = await user_with_history(patient, gp_services)
+    attacker = await slow_reader(patient.ws_url, user.access_token)
+    try:
+        await until(lambda: server_connection(patient, user) is not None, WAIT_S, "the socket")
+        connection = server_connection(patient, user)
+        for _ in range(4):
+            await attacker.send(json.dumps({"type": "resume", "after_seq": 0}))
+            await attacker.send(json.dumps({"type": "ping"}))
+        # The first resume's writes block on the full socket; the rest wait behind them.
+        await until(lambda: connection.outbox_frames >= 6, WAIT_S, "a stuck backlog")
+        async with GoldenPathHTTP(patient.base_url) as api:
+            await api.logout(user.access_token)
+        await until(lambda: connection.close_code is not None, WAIT_S, "the session to end")
+        assert connection.close_code == CloseCode.UNAUTHORIZED
+        assert connection.outbox_frames == 0  # the backlog was dropped, not sent first
+        # Now read: what was already on its way, then the close, with the documented code
+        # (the close frame waits up to 2 s for the room this makes).
+        await drain(attacker, WAIT_S)
+        assert attacker.close_code == CloseCode.UNAUTHORIZED, attacker.close_reason
+        await until(lambda: connection.closed.is_set(), WAIT_S, "the socket's sender to end")
+    finally:
+        await attacker.close()
+
+
+def held_by_a_process(server_port: int, client_port: int) -> bool:
+    """Whether the server's end of the TCP connection to ``client_port`` is still a socket a
+    process holds (a line of ``/proc/net/tcp`` with an inode), in any state."""
+    wanted = (f"{server_port:04X}", f"{client_port:04X}")
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, inode = fields[1].split(":")[1], fields[2].split(":")[1], fields[9]
+        if (local, remote) == wanted and inode != "0":
+            return True
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc/net/tcp")
+async def test_a_socket_that_never_reads_again_is_dropped_not_held(patient, gp_services):
+    """Closed while stuck, a socket cannot take even its close frame. The server must then
+    drop the connection (its descriptor and buffers) rather than hold it for as long as
+    the client keeps answering the kernel's probes of a shut window."""
+    user, _ = await user_with_history(patient, gp_services)
+    attacker = await slow_reader(patient.ws_url, user.access_token)
+    server_port, client_port = urlsplit(patient.ws_url).port, attacker.local_address[1]
+    try:
+        await until(lambda: server_connection(patient, user) is not None, WAIT_S, "the socket")
+        connection = server_connection(patient, user)
+        for _ in range(3):
+            await attacker.send(json.dumps({"type": "resume", "after_seq": 0}))
+        await until(lambda: connection.outbox_frames >= 2, WAIT_S, "a stuck backlog")
+        assert held_by_a_process(server_port, client_port)
+        async with GoldenPathHTTP(patient.base_url) as api:
+            await api.logout(user.access_token)
+        # The client still reads nothing: the server gives up on it by itself.
+        await until(
+            lambda: not held_by_a_process(server_port, client_port),
+            WAIT_S,
+            "the server to drop the stuck connection",
+        )
+        assert connection.close_code == CloseCode.UNAUTHORIZED
+    finally:
+        attacker.transport.abort()
 
 
 async def test_resume_and_ping_floods_are_refused_rate_limited(guarded):

@@ -10,7 +10,9 @@ has a timeout. A client that does not read fast enough to stay inside them is a
 for a ``resume`` on a new socket; the server never buffers without bound for it.
 A close for a slow consumer or an ended session (4401) jumps the queue: the
 backlog is dropped and a write in progress is abandoned. Other closes (4400,
-1001, 1011) leave after the frames queued before them.
+1001, 1011) leave after the frames queued before them. The close frame itself
+gets :data:`CLOSE_FRAME_TIMEOUT_S` to go out; a socket that cannot take even that
+is then dropped by the transport (``uvicorn_protocol``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ RESUME_PAGE = 1000
 SLOW_CONSUMER_REASON = "slow consumer: reconnect and resume"
 # Closes that drop the backlog and interrupt a write in progress.
 URGENT_CLOSES = frozenset({CloseCode.UNAUTHORIZED, CloseCode.SLOW_CONSUMER})
+# How long the close frame may wait for room on the socket. Past it the socket is stuck
+# (or its session is over), and waiting longer only holds its resources.
+CLOSE_FRAME_TIMEOUT_S = 2.0
 _SMALL = 64  # the bytes counted for an outbox entry that carries no frame text
 
 
@@ -89,6 +94,10 @@ _Outgoing = _Live | _Replay | _Resume | _Frame | _Close
 
 class _SlowConsumer(Exception):
     """A write did not complete within the send timeout."""
+
+
+class _Superseded(Exception):
+    """An urgent close is waiting: the item being sent is abandoned before its next write."""
 
 
 class Connection:
@@ -230,6 +239,8 @@ class Connection:
                     return
                 try:
                     await self._handle(item)
+                except _Superseded:
+                    continue  # the urgent close is next
                 except asyncio.CancelledError:
                     if self._stopping or self._urgent_close is None:
                         raise
@@ -300,6 +311,8 @@ class Connection:
         await self._write_text(_text(frame))
 
     async def _write_text(self, text: str) -> None:
+        if self._urgent_close is not None:
+            raise _Superseded  # say, between two pages of a resume when the session ended
         if self.websocket.application_state != WebSocketState.CONNECTED:
             raise RuntimeError("socket closed")
         self._writing = True
@@ -313,8 +326,8 @@ class Connection:
 
     async def _close(self, code: int, reason: str) -> None:
         """Send the close frame; a client that reads nothing cannot hold this sender longer
-        than the send timeout (the socket is then left to the server's keepalive)."""
+        than ``CLOSE_FRAME_TIMEOUT_S`` (its transport then drops the socket)."""
         if self.websocket.application_state == WebSocketState.CONNECTED:
             with contextlib.suppress(Exception):
-                async with asyncio.timeout(self.limits.send_timeout_s):
+                async with asyncio.timeout(min(self.limits.send_timeout_s, CLOSE_FRAME_TIMEOUT_S)):
                     await self.websocket.close(code=code, reason=reason)
