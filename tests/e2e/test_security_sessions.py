@@ -7,12 +7,14 @@ a logged-out family's open sockets close 4401 at once, on every node, not at exp
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from golden_path.client import GoldenPathSocket, TokenSet
 from golden_path.protocol import CloseCode
 from golden_path.tiers import Tier
-from tests.e2e.support import WAIT_S, assert_open, http, refusal
+from tests.e2e.support import WAIT_S, assert_open, http, refusal, server_connection, until
 
 pytestmark = [
     pytest.mark.stage("auth"),
@@ -130,3 +132,27 @@ async def test_a_tier_below_or_equal_is_refused_even_right_after_an_upgrade(gp_a
     new = TokenSet.from_answer(answer.json())
     for tier in ("free", "early", "mid"):
         assert (await upgrade(gp_api, new.access_token, tier)).status_code == 422
+
+
+@pytest.mark.reference_only
+async def test_a_message_on_a_token_that_has_expired_starts_no_run_and_closes_4401(
+    gp_server, gp_user, gp_api
+):
+    """The watchdog closes a socket when its token expires, but a timer can fire late (a
+    busy loop, a suspended host). A message that arrives in that gap must not start a
+    run: every message checks the token again. The gap is made for real here: the open
+    connection's expiry is moved into the past behind the watchdog, which sleeps on."""
+    user = await gp_user("mid")
+    sock = await GoldenPathSocket.connect(gp_server.ws_url, user.access_token)
+    try:
+        await until(lambda: server_connection(gp_server, user) is not None, WAIT_S, "the socket")
+        connection = server_connection(gp_server, user)
+        skew = gp_server.settings.clock_skew_s
+        connection.principal.expires_at = int(time.time()) - skew - 1
+        await sock.send_message("How much did we spend on AI this month?")
+        assert await sock.wait_closed(WAIT_S) == CloseCode.UNAUTHORIZED
+        assert sock.close_reason == "token expired"
+    finally:
+        await sock.close()
+    assert sock.events() == []
+    assert (await gp_api.events(user.access_token))["events"] == []
