@@ -8,7 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from golden_path.server.config import MIN_SECRET_BYTES, ConfigError, Settings
+from golden_path.server.config import (
+    MIN_SECRET_BYTES,
+    ConfigError,
+    Settings,
+    default_hash_concurrency,
+)
 
 pytestmark = [
     pytest.mark.stage("auth"),
@@ -53,6 +58,17 @@ def test_defaults_from_an_empty_environment() -> None:
     assert settings.run_timeout_s == 60
     assert settings.agent_step_delay_ms == 0
     assert settings.db_pool_size == 10
+
+
+@pytest.mark.parametrize(("cores", "hashes"), [(1, 1), (2, 1), (4, 1), (7, 1), (8, 2), (64, 16)])
+def test_password_hashes_at_once_default_to_one_per_four_cores(cores: int, hashes: int) -> None:
+    """A login flood may take about a third of the machine, never all of a small one."""
+    assert default_hash_concurrency(cores) == hashes
+
+
+def test_the_hashing_default_follows_this_machine_and_the_variable_overrides_it() -> None:
+    assert Settings().password_hash_concurrency == default_hash_concurrency()
+    assert load(PASSWORD_HASH_CONCURRENCY="3").password_hash_concurrency == 3
 
 
 def test_each_settings_object_gets_its_own_node_id() -> None:

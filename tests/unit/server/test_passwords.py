@@ -1,10 +1,16 @@
-"""Argon2id password hashing: roundtrip, refusal, salting, and no exception for a bad hash."""
+"""Argon2id password hashing: roundtrip, refusal, salting, no exception for a bad hash, and
+the lowest CPU priority for its threads."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
+import threading
+
 import pytest
 
-from golden_path.server.auth.passwords import Passwords
+from golden_path.server.auth.passwords import LOWEST_PRIORITY, Passwords
 
 pytestmark = [
     pytest.mark.security,
@@ -121,3 +127,22 @@ async def test_strong_profile_roundtrip() -> None:
 def test_an_unknown_profile_is_refused() -> None:
     with pytest.raises(KeyError):
         Passwords("medium")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread priority is Linux's")
+async def test_hashing_runs_at_the_lowest_cpu_priority_and_nothing_else_does() -> None:
+    """A login flood may only take the CPU the rest of the server leaves idle: its hashing
+    threads (whose nice value argon2's lane threads inherit) are at nice 19, while the
+    calling thread, the event loop's, keeps its own priority."""
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    passwords = Passwords("fast", concurrency=2)
+    try:
+        await asyncio.gather(*(passwords.hash("p") for _ in range(4)))
+        hashing = [t for t in threading.enumerate() if t.name.startswith("argon2")]
+        assert hashing, "the hashes ran on no thread of the pool"
+        for thread in hashing:
+            assert thread.native_id is not None
+            assert os.getpriority(os.PRIO_PROCESS, thread.native_id) == LOWEST_PRIORITY == 19
+        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own
+    finally:
+        passwords.close()
