@@ -4,10 +4,14 @@ Usage, from the repository's root::
 
     python -m bench.load [--url http://host:port] [--users N=20] [--rate R=100]
                          [--messages M=25] [--connections C=500] [--warmup W=3]
+                         [--no-abuse]
 
 Without ``--url`` it starts ``golden-path serve`` as a separate process (its own GIL,
-its own embedded PostgreSQL and Redis, ``GOLDEN_PATH_PASSWORD_HASH=fast``) on a free
-port of 127.0.0.1, and stops it with SIGTERM at the end, whatever happens.
+its own embedded PostgreSQL and Redis, every setting at its default: strong password
+hashing, every throttle) on a free port of 127.0.0.1, and stops it with SIGTERM at the
+end, whatever happens. Each user signs up from a loopback address of its own
+(127.1.0.0 and on), as real users do not share one, so the per-address throttles stay
+at their defaults.
 
 A run's latency is from sending its ``user_message`` to receiving its ``agent_completed``
 (matched by ``request_id``; the socket's own receive timestamp). The phases, in order,
@@ -20,6 +24,13 @@ each in its own module:
 * ``throughput``, phase 2: 2N users with 2N/4 to 4N runs in flight; the best step is
   the sustained maximum;
 * ``connections``, phase 3: C sockets held at once, every event reaching every socket;
+* ``abuse``, phase 4 (``--no-abuse`` skips it): phase 1a's open loop again while a
+  process of its own (``abuser``) runs a slow reader (a socket that never reads,
+  sending ``resume`` and ``ping`` within their allowances) and a login flood with wrong
+  passwords (50/s from 8 addresses of 127.0.0.x); everybody else's p50/p99 must stay
+  within 2x of phase 1a's, the server's peak RSS is printed, and nothing may be lost.
+  The comparison means something only where phase 1a leaves the server headroom:
+  at saturation any extra work makes a queue (``--rate`` sets both);
 * ``delivery``, after every phase: ``lost``, ``duplicated``, ``misdelivered`` and
   ``failed runs`` must all be 0, otherwise the exit status is 1;
 * the floor: ``echo`` (a bare WebSocket echo on the same stack, in its own process) and

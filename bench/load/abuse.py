@@ -1,15 +1,14 @@
-"""Phase 4, abuse beside the normal load: the open loop again, with a slow reader and a
-login flood running through it (issue 13's "sockets that cannot eat the server").
+"""Phase 4, abuse beside the normal load: the open loop of phase 1a again, while a process
+of its own (``bench.load.abuser``) runs a slow reader and a login flood against the server
+(issue 13's "sockets that cannot eat the server").
 
-* The slow reader is a second socket of one of the loop's users, on a 4 KiB receive
-  buffer, that never reads: it gets that user's live events and floods ``resume`` and
-  ``ping`` frames. The server must close it (1013, or 4400/``rate_limited`` for the
-  floods) while its user's real socket loses nothing.
-* The login flood POSTs ``/auth/login`` with wrong passwords from many connections at
-  once, bounded in count; its answers (401, 429, 503) are counted.
-
-Printed beside phase 1a's plain run: everybody else's p50/p99 (each must stay within 2x),
-the server's peak RSS (``VmHWM``) and the delivery check of the loop's sockets.
+The abusers are not in this process: their work would otherwise slow the load generator's
+own event loop and be counted as the server's latency. The flood comes from loopback
+addresses of its own (127.0.0.2 and on), and the server runs with its default throttles,
+so what the flood meets is what a deployment has. Printed beside the plain run: everybody
+else's p50/p99 (each must stay within 2x), the server's peak RSS (``VmHWM``, reset at the
+start of the phase), the slow reader's close and the flood's answers, and the delivery
+check of the well-behaved sockets.
 """
 
 from __future__ import annotations
@@ -17,35 +16,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
-import uuid
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
-
-import httpx
-import websockets
+from typing import Any
 
 from bench.load.cpu import CpuMeter
 from bench.load.latency import LatencyResult, phase_latency
-from bench.load.progress import Progress
+from bench.load.progress import Progress, say
 from bench.load.runs import Failures
+from bench.load.settings import ROOT, BenchError
 from golden_path.client import GoldenPathHTTP
-from golden_path.protocol import PROTOCOL_NAME
 from golden_path.testing.users import GoldenPathUser
 
-LOGINS = 400
-LOGIN_CONCURRENCY = 16
-FLOOD_FRAMES = 400
+FLOOD_RATE = 50.0  # logins a second
+FLOOD_ADDRESSES = 8
+ABUSER_READY_S = 60.0
+ABUSER_REPORT_S = 60.0
 
 
 @dataclass
 class AbuseResult:
     abused: LatencyResult
-    slow_reader_close: int | None = None
-    slow_reader_frames_sent: int = 0
-    logins: Counter[int] = field(default_factory=Counter)
+    slow_reader: dict[str, Any] = field(default_factory=dict)
+    logins_sent: int = 0
+    logins: Counter[str] = field(default_factory=Counter)
+    flood_rate: float = FLOOD_RATE
+    flood_addresses: int = FLOOD_ADDRESSES
     rss_before_mb: float = 0.0
     peak_rss_mb: float = 0.0
 
@@ -61,57 +59,61 @@ def memory_mb(pid: int | None, field_name: str) -> float:
     return 0.0
 
 
-async def _slow_reader(ws_url: str, token: str, result: AbuseResult, stop: asyncio.Event) -> None:
-    parts = urlsplit(ws_url)
-    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: the window
-    raw.setblocking(False)
-    await asyncio.get_running_loop().sock_connect(raw, (parts.hostname, parts.port))
-    ws = await websockets.connect(
-        ws_url,
-        sock=raw,
-        max_queue=1,
-        subprotocols=[PROTOCOL_NAME],
-        additional_headers={"Authorization": f"Bearer {token}"},
-        ping_interval=None,
-    )
+def reset_peak_memory(pid: int | None) -> None:
+    """Make ``VmHWM`` start again from the current RSS (Linux's ``clear_refs`` 5), if allowed."""
+    if pid is not None:
+        with contextlib.suppress(OSError):
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+async def start_abuser(
+    base_url: str, victim: GoldenPathUser, log: Path
+) -> asyncio.subprocess.Process:
+    """``python -m bench.load.abuser``, once it says its slow reader is connected."""
+    argv = [
+        sys.executable,
+        "-m",
+        "bench.load.abuser",
+        f"--base-url={base_url}",
+        f"--token={victim.access_token}",
+        f"--email={victim.email}",
+        f"--flood-rate={FLOOD_RATE}",
+        f"--flood-addresses={FLOOD_ADDRESSES}",
+    ]
+    with log.open("wb") as stderr:
+        abuser = await asyncio.create_subprocess_exec(
+            *argv,
+            cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=stderr,
+        )
+    assert abuser.stdout is not None
     try:
-        for n in range(FLOOD_FRAMES):
-            if stop.is_set():
-                break
-            frame = {"type": "resume", "after_seq": 0} if n % 2 else {"type": "ping"}
-            await asyncio.wait_for(ws.send(json.dumps(frame)), 5)
-            result.slow_reader_frames_sent += 1
-            await asyncio.sleep(0.01)  # a steady trickle through the whole loop, not a burst
-    except (websockets.ConnectionClosed, TimeoutError, OSError):
-        pass
+        line = await asyncio.wait_for(abuser.stdout.readline(), ABUSER_READY_S)
+    except TimeoutError:
+        line = b""
+    if line.strip() != b"ready":
+        await stop_abuser(abuser)
+        raise BenchError(f"phase 4: the abuser did not start; see {log}")
+    return abuser
+
+
+async def stop_abuser(abuser: asyncio.subprocess.Process) -> dict[str, Any] | None:
+    """Tell the abuser to stop (its stdin ends); what it reports, or None. It is gone after."""
+    try:
+        if abuser.stdin is not None:
+            abuser.stdin.close()
+        assert abuser.stdout is not None
+        line = await asyncio.wait_for(abuser.stdout.readline(), ABUSER_REPORT_S)
+        await asyncio.wait_for(abuser.wait(), ABUSER_REPORT_S)
+        return json.loads(line) if line.strip() else None
+    except (TimeoutError, ValueError):
+        return None
     finally:
-        result.slow_reader_close = ws.close_code
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(ws.close(), 2)
-        if result.slow_reader_close is None:
-            result.slow_reader_close = ws.close_code
-
-
-async def _login_flood(base_url: str, result: AbuseResult) -> None:
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for n in range(LOGINS):
-        queue.put_nowait(n)
-
-    async def worker(client: httpx.AsyncClient) -> None:
-        while not queue.empty():
-            queue.get_nowait()
-            email = f"nobody-{uuid.uuid4().hex[:8]}@flood.example"
-            try:
-                answer = await client.post(
-                    "/auth/login", json={"email": email, "password": "wrong-password-123"}
-                )
-                result.logins[answer.status_code] += 1
-            except httpx.HTTPError:
-                result.logins[0] += 1
-
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-        await asyncio.gather(*(worker(client) for _ in range(LOGIN_CONCURRENCY)))
+        if abuser.returncode is None:
+            abuser.kill()
+            await abuser.wait()
 
 
 async def phase_abuse(
@@ -124,19 +126,30 @@ async def phase_abuse(
     progress: Progress,
     failures: Failures,
     server_pid: int | None,
+    log_dir: Path,
 ) -> AbuseResult:
-    """The open loop of phase 1a once more, a slow reader and a login flood beside it."""
-    result = AbuseResult(abused=None)  # type: ignore[arg-type]
-    result.rss_before_mb = memory_mb(server_pid, "VmRSS")
-    stop = asyncio.Event()
-    slow = asyncio.create_task(_slow_reader(ws_url, people[0].access_token, result, stop))
-    flood = asyncio.create_task(_login_flood(base_url, result))
+    """The open loop of phase 1a once more, the abuser's slow reader and flood beside it."""
+    say(
+        f"phase 4: starting the abuser (a slow reader, {FLOOD_RATE:g} logins/s from "
+        f"{FLOOD_ADDRESSES} addresses)"
+    )
+    reset_peak_memory(server_pid)
+    rss_before = memory_mb(server_pid, "VmRSS")
+    log = log_dir / "abuser.log"
+    abuser = await start_abuser(base_url, people[0], log)
     try:
-        result.abused = await phase_latency(
+        abused = await phase_latency(
             api, ws_url, people, rate, messages_each, 0, progress, failures, CpuMeter(server_pid)
         )
     finally:
-        stop.set()
-        await asyncio.gather(slow, flood, return_exceptions=True)
-    result.peak_rss_mb = memory_mb(server_pid, "VmHWM")
-    return result
+        report = await stop_abuser(abuser)
+    if report is None:
+        raise BenchError(f"phase 4: the abuser did not report; see {log}")
+    return AbuseResult(
+        abused=abused,
+        slow_reader=report["slow_reader"],
+        logins_sent=report["logins"]["sent"],
+        logins=Counter(report["logins"]["answers"]),
+        rss_before_mb=rss_before,
+        peak_rss_mb=memory_mb(server_pid, "VmHWM"),
+    )

@@ -34,7 +34,9 @@ from golden_path.protocol import websocket_url
 from golden_path.server.runner import ServeProcess
 
 
-async def measure(args: argparse.Namespace, report: Report, server_pid: int | None) -> None:
+async def measure(
+    args: argparse.Namespace, report: Report, server_pid: int | None, log_dir: Path
+) -> None:
     """Phases 1a to 3 against ``report.url``."""
     progress = Progress()
     failures = report.failures
@@ -67,6 +69,7 @@ async def measure(args: argparse.Namespace, report: Report, server_pid: int | No
                     progress,
                     failures,
                     server_pid,
+                    log_dir,
                 )
         async with asyncio.timeout(PHASE_TIMEOUT_S):
             report.saturation = await phase_saturation(
@@ -98,7 +101,7 @@ def run(args: argparse.Namespace, log_dir: Path) -> Report:
             report.code = code_version()
             server = start_server(log_dir)
             report.url = server.base_url
-        asyncio.run(measure(args, report, server.pid if server is not None else None))
+        asyncio.run(measure(args, report, server.pid if server is not None else None, log_dir))
     finally:
         if server is not None:
             say("stopping golden-path serve")

@@ -190,22 +190,28 @@ def render_floor(report: Report) -> list[str]:
     return out
 
 
+def _slow_reader(seen: dict[str, object]) -> str:
+    sent = f"{seen.get('frames_sent', 0)} resume/ping frames in {seen.get('sending_for_s')} s"
+    if seen.get("close_code") is None:
+        return f"still open at the end of the phase, after {sent}"
+    return f"closed {seen['close_code']} ({seen.get('close_reason') or 'no reason'}) after {sent}"
+
+
 def render_abuse(report: Report) -> list[str]:
     abuse, plain = report.abuse, report.latency
     if abuse is None or plain is None or not plain.latencies_ms:
         return []
     a, b = abuse.abused.latencies_ms, plain.latencies_ms
-    logins = ", ".join(f"{code or 'no answer'}: {n}" for code, n in sorted(abuse.logins.items()))
+    logins = ", ".join(f"{code}: {n}" for code, n in sorted(abuse.logins.items()))
     out = [
         "phase 4: the open loop of phase 1a again, beside a slow reader and a login flood",
         _row("everybody else, p50/p95/p99/max, plain", _percentiles(b)),
         _row("everybody else, p50/p95/p99/max, abused", _percentiles(a) if a else "no runs"),
+        _row("slow reader (4 KiB buffer, never reads)", _slow_reader(abuse.slow_reader)),
         _row(
-            "slow reader (4 KiB buffer, never reads)",
-            f"closed with {abuse.slow_reader_close} after {abuse.slow_reader_frames_sent} "
-            "resume/ping frames",
+            f"login flood ({abuse.flood_rate:g}/s from {abuse.flood_addresses} addresses)",
+            f"{abuse.logins_sent} sent; {logins}",
         ),
-        _row("login flood (wrong passwords)", f"{sum(abuse.logins.values())} sent; {logins}"),
         _row(
             "server memory (RSS)",
             f"{abuse.rss_before_mb:.0f} MiB before, peak {abuse.peak_rss_mb:.0f} MiB",

@@ -35,9 +35,20 @@ class TokenSet:
 class GoldenPathHTTP:
     """``async with GoldenPathHTTP(base_url) as api: await api.signup(...)``."""
 
-    def __init__(self, base_url: str, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        *,
+        local_address: str | None = None,
+    ) -> None:
+        """``local_address``: the address to connect from (say ``127.0.3.1``, to be one more
+        client address to a server on loopback, with per-IP throttles of its own)."""
         self.base_url = base_url.rstrip("/")
-        self._client = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
+        transport = httpx.AsyncHTTPTransport(local_address=local_address) if local_address else None
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url, timeout=timeout, transport=transport
+        )
 
     async def __aenter__(self) -> GoldenPathHTTP:
         return self
