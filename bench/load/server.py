@@ -2,32 +2,29 @@
 
 ``start_server`` starts it through the project's one way to run a server as its own
 process (``golden_path.server.runner.ServeProcess``): its own GIL, its own embedded
-PostgreSQL and Redis, fast password hashing, the throttles a test suite runs with
-(``SUITE_LIMITS``), a port of 127.0.0.1 the OS picks.
+PostgreSQL and Redis, every setting at its default (the throttles and the strong
+password hashing included), a port of 127.0.0.1 the OS picks.
 """
 
 from __future__ import annotations
 
 import subprocess
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from bench.load import processes
 from bench.load.progress import say
 from bench.load.settings import READY_TIMEOUT_S, ROOT, STOP_TIMEOUT_S
-from golden_path.server.config import SUITE_LIMITS, Settings
+from golden_path.server.config import Settings
 from golden_path.server.runner import ServeProcess
 
 
 def start_server(log_dir: Path) -> ServeProcess:
     """``golden-path serve`` on embedded services, once it listens; stopped if it does not."""
-    # Blank DSN and Redis URL: `serve` starts embedded services of its own. The benchmark
-    # signs dozens of users up and in from one address: the throttles a suite runs with.
-    # The per-socket ones stay at their defaults, so phase 4's slow reader meets the real
-    # resume and ping allowances.
-    limits: dict[str, Any] = {k: v for k, v in SUITE_LIMITS.items() if not k.startswith("ws_")}
-    settings = replace(Settings(password_hash_profile="fast"), **limits)  # noqa: S106
+    # Blank DSN and Redis URL: `serve` starts embedded services of its own. Every setting
+    # is the default a deployment has (Argon2id's strong profile, every throttle): the
+    # benchmark's users each sign up from a loopback address of their own (``sockets``),
+    # and phase 4's abusers meet the defences as they are.
+    settings = Settings()
     server = ServeProcess(settings, log_path=log_dir / "serve.log", cwd=ROOT)
     say("starting golden-path serve on embedded services")
     try:
