@@ -114,6 +114,36 @@ async def test_guessing_across_many_accounts_is_throttled_per_address(throttled)
     assert _statuses(list(answers)) == [401] * PER_IP + [429] * 3
 
 
+async def _spray(base_url: str, from_address: str, count: int) -> list[int]:
+    """``count`` concurrent guesses at as many accounts from ``from_address``, each naming
+    another client in ``X-Forwarded-For``."""
+    transport = httpx.AsyncHTTPTransport(local_address=from_address)
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, transport=transport) as client:
+        answers = await asyncio.gather(
+            *(
+                client.post(
+                    "/auth/login",
+                    json={"email": new_email("spray"), "password": "Spring2026!!"},
+                    headers={"X-Forwarded-For": f"203.0.113.{n}"},
+                )
+                for n in range(count)
+            )
+        )
+    return _statuses(list(answers))
+
+
+async def test_a_forged_forwarded_for_does_not_dodge_the_per_address_limit(throttled):
+    """A client that is not a trusted proxy cannot name a fresh address for every guess:
+    the limit is its own TCP address's (here 127.0.0.2, not the proxy 127.0.0.1)."""
+    assert await _spray(throttled, "127.0.0.2", PER_IP + 3) == [401] * PER_IP + [429] * 3
+
+
+async def test_behind_a_proxy_on_the_host_each_forwarded_client_has_its_own_limit(throttled):
+    """What a proxy on 127.0.0.1 forwards is believed, so its users do not share one
+    allowance (protocol §3.8): the same burst as above is not throttled."""
+    assert await _spray(throttled, "127.0.0.1", PER_IP + 3) == [401] * (PER_IP + 3)
+
+
 async def test_a_signup_burst_from_one_address_is_throttled(throttled):
     async with httpx.AsyncClient(base_url=throttled, timeout=30) as client:
         answers = await asyncio.gather(
