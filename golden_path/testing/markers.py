@@ -6,7 +6,7 @@ from pathlib import Path
 
 from golden_path.tiers import TIER_ORDER
 
-TEST_TIERS: tuple[str, ...] = ("unit", "integration", "e2e")
+TEST_TIERS: tuple[str, ...] = ("unit", "integration", "e2e", "browser")
 STAGES: tuple[str, ...] = ("auth", "websocket", "agent", "events", "persistence")
 CUSTOMER_TIERS: tuple[str, ...] = tuple(t.value for t in TIER_ORDER)
 
@@ -28,7 +28,7 @@ MARKERS: dict[str, str] = {
 
 
 def test_tier_from_path(path: Path) -> str | None:
-    """``unit``, ``integration`` or ``e2e`` from the folder a test file lives in."""
+    """``unit``, ``integration``, ``e2e`` or ``browser`` from the folder a test file is in."""
     for part in reversed(path.parts[:-1]):
         if part in TEST_TIERS:
             return part

@@ -18,7 +18,9 @@ from golden_path.testing.bvj import SEGMENTS
 from golden_path.testing.markers import STAGES, TEST_TIERS
 
 MATRIX_SEGMENTS: tuple[str, ...] = tuple(s for s in SEGMENTS if s != "all")
-MATRIX_TIERS: tuple[str, ...] = ("integration", "e2e")
+MATRIX_TIERS: tuple[str, ...] = ("integration", "e2e", "browser")
+# Counted in every report, even at 0; the browser tier and "unknown" only where they occur.
+ALWAYS_SHOWN_TIERS: frozenset[str] = frozenset({"unit", "integration", "e2e"})
 FORMAT = 2  # report.json's layout; 2 added "tests" (every test, what a merge reads back)
 _RANK = {"unknown": 0, "passed": 1, "skipped": 2, "failed": 3}
 # Kept of a failure: the traceback's and each section's last characters (a section is
@@ -245,7 +247,7 @@ class Report:
         return rows
 
     def matrix(self) -> dict[str, dict[str, int]]:
-        """Passing integration and e2e tests per segment × stage."""
+        """Passing integration, e2e and browser tests per segment × stage."""
         cells = {s: dict.fromkeys(STAGES, 0) for s in MATRIX_SEGMENTS}
         for facts in self.tests.values():
             if facts.outcome != "passed" or facts.test_tier not in MATRIX_TIERS:
@@ -257,7 +259,7 @@ class Report:
         return cells
 
     def cells(self) -> dict[tuple[str, str], list[TestFacts]]:
-        """Every integration and e2e test of each segment × stage cell, whatever its outcome."""
+        """Every integration, e2e and browser test of each segment × stage cell, any outcome."""
         cells: dict[tuple[str, str], list[TestFacts]] = {
             (segment, stage): [] for segment in MATRIX_SEGMENTS for stage in STAGES
         }
@@ -312,7 +314,8 @@ class Report:
             "by_test_tier": {
                 tier: dict(Counter(t.outcome for t in self.tests.values() if t.test_tier == tier))
                 for tier in (*TEST_TIERS, "unknown")
-                if tier != "unknown" or any(t.test_tier == tier for t in self.tests.values())
+                if tier in ALWAYS_SHOWN_TIERS
+                or any(t.test_tier == tier for t in self.tests.values())
             },
             "tests": [self.tests[nodeid].to_json() for nodeid in sorted(self.tests)],
         }

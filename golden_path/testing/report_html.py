@@ -136,7 +136,8 @@ def _heat_map(report: Report) -> list[str]:
     cells = report.cells()
     top = max((n for row in matrix.values() for n in row.values()), default=0)
     out = [
-        "<p>Passing integration and e2e tests per segment × stage; a cell links to its tests.</p>",
+        "<p>Passing integration, e2e and browser tests per segment × stage; "
+        "a cell links to its tests.</p>",
         '<p class="legend heat"><span class="none">no passing test</span>'
         '<span class="fail">a test failed</span>'
         '<span class="p2">passing tests (darker: more)</span></p>',

@@ -26,6 +26,7 @@ pytestmark = [
         ("tests/unit/core/test_ids.py", "unit"),
         ("tests/integration/services/test_x.py", "integration"),
         ("/abs/project/tests/e2e/test_chat.py", "e2e"),
+        ("tests/browser/test_chat_page.py", "browser"),
         ("tests/unit/integration/test_x.py", "integration"),  # the innermost folder wins
         ("tests/unit.py", None),  # the file's own name does not count
         ("tests/units/test_x.py", None),
