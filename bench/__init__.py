@@ -2,5 +2,5 @@
 
 * ``python -m bench.load``: the golden path under load against ``golden-path serve``
   (latency, saturation, throughput, held connections) and the floor beside it;
-* ``python bench/services.py``: the embedded services (cold start, stop, template clone).
+* ``python -m bench.services``: the embedded services (cold start, stop, template clone).
 """

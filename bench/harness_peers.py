@@ -1,6 +1,6 @@
 """golden-path's harness beside pytest-postgresql and pytest-redis: one run, the same binaries.
 
-``python bench/services.py`` runs this after its own figures; ``python bench/harness_peers.py
+``python -m bench.services`` runs this after its own figures; ``python -m bench.harness_peers
 [--runs N]`` runs it alone. Each tool gets a tiny generated project (the same schema: the
 three SQL migrations of ``examples/orders``; the same tests) run by a real ``pytest``
 subprocess, ``--runs`` times each, the tools interleaved so all see the same load:
@@ -58,10 +58,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-
-from golden_path.services.embedded import (  # noqa: E402
+from golden_path.services.embedded import (
     POSTGRES_SETTINGS,
     find_postgres_bin,
     find_redis_server,
@@ -69,7 +66,7 @@ from golden_path.services.embedded import (  # noqa: E402
     reachable_install,
 )
 
-ROOT = _HERE.parent
+ROOT = Path(__file__).resolve().parents[1]  # the repository
 MIGRATIONS = ROOT / "examples" / "orders" / "migrations"
 PEERS_DIR = Path(sys.prefix) / "bench-peers"
 TESTS_PER_KIND = 25
@@ -580,7 +577,7 @@ def heading(runs: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python bench/harness_peers.py", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.harness_peers", description=__doc__)
     parser.add_argument("--runs", type=int, default=5, help="pytest runs per tool (5)")
     args = parser.parse_args(argv)
     results = measure(args.runs)

@@ -1,8 +1,8 @@
 """Benchmark the services providers: cold start, stop, and one worker's template clone.
 
-Usage: ``python bench/services.py [--runs N] [--peer-runs M]`` (default 7 and 5). With a
+Usage: ``python -m bench.services [--runs N] [--peer-runs M]`` (default 7 and 5). With a
 container engine
-(``bash scripts/container_engine.sh run -- .venv/bin/python bench/services.py``) the docker
+(``bash scripts/container_engine.sh run -- .venv/bin/python -m bench.services``) the docker
 provider is measured in the same run, each of its samples right after an embedded one,
 and so is its floor: the same two containers run by the docker SDK alone, polled by a
 real query every 20 ms (what the provider adds: testcontainers, labels, the orphan sweep).
@@ -35,20 +35,14 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
-# Run as a script, this file's folder is sys.path[0], and a sibling bench/golden_path.py would
-# shadow the golden_path package: drop the folder before importing the package.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+import asyncpg
+import redis.asyncio as aioredis
 
-import asyncpg  # noqa: E402
-import redis.asyncio as aioredis  # noqa: E402
-
-from golden_path.db.migrate import migrate_dsn  # noqa: E402
-from golden_path.services.docker import (  # noqa: E402
+from golden_path.db.migrate import migrate_dsn
+from golden_path.services.docker import (
     DEFAULT_POSTGRES_IMAGE,
     DEFAULT_REDIS_IMAGE,
     POSTGRES_DATA,
@@ -59,8 +53,8 @@ from golden_path.services.docker import (  # noqa: E402
     engine_api_version,
     engine_problem,
 )
-from golden_path.services.embedded import EmbeddedProvider  # noqa: E402
-from golden_path.services.model import Provider, Services, dsn_with_database  # noqa: E402
+from golden_path.services.embedded import EmbeddedProvider
+from golden_path.services.model import Provider, Services, dsn_with_database
 
 TARGET_COLD_START_S = 0.6  # issue 11: both servers up in 0.6 s on this 2-core machine
 TEMPLATE = "bench_template"
@@ -240,7 +234,7 @@ def _row(label: str, samples: Sequence[float]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python bench/services.py", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.services", description=__doc__)
     parser.add_argument("--runs", type=int, default=7, help="samples per measurement (7)")
     parser.add_argument(
         "--peer-runs",
@@ -278,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     if docker_problem is not None:
         print(
             f"docker provider: not measured ({docker_problem}); with podman: "
-            "bash scripts/container_engine.sh run -- .venv/bin/python bench/services.py"
+            "bash scripts/container_engine.sh run -- .venv/bin/python -m bench.services"
         )
     print(f"{'':<44} {'median':>10} {'min':>10} {'max':>10}")
     print(_row("cold start, both servers answering a query", starts))
@@ -306,8 +300,7 @@ def _harness_peers(runs: int) -> list[str]:
     """The harness beside pytest-postgresql and pytest-redis (bench/harness_peers.py)."""
     if runs < 1:
         return []
-    sys.path.insert(0, str(_HERE.parent))
-    from bench import harness_peers
+    from bench import harness_peers  # its peers' imports only when they are compared
 
     results = harness_peers.measure(runs)
     return [harness_peers.heading(runs), *harness_peers.table(results)]
