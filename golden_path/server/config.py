@@ -103,6 +103,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("ws_send_timeout_s", "GOLDEN_PATH_WS_SEND_TIMEOUT_S", _whole(1)),
     Variable("ws_resumes_per_minute", "GOLDEN_PATH_WS_RESUMES_PER_MINUTE", _whole(1)),
     Variable("ws_pings_per_minute", "GOLDEN_PATH_WS_PINGS_PER_MINUTE", _whole(1)),
+    Variable("ws_replay_events_per_minute", "GOLDEN_PATH_WS_REPLAY_EVENTS_PER_MINUTE", _whole(1)),
 )
 ENV_PREFIX = "GOLDEN_PATH_"
 
@@ -117,15 +118,16 @@ SUITE_LIMITS: Mapping[str, int] = {
     "password_hash_queue": 10_000,
     "ws_resumes_per_minute": 100_000,
     "ws_pings_per_minute": 100_000,
+    "ws_replay_events_per_minute": 10_000_000,
 }
 
 
 def default_hash_concurrency(cores: int | None = None) -> int:
     """One password hash at a time per 4 cores, at least one.
 
-    A strong hash computes 4 lanes at once (about 1.5 cores here), so this keeps a login
-    flood to about a third of the machine. With 2 at once on 2 cores, the benchmark's
-    phase 4 measured everybody else's p99 at 3x its plain figure; with 1, 1.75x.
+    A strong hash is one thread (``auth.passwords``), so a login flood takes at most a
+    quarter of the machine. With 2 at once on 2 cores, the benchmark's phase 4 measured
+    everybody else's p99 at 3x its plain figure; with 1, 1.75x.
     """
     return max(1, (cores if cores is not None else os.cpu_count() or 1) // 4)
 
@@ -173,6 +175,7 @@ class Settings:
     ws_send_timeout_s: int = 10
     ws_resumes_per_minute: int = 30
     ws_pings_per_minute: int = 120
+    ws_replay_events_per_minute: int = 2000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

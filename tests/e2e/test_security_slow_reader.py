@@ -49,6 +49,7 @@ SEND_TIMEOUT_S = 2
 RESUMES_PER_MINUTE = 8
 PINGS_PER_MINUTE = 30
 PATIENT_SEND_TIMEOUT_S = 3600
+REPLAY_BUDGET = 10
 COPIES = 400  # of one run's events: about 2,400 events
 # Random characters each, different in every event: the server compresses its frames
 # (permessage-deflate), and a repeated padding would shrink to almost nothing on the wire.
@@ -156,11 +157,11 @@ async def test_a_logout_closes_a_stuck_socket_4401_ahead_of_its_backlog(patient,
     try:
         await until(lambda: server_connection(patient, user) is not None, WAIT_S, "the socket")
         connection = server_connection(patient, user)
-        for _ in range(4):
-            await attacker.send(json.dumps({"type": "resume", "after_seq": 0}))
+        await attacker.send(json.dumps({"type": "resume", "after_seq": 0}))
+        for _ in range(8):
             await attacker.send(json.dumps({"type": "ping"}))
-        # The first resume's writes block on the full socket; the rest wait behind them.
-        await until(lambda: connection.outbox_frames >= 6, WAIT_S, "a stuck backlog")
+        # The resume's writes block on the full socket; the pongs wait behind them.
+        await until(lambda: connection.outbox_frames >= 8, WAIT_S, "a stuck backlog")
         async with GoldenPathHTTP(patient.base_url) as api:
             await api.logout(user.access_token)
         await until(lambda: connection.close_code is not None, WAIT_S, "the session to end")
@@ -198,8 +199,9 @@ async def test_a_socket_that_never_reads_again_is_dropped_not_held(patient, gp_s
     try:
         await until(lambda: server_connection(patient, user) is not None, WAIT_S, "the socket")
         connection = server_connection(patient, user)
-        for _ in range(3):
-            await attacker.send(json.dumps({"type": "resume", "after_seq": 0}))
+        await attacker.send(json.dumps({"type": "resume", "after_seq": 0}))
+        for _ in range(2):
+            await attacker.send(json.dumps({"type": "ping"}))
         await until(lambda: connection.outbox_frames >= 2, WAIT_S, "a stuck backlog")
         assert held_by_a_process(server_port, client_port)
         async with GoldenPathHTTP(patient.base_url) as api:
@@ -213,6 +215,67 @@ async def test_a_socket_that_never_reads_again_is_dropped_not_held(patient, gp_s
         assert connection.close_code == CloseCode.UNAUTHORIZED
     finally:
         attacker.transport.abort()
+
+
+async def test_a_burst_of_resumes_keeps_only_the_last_one_waiting(patient, gp_services):
+    """Each resume re-sends the history after its point, and only the last one asked for
+    decides what the client gets: on a stuck socket, 10 resumes leave one waiting, not 10
+    (the server would otherwise read and send the whole history 10 times)."""
+    user, _ = await user_with_history(patient, gp_services)
+    attacker = await slow_reader(patient.ws_url, user.access_token)
+    try:
+        await until(lambda: server_connection(patient, user) is not None, WAIT_S, "the socket")
+        connection = server_connection(patient, user)
+        await attacker.send(json.dumps({"type": "resume", "after_seq": 0}))
+        await until(lambda: connection.replayed.last_minute() > 0, WAIT_S, "the first resume")
+        for _ in range(10):
+            await attacker.send(json.dumps({"type": "resume", "after_seq": 0}))
+        await attacker.send(json.dumps({"type": "ping"}))  # handled after the 10 resumes
+        await until(lambda: connection.outbox_frames >= 2, WAIT_S, "the pong to queue")
+        assert connection.outbox_frames == 2  # one resume waiting, then the pong
+    finally:
+        attacker.transport.abort()
+
+
+@pytest.fixture(scope="module")
+def budgeted(gp_services: Services) -> Iterator[object]:
+    """A node whose sockets' resumes may send 10 stored events a minute."""
+    endpoint = start_reference_server(gp_services, ws_replay_events_per_minute=REPLAY_BUDGET)
+    try:
+        yield endpoint
+    finally:
+        endpoint.thread.stop()
+
+
+async def test_resumes_past_their_replay_allowance_are_refused_rate_limited(budgeted):
+    """A resume is cheap to send and costs the server the whole history after its point:
+    once a socket's resumes have sent the allowance of events in a minute, the next is
+    refused, with the wait, before anything is read."""
+    async with GoldenPathHTTP(budgeted.base_url) as api:
+        user = await create_user(api, "mid")
+    async with await GoldenPathSocket.connect(budgeted.ws_url, user.access_token) as sock:
+        for _ in range(2):
+            await sock.ask(QUESTION)
+        newest = max(f["seq"] for f in sock.events())
+        assert newest > REPLAY_BUDGET
+        since = len(sock.received())
+        await sock.resume(0)  # under the allowance when asked: served in full
+        await sock.wait_for(
+            lambda f: f.get("seq") == newest, WAIT_S, what="the newest event", since=since
+        )
+        since = len(sock.received())
+        await sock.resume(0)
+        refused = await sock.wait_for(
+            lambda f: f.get("type") == ServerFrame.ERROR.value,
+            WAIT_S,
+            what="a refusal",
+            since=since,
+        )
+        assert refused["code"] == ErrorCode.RATE_LIMITED
+        assert "events" in refused["message"]
+        assert 0 < refused["retry_after_ms"] <= 60_000
+        await sock.ping(WAIT_S)
+        assert not [f for f in sock.received()[since:] if "seq" in f]  # nothing re-sent
 
 
 async def test_resume_and_ping_floods_are_refused_rate_limited(guarded):

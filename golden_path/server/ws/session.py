@@ -7,8 +7,9 @@ answers with a run or a :class:`Refusal`), ``resume`` and ``ping`` are answered
 from the connection's outbox, ``cancel`` goes to the run service wherever the
 run executes, and ``authenticate`` moves the token's expiry. A watchdog closes
 the socket with 4401 when the token expires or its session has ended, and renews
-its presence lease. ``resume`` and ``ping`` have per-minute allowances (a frame
-over them is refused ``rate_limited`` and counts as a protocol error); a
+its presence lease. ``resume`` and ``ping`` have per-minute allowances, and so do
+the stored events resumes send (a frame over them is refused ``rate_limited``
+and counts as a protocol error); a
 ``user_message`` or ``resume`` on an expired or revoked token closes 4401.
 Errors keep the connection open, except too many protocol errors (4400).
 """
@@ -98,6 +99,7 @@ class SocketSession:
         settings = services.settings
         self._resumes = FrameAllowance(settings.ws_resumes_per_minute)
         self._pings = FrameAllowance(settings.ws_pings_per_minute)
+        self._replay_allowance = settings.ws_replay_events_per_minute
 
     async def run(self, last_seq: int) -> None:
         services, connection = self.services, self.connection
@@ -169,7 +171,11 @@ class SocketSession:
         elif isinstance(frame, UserMessage):
             await self._user_message(frame)
         elif isinstance(frame, Resume):
-            if self._allowed(self._resumes, ClientFrame.RESUME) and await self._still_valid():
+            if (
+                self._allowed(self._resumes, ClientFrame.RESUME)
+                and self._replay_allowed()
+                and await self._still_valid()
+            ):
                 self.connection.resume(frame.after_seq)
         elif isinstance(frame, Cancel):
             refusal = await self.services.runs.request_cancel(
@@ -185,12 +191,23 @@ class SocketSession:
         wait_ms = allowance.take()
         if not wait_ms:
             return True
-        refusal = Refusal(
-            ErrorCode.RATE_LIMITED,
-            f"more than {allowance.per_minute} {kind.value} frames a minute",
-            retry_after_ms=wait_ms,
-            retryable=True,
+        return self._rate_limited(
+            f"more than {allowance.per_minute} {kind.value} frames a minute", wait_ms
         )
+
+    def _replay_allowed(self) -> bool:
+        """Whether this socket's resumes sent fewer stored events than their allowance in the
+        last minute: one resume of a long history costs the server as much as many runs."""
+        replayed, allowance = self.connection.replayed, self._replay_allowance
+        if replayed.last_minute() < allowance:
+            return True
+        return self._rate_limited(
+            f"resumes sent {allowance} or more events in the last minute", replayed.free_in_ms()
+        )
+
+    def _rate_limited(self, message: str, wait_ms: int) -> bool:
+        """Refuse the frame ``rate_limited`` (a protocol error); always ``False``."""
+        refusal = Refusal(ErrorCode.RATE_LIMITED, message, retry_after_ms=wait_ms, retryable=True)
         self.connection.refuse(refusal)
         if self.connection.count_protocol_error():
             self.connection.close(CloseCode.PROTOCOL_ERRORS, "too many protocol errors")
