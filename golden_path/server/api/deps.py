@@ -18,7 +18,9 @@ UNAUTHORIZED = HTTPException(
 )
 
 
-def get_state(request: Request) -> ServerState:
+async def get_state(request: Request) -> ServerState:
+    # async, though it awaits nothing: FastAPI runs a plain ``def`` dependency on a worker
+    # thread, a hand-off every request would pay for (a login flood showed it).
     state = request.app.state.gp
     if not isinstance(state, ServerState):  # only before the lifespan opened it
         raise TypeError("the server's state is not open")

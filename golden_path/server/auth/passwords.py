@@ -1,8 +1,8 @@
 """Password hashing with Argon2id (argon2-cffi), on a bounded pool of its own.
 
-The ``strong`` profile is argon2-cffi's recommended one (64 MiB a hash). The
-``fast`` profile (1 pass over 1 MiB) exists so a test suite can create thousands
-of users; the server refuses it in production.
+The ``strong`` profile is RFC 9106's second recommendation in one lane (64 MiB, 3
+passes, ``p=1``). The ``fast`` profile (1 pass over 1 MiB) exists so a test suite can
+create thousands of users; the server refuses it in production.
 
 Hashes run on ``concurrency`` threads of their own, never on the event loop's
 shared pool, and at most ``queue`` more may wait for a thread: past that a call
@@ -10,13 +10,20 @@ raises :class:`HashingBusy` (503, ``Retry-After``) at once. A flood of logins
 therefore holds at most ``concurrency`` × 64 MiB, and everything else the server
 does keeps its threads.
 
-It would still take the CPU: a strong hash computes its 4 lanes on threads of its
-own (about 1.5 cores for 140 ms here), so two at once fill a 2-core machine and the
-event loop waits its turn behind them (the benchmark's phase 4 measured everybody
-else's p50 going from 96 ms to 7 s under a login flood). On Linux the hashing
-threads therefore run at the lowest CPU priority (nice 19; argon2's lane threads
-inherit it): hashing gets the cores the rest of the server leaves idle, and under
-contention logins wait (or are refused 503) rather than every socket.
+It would still take the CPU. argon2-cffi's own profile computes 4 lanes on threads of
+their own (about 1.5 cores for 140 ms here), so two hashes at once filled a 2-core
+machine and the event loop waited its turn behind them (the benchmark's phase 4
+measured everybody else's p50 going from 96 ms to 7 s under a login flood). So:
+
+* the strong profile hashes in one lane (``p=1``, as OWASP recommends; the same 64 MiB
+  and 3 passes, so the same cost to an attacker): a hash is one thread, and
+  ``concurrency`` is the number of cores hashing can take;
+* on Linux the hashing threads run at the lowest CPU priority (nice 19): hashing gets
+  the cores the rest of the server leaves idle, and under contention logins wait (or
+  are refused 503) rather than every socket.
+
+A hash made with other parameters (the fast profile's, argon2-cffi's default) still
+verifies: Argon2 reads them from the hash.
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ from golden_path.errors import Unavailable
 
 T = TypeVar("T")
 _HASHERS = {
-    "strong": PasswordHasher(),
+    "strong": PasswordHasher(parallelism=1),
     "fast": PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
 }
 

@@ -108,6 +108,15 @@ async def test_the_fast_profile_uses_the_documented_cheap_parameters() -> None:
     assert "$m=1024,t=1,p=1$" in await FAST.hash("password")
 
 
+async def test_a_hash_of_argon2_cffis_default_profile_still_verifies() -> None:
+    """Hashes made before the strong profile went to one lane keep working."""
+    from argon2 import PasswordHasher
+
+    stored = PasswordHasher().hash("password")
+    assert "$m=65536,t=3,p=4$" in stored
+    assert await Passwords("strong").verify(stored, "password") is True
+
+
 async def test_a_fast_hash_is_verifiable_by_the_strong_hasher() -> None:
     """Argon2 reads its parameters from the hash, so switching profiles keeps old users."""
     stored = await FAST.hash("password")
@@ -118,7 +127,7 @@ async def test_strong_profile_roundtrip() -> None:
     strong = Passwords("strong")
     stored = await strong.hash("a strong password")
     assert stored.startswith("$argon2id$")
-    assert "$m=1024,t=1," not in stored
+    assert "$m=65536,t=3,p=1$" in stored  # one lane: a hash is one thread
     assert await strong.verify(stored, "a strong password") is True
     assert await strong.verify(stored, "a wrong password") is False
     assert await strong.verify(None, "a strong password") is False
