@@ -4,7 +4,7 @@ Usage, from the repository's root::
 
     python -m bench.load [--url http://host:port] [--users N=20] [--rate R=100]
                          [--messages M=25] [--connections C=500] [--warmup W=3]
-                         [--no-abuse]
+                         [--no-abuse] [--abuse-rate R4]
 
 Without ``--url`` it starts ``golden-path serve`` as a separate process (its own GIL,
 its own embedded PostgreSQL and Redis, every setting at its default: strong password
@@ -24,13 +24,14 @@ each in its own module:
 * ``throughput``, phase 2: 2N users with 2N/4 to 4N runs in flight; the best step is
   the sustained maximum;
 * ``connections``, phase 3: C sockets held at once, every event reaching every socket;
-* ``abuse``, phase 4 (``--no-abuse`` skips it): phase 1a's open loop again while a
-  process of its own (``abuser``) runs a slow reader (a socket that never reads,
-  sending ``resume`` and ``ping`` within their allowances) and a login flood with wrong
-  passwords (50/s from 8 addresses of 127.0.0.x); everybody else's p50/p99 must stay
-  within 2x of phase 1a's, the server's peak RSS is printed, and nothing may be lost.
-  The comparison means something only where phase 1a leaves the server headroom:
-  at saturation any extra work makes a queue (``--rate`` sets both);
+* ``abuse``, phase 4 (``--no-abuse`` skips it): an open loop of the N users, plain, then
+  again while a process of its own (``abuser``) runs a slow reader (a socket that never
+  reads, sending ``resume`` and ``ping`` within their allowances) and a login flood with
+  wrong passwords (50/s from 8 addresses of 127.0.0.x). Both loops run at 40% of the max
+  sustained throughput of phase 2 (``--abuse-rate`` to choose), where the server has
+  headroom: at saturation any extra work makes a queue. Everybody else's p50/p99 must
+  stay within 2x of the plain loop's; the server's peak RSS is printed; nothing may be
+  lost;
 * ``delivery``, after every phase: ``lost``, ``duplicated``, ``misdelivered`` and
   ``failed runs`` must all be 0, otherwise the exit status is 1;
 * the floor: ``echo`` (a bare WebSocket echo on the same stack, in its own process) and

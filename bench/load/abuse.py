@@ -1,14 +1,18 @@
-"""Phase 4, abuse beside the normal load: the open loop of phase 1a again, while a process
+"""Phase 4, abuse beside the normal load: an open loop, once plain and once while a process
 of its own (``bench.load.abuser``) runs a slow reader and a login flood against the server
 (issue 13's "sockets that cannot eat the server").
 
-The abusers are not in this process: their work would otherwise slow the load generator's
-own event loop and be counted as the server's latency. The flood comes from loopback
-addresses of its own (127.0.0.2 and on), and the server runs with its default throttles,
-so what the flood meets is what a deployment has. Printed beside the plain run: everybody
-else's p50/p99 (each must stay within 2x), the server's peak RSS (``VmHWM``, reset at the
-start of the phase), the slow reader's close and the flood's answers, and the delivery
-check of the well-behaved sockets.
+The two loops run back to back, at the same rate: by default 40% of the server's measured
+capacity (phase 2's max sustained runs/s), where a server has headroom. At saturation
+any extra work, however well defended, makes a queue, and the comparison would say
+nothing about the defences. The abusers are not in this process: their work would
+otherwise slow the load generator's event loop and be counted as the server's latency.
+The flood comes from loopback addresses of its own (127.0.0.2 and on), and the server
+runs with its default throttles, so what the flood meets is what a deployment has.
+
+Printed: everybody else's p50/p99 plain and abused (each must stay within 2x), the
+server's peak RSS (``VmHWM``, reset at the start of the abused loop), the slow reader's
+close and the flood's answers, and the delivery check of the well-behaved sockets.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ ABUSER_REPORT_S = 60.0
 
 @dataclass
 class AbuseResult:
+    plain: LatencyResult
     abused: LatencyResult
     slow_reader: dict[str, Any] = field(default_factory=dict)
     logins_sent: int = 0
@@ -128,7 +133,10 @@ async def phase_abuse(
     server_pid: int | None,
     log_dir: Path,
 ) -> AbuseResult:
-    """The open loop of phase 1a once more, the abuser's slow reader and flood beside it."""
+    """The open loop at ``rate``, plain, then with the abuser's slow reader and flood beside it."""
+    plain = await phase_latency(
+        api, ws_url, people, rate, messages_each, 0, progress, failures, CpuMeter(server_pid)
+    )
     say(
         f"phase 4: starting the abuser (a slow reader, {FLOOD_RATE:g} logins/s from "
         f"{FLOOD_ADDRESSES} addresses)"
@@ -146,6 +154,7 @@ async def phase_abuse(
     if report is None:
         raise BenchError(f"phase 4: the abuser did not report; see {log}")
     return AbuseResult(
+        plain=plain,
         abused=abused,
         slow_reader=report["slow_reader"],
         logins_sent=report["logins"]["sent"],

@@ -25,7 +25,7 @@ from bench.load.render import render
 from bench.load.report import Report
 from bench.load.saturation import phase_saturation
 from bench.load.server import code_version, start_server, stop_server
-from bench.load.settings import PHASE_TIMEOUT_S, TARGET_RATE, TIER
+from bench.load.settings import ABUSE_LOAD, PHASE_TIMEOUT_S, TARGET_RATE, TIER
 from bench.load.sockets import make_users
 from bench.load.throughput import phase_throughput
 from bench.load.writes import floor_writes
@@ -37,7 +37,7 @@ from golden_path.server.runner import ServeProcess
 async def measure(
     args: argparse.Namespace, report: Report, server_pid: int | None, log_dir: Path
 ) -> None:
-    """Phases 1a to 3 against ``report.url``."""
+    """Phases 1a to 4 against ``report.url``."""
     progress = Progress()
     failures = report.failures
     ws_url = websocket_url(report.url)
@@ -57,20 +57,6 @@ async def measure(
                 failures,
                 CpuMeter(server_pid),
             )
-        if args.abuse:
-            async with asyncio.timeout(PHASE_TIMEOUT_S):
-                report.abuse = await phase_abuse(
-                    api,
-                    report.url,
-                    ws_url,
-                    people[: args.users],
-                    args.rate,
-                    args.messages,
-                    progress,
-                    failures,
-                    server_pid,
-                    log_dir,
-                )
         async with asyncio.timeout(PHASE_TIMEOUT_S):
             report.saturation = await phase_saturation(
                 api,
@@ -90,6 +76,30 @@ async def measure(
                 report.connections = await phase_connections(
                     api, ws_url, args.connections, progress, failures
                 )
+        if args.abuse:
+            async with asyncio.timeout(PHASE_TIMEOUT_S):
+                report.abuse = await phase_abuse(
+                    api,
+                    report.url,
+                    ws_url,
+                    people[: args.users],
+                    abuse_rate(args, report),
+                    args.messages,
+                    progress,
+                    failures,
+                    server_pid,
+                    log_dir,
+                )
+
+
+def abuse_rate(args: argparse.Namespace, report: Report) -> float:
+    """``--abuse-rate``, else 40% of the max sustained runs/s of phase 2, else ``--rate``."""
+    if args.abuse_rate is not None:
+        return float(args.abuse_rate)
+    best = report.throughput.best if report.throughput is not None else None
+    if best is None or not best.runs_per_s:
+        return float(args.rate)
+    return round(best.runs_per_s * ABUSE_LOAD, 1)
 
 
 def run(args: argparse.Namespace, log_dir: Path) -> Report:
@@ -133,14 +143,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--no-abuse",
         dest="abuse",
         action="store_false",
-        help="skip phase 4: the open loop again beside a slow reader and a login flood",
+        help="skip phase 4: an open loop plain, then beside a slow reader and a login flood",
+    )
+    parser.add_argument(
+        "--abuse-rate",
+        type=float,
+        default=None,
+        help="messages per second in phase 4 (default: 40%% of the max sustained of phase 2)",
     )
     parser.add_argument("--warmup", type=int, default=3, help="warm-up messages per user (3)")
     args = parser.parse_args(argv)
     if args.users < 1 or args.messages < 1 or args.warmup < 0 or args.connections < 0:
         parser.error("--users and --messages must be at least 1, the others at least 0")
-    if not args.rate > 0 or math.isinf(args.rate):
-        parser.error("--rate must be a positive number of messages per second")
+    for name in ("rate", "abuse_rate"):
+        value = getattr(args, name)
+        if value is not None and (not value > 0 or math.isinf(value)):
+            parser.error(f"--{name.replace('_', '-')} must be a positive number of messages/s")
     if args.url is not None:
         args.url = args.url.rstrip("/")
     return args

@@ -198,13 +198,14 @@ def _slow_reader(seen: dict[str, object]) -> str:
 
 
 def render_abuse(report: Report) -> list[str]:
-    abuse, plain = report.abuse, report.latency
-    if abuse is None or plain is None or not plain.latencies_ms:
+    abuse = report.abuse
+    if abuse is None or not abuse.plain.latencies_ms:
         return []
-    a, b = abuse.abused.latencies_ms, plain.latencies_ms
+    a, b = abuse.abused.latencies_ms, abuse.plain.latencies_ms
     logins = ", ".join(f"{code}: {n}" for code, n in sorted(abuse.logins.items()))
     out = [
-        "phase 4: the open loop of phase 1a again, beside a slow reader and a login flood",
+        f"phase 4: abuse, an open loop of {abuse.plain.users} users at {abuse.plain.rate:g} "
+        "messages/s, plain, then beside a slow reader and a login flood",
         _row("everybody else, p50/p95/p99/max, plain", _percentiles(b)),
         _row("everybody else, p50/p95/p99/max, abused", _percentiles(a) if a else "no runs"),
         _row("slow reader (4 KiB buffer, never reads)", _slow_reader(abuse.slow_reader)),

@@ -37,6 +37,7 @@ class Report:
             if phase is not None:
                 total.add(phase.delivery)
         if self.abuse is not None:
+            total.add(self.abuse.plain.delivery)
             total.add(self.abuse.abused.delivery)
         return total
 
