@@ -46,6 +46,7 @@ class AbuseResult:
     abused: LatencyResult
     slow_reader: dict[str, Any] = field(default_factory=dict)
     logins_sent: int = 0
+    flood_seconds: float = 0.0
     logins: Counter[str] = field(default_factory=Counter)
     flood_rate: float = FLOOD_RATE
     flood_addresses: int = FLOOD_ADDRESSES
@@ -158,6 +159,7 @@ async def phase_abuse(
         abused=abused,
         slow_reader=report["slow_reader"],
         logins_sent=report["logins"]["sent"],
+        flood_seconds=float(report["logins"]["seconds"]),
         logins=Counter(report["logins"]["answers"]),
         rss_before_mb=rss_before,
         peak_rss_mb=memory_mb(server_pid, "VmHWM"),

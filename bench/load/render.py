@@ -211,7 +211,7 @@ def render_abuse(report: Report) -> list[str]:
         _row("slow reader (4 KiB buffer, never reads)", _slow_reader(abuse.slow_reader)),
         _row(
             f"login flood ({abuse.flood_rate:g}/s from {abuse.flood_addresses} addresses)",
-            f"{abuse.logins_sent} sent; {logins}",
+            f"{abuse.logins_sent} sent in {abuse.flood_seconds:g} s; {logins}",
         ),
         _row(
             "server memory (RSS)",
