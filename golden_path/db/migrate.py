@@ -3,6 +3,11 @@
 Migrations are the ``NNNN_name.sql`` files beside this module. Each runs in a
 transaction together with its row in ``schema_migrations``; an advisory lock
 makes concurrent starters (several server processes) apply each one once.
+
+A starter waits at most ``LOCK_TIMEOUT_S`` for that lock (and for the tables it
+reads): a session that holds it and never lets go (a client stuck on a dead network,
+a transaction left open) is named in the :class:`MigrationBlocked` error, rather than
+leaving the server hanging at start without a word.
 """
 
 from __future__ import annotations
@@ -14,8 +19,16 @@ from importlib import resources
 import asyncpg
 
 from golden_path.db.pool import Conn
+from golden_path.errors import GoldenPathError
 
 _LOCK_KEY = 7_402_118_311  # any fixed bigint, the same for every starter
+LOCK_TIMEOUT_S = 30
+
+
+class MigrationBlocked(GoldenPathError):
+    """The migration lock (or a table it reads) was held by another session too long."""
+
+
 _NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
 
 
@@ -49,10 +62,30 @@ async def applied_versions(conn: Conn) -> list[int]:
     return [int(r["version"]) for r in rows]
 
 
+async def _holders(conn: Conn) -> str:
+    """The other sessions of this database that hold locks, as one line each."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT a.pid, a.state, a.application_name, left(a.query, 120) AS query"
+        " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+        " WHERE l.granted AND a.pid <> pg_backend_pid() AND a.datname = current_database()"
+    )
+    return "; ".join(
+        f"pid {r['pid']} ({r['state']}, {r['application_name'] or 'no name'}): {r['query']}"
+        for r in rows
+    )
+
+
 async def migrate(conn: Conn) -> list[int]:
     """Apply every migration not yet applied; return the versions applied now."""
     applied_now: list[int] = []
-    await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
+    await conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT_S}s'")
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
+    except asyncpg.LockNotAvailableError:
+        raise MigrationBlocked(
+            f"the migration lock was not free within {LOCK_TIMEOUT_S} s; held by: "
+            + (await _holders(conn) or "nobody now")
+        ) from None
     try:
         await conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("

@@ -27,6 +27,7 @@ from golden_path.db.errors import (
 from golden_path.db.pool import Conn, create_pool
 
 log = logging.getLogger(__name__)
+CLOSE_TIMEOUT_S = 10.0  # a pool that has not closed by then is terminated
 APP_ROLE = "golden_path_app"
 TENANT_SETTING = "golden_path.user_id"
 SYSTEM_SETTING = "golden_path.system"
@@ -190,8 +191,14 @@ class Database:
             await transaction.rollback()
         await self.pool.release(conn)
 
-    async def close(self) -> None:
-        await self.pool.close()
+    async def close(self, timeout_s: float = CLOSE_TIMEOUT_S) -> None:
+        """Close the pool gracefully; past ``timeout_s`` (a connection never given back, a
+        server that does not answer), terminate it, so a shutdown cannot hang."""
+        try:
+            await asyncio.wait_for(self.pool.close(), timeout_s)
+        except TimeoutError:
+            log.warning("the database pool did not close within %g s; terminating it", timeout_s)
+            self.pool.terminate()
 
 
 def as_database(source: asyncpg.Pool | Database) -> Database:

@@ -20,6 +20,7 @@ from golden_path.db.errors import DRIVER_ERRORS
 from golden_path.db.pool import Conn
 
 log = logging.getLogger(__name__)
+CLOSE_TIMEOUT_S = 5.0  # the lock connection, closed gracefully within this, else dropped
 NODE_LOCK_CLASS = 0x60_1D  # the first key of every node lock (the second: hashtext(node_id))
 RECONNECT_DELAYS_S = (0.1, 0.25, 0.5, 1.0, 2.0)
 
@@ -91,5 +92,7 @@ class NodeLease:
             self._keeper = None
         if self._conn is not None:
             with contextlib.suppress(Exception):
-                await self._conn.close()
+                await self._conn.close(timeout=CLOSE_TIMEOUT_S)
+            if not self._conn.is_closed():
+                self._conn.terminate()
             self._conn = None

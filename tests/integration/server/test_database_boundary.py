@@ -95,3 +95,14 @@ async def test_the_callers_own_error_passes_through_and_rolls_back(
             assert await conn.fetchval("SHOW application_name") != "was-here"
     finally:
         await db.close()
+
+
+async def test_closing_with_a_connection_never_given_back_terminates_in_time(
+    gp_services: Services,
+) -> None:
+    """A graceful pool close waits for every borrowed connection; one that is never
+    returned (a task stuck on a dead network) must not hang the server's shutdown."""
+    db = await Database.open(gp_services.postgres_dsn, 2)
+    await db.pool.acquire()  # borrowed, and never given back
+    await db.close(timeout_s=0.5)  # without the bound, this waits for ever
+    assert db.pool.is_closing()
