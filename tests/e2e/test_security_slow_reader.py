@@ -149,19 +149,25 @@ def patient(gp_services: Services) -> Iterator[object]:
         endpoint.thread.stop()
 
 
+async def stuck_behind_a_resume(endpoint, user: GoldenPathUser, attacker, pongs: int):
+    """Make ``attacker``'s socket stuck: a resume of the whole history, whose writes block
+    on the full socket, with ``pongs`` pongs waiting behind it; the server's connection."""
+    await until(lambda: server_connection(endpoint, user) is not None, WAIT_S, "the socket")
+    connection = server_connection(endpoint, user)
+    await attacker.send(json.dumps({"type": "resume", "after_seq": 0}))
+    for _ in range(pongs):
+        await attacker.send(json.dumps({"type": "ping"}))
+    await until(lambda: connection.outbox_frames >= pongs, WAIT_S, "a stuck backlog")
+    return connection
+
+
 async def test_a_logout_closes_a_stuck_socket_4401_ahead_of_its_backlog(patient, gp_services):
     """The backlog of a socket that stopped reading must not delay the end of its session:
     the 4401 is sent now, not after the frames queued before it (or the send timeout)."""
     user, _ = await user_with_history(patient, gp_services)
     attacker = await slow_reader(patient.ws_url, user.access_token)
     try:
-        await until(lambda: server_connection(patient, user) is not None, WAIT_S, "the socket")
-        connection = server_connection(patient, user)
-        await attacker.send(json.dumps({"type": "resume", "after_seq": 0}))
-        for _ in range(8):
-            await attacker.send(json.dumps({"type": "ping"}))
-        # The resume's writes block on the full socket; the pongs wait behind them.
-        await until(lambda: connection.outbox_frames >= 8, WAIT_S, "a stuck backlog")
+        connection = await stuck_behind_a_resume(patient, user, attacker, pongs=8)
         async with GoldenPathHTTP(patient.base_url) as api:
             await api.logout(user.access_token)
         await until(lambda: connection.close_code is not None, WAIT_S, "the session to end")
@@ -197,12 +203,7 @@ async def test_a_socket_that_never_reads_again_is_dropped_not_held(patient, gp_s
     attacker = await slow_reader(patient.ws_url, user.access_token)
     server_port, client_port = urlsplit(patient.ws_url).port, attacker.local_address[1]
     try:
-        await until(lambda: server_connection(patient, user) is not None, WAIT_S, "the socket")
-        connection = server_connection(patient, user)
-        await attacker.send(json.dumps({"type": "resume", "after_seq": 0}))
-        for _ in range(2):
-            await attacker.send(json.dumps({"type": "ping"}))
-        await until(lambda: connection.outbox_frames >= 2, WAIT_S, "a stuck backlog")
+        connection = await stuck_behind_a_resume(patient, user, attacker, pongs=2)
         assert held_by_a_process(server_port, client_port)
         async with GoldenPathHTTP(patient.base_url) as api:
             await api.logout(user.access_token)
