@@ -14,6 +14,7 @@ from golden_path.server import web
 from golden_path.server.agui import route as agui_route
 from golden_path.server.api import auth_routes, errors, health, resources
 from golden_path.server.api.body_limit import BodyLimit
+from golden_path.server.api.throttle_gate import ThrottleGate
 from golden_path.server.config import Settings
 from golden_path.server.state import ServerState
 from golden_path.server.ws.endpoint import websocket_endpoint
@@ -44,6 +45,7 @@ def create_app(
     )
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ThrottleGate)  # outermost: a known-throttled flood stops here
     app.include_router(health.router)
     app.include_router(auth_routes.router)
     app.include_router(resources.router)

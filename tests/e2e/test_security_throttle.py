@@ -8,13 +8,16 @@ throttle windows are made very long, so a burst never straddles two windows.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
+import redis.asyncio as aioredis
 
 from golden_path.client import GoldenPathHTTP
+from golden_path.server.redis_keys import RedisKeys
 from golden_path.services.model import Services
 from golden_path.testing.reference_server import start_reference_server as start_reference_server
 from golden_path.testing.users import TEST_PASSWORD
@@ -195,3 +198,44 @@ async def test_a_login_flood_is_refused_past_the_hashing_bound_and_the_server_an
     assert all(a.headers.get("retry-after") for a in refused)
     # At no moment were more than 1 running + 2 waiting hashes held.
     assert state.passwords.peak_admitted <= 3
+
+
+async def test_an_address_over_its_limit_is_refused_before_redis_is_asked_again(
+    gp_services: Services,
+):
+    """A flood that keeps coming after its 429 is answered before routing and without a
+    Redis round trip (the counter stops growing), with the very same 429."""
+    prefix = _prefix(gp_services)
+    endpoint = start_reference_server(
+        gp_services,
+        redis_prefix=prefix,
+        auth_window_s=WINDOW_S,
+        login_per_ip=PER_IP,
+        login_per_account=10 * PER_IP,
+    )
+    address = "127.0.0.3"
+    try:
+        burst = await _spray(endpoint.base_url, address, PER_IP + 1)
+        assert burst == [401] * PER_IP + [429]
+        transport = httpx.AsyncHTTPTransport(local_address=address)
+        async with httpx.AsyncClient(
+            base_url=endpoint.base_url, timeout=30, transport=transport
+        ) as client:
+            later = [
+                await client.post(
+                    "/auth/login", json={"email": new_email("again"), "password": "Spring2026!!"}
+                )
+                for _ in range(5)
+            ]
+        assert [a.status_code for a in later] == [429] * 5
+        assert {a.text for a in later} == {'{"detail":"too many attempts; retry later"}'}
+        assert all(0 < int(a.headers["retry-after"]) <= WINDOW_S for a in later)
+        redis = aioredis.Redis.from_url(gp_services.redis_url)
+        try:
+            window = int(time.time() // WINDOW_S)
+            counted = await redis.get(RedisKeys(prefix).throttle("login-ip", address, window))
+        finally:
+            await redis.aclose()
+        assert int(counted) == PER_IP + 1  # the five later attempts never reached Redis
+    finally:
+        endpoint.thread.stop()

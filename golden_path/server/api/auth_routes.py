@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from golden_path.db import users
 from golden_path.protocol import TICKET_TTL_SECONDS
 from golden_path.server.api.deps import UNAUTHORIZED, Bearer, State
+from golden_path.server.api.throttle_gate import client_address
 from golden_path.server.auth.sessions import Rotation
 from golden_path.server.auth.tokens import TokenError
 from golden_path.tiers import Tier
@@ -74,14 +75,9 @@ class TicketAnswer(BaseModel):
     expires_in: int
 
 
-def client_address(request: Request) -> str:
-    """The address the throttles count against (behind a proxy: run uvicorn --proxy-headers)."""
-    return request.client.host if request.client else "unknown"
-
-
 @router.post("/auth/signup", status_code=status.HTTP_201_CREATED, response_model=SignupAnswer)
 async def signup(body: Credentials, state: State, request: Request) -> dict[str, Any]:
-    await state.throttle.signup(client_address(request))
+    await state.throttle.signup(client_address(request.scope))
     password_hash = await state.passwords.hash(body.password)
     try:
         async with state.db.as_system() as conn:
@@ -94,7 +90,7 @@ async def signup(body: Credentials, state: State, request: Request) -> dict[str,
 @router.post("/auth/login", response_model=TokenAnswer)
 async def login(body: LoginBody, state: State, request: Request) -> dict[str, Any]:
     # Counted before any hashing, for a known and an unknown email alike (§3.8).
-    await state.throttle.login(client_address(request), body.email)
+    await state.throttle.login(client_address(request.scope), body.email)
     if "\x00" in body.email:  # cannot be anyone's address (and PostgreSQL refuses NUL)
         await state.passwords.verify(None, body.password)
         raise LOGIN_FAILED

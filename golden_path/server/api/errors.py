@@ -30,13 +30,18 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _throttled(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, Throttled)
+def throttled(retry_after_s: int) -> JSONResponse:
+    """The 429 of a throttled login or signup (also an ASGI app: ``throttle_gate``'s)."""
     return JSONResponse(
         {"detail": "too many attempts; retry later"},
         status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-        headers={"Retry-After": str(exc.retry_after_s)},
+        headers={"Retry-After": str(retry_after_s)},
     )
+
+
+async def _throttled(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Throttled)
+    return throttled(exc.retry_after_s)
 
 
 def install(app: FastAPI) -> None:

@@ -9,6 +9,12 @@ before any password is hashed.
 
 Login fails closed without Redis (it cannot record the session either); signup
 is let through, as it needs only PostgreSQL (protocol §10).
+
+Once Redis has said that a subject is over its limit in the current window, this
+node remembers it until the window ends (at most :data:`KNOWN_OVER` subjects):
+:meth:`AuthThrottle.known_over` lets ``api.throttle_gate`` answer a flood's further
+attempts before routing, without a Redis round trip. Counts only grow within a
+window, so what is remembered stays true on every node.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import hashlib
 import logging
 import math
 import time
+from collections import OrderedDict
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -27,6 +34,9 @@ from golden_path.server.config import Settings
 from golden_path.server.redis_keys import RedisKeys
 
 log = logging.getLogger(__name__)
+
+
+KNOWN_OVER = 10_000  # subjects remembered as over their limit (the oldest go first)
 
 
 class Throttled(GoldenPathError):
@@ -50,6 +60,19 @@ class AuthThrottle:
         self._login_per_ip = settings.login_per_ip
         self._login_per_account = settings.login_per_account
         self._signup_per_ip = settings.signup_per_ip
+        self._over: OrderedDict[tuple[str, str], int] = OrderedDict()  # -> its window
+
+    def known_over(self, kind: str, subject: str) -> int:
+        """The seconds to wait if ``subject`` is known to be over its ``kind`` limit in this
+        window (``"login-ip"`` or ``"signup-ip"``); 0 when it is not known to be."""
+        now = time.time()
+        window = int(now // self._window_s)
+        if self._over.get((kind, subject)) != window:
+            return 0
+        return self._retry_after(window, now)
+
+    def _retry_after(self, window: int, now: float) -> int:
+        return max(1, math.ceil((window + 1) * self._window_s - now))
 
     async def login(self, client_ip: str, email: str) -> None:
         """Count a login attempt; :class:`Throttled` when the address or account is over."""
@@ -74,4 +97,8 @@ class AuthThrottle:
             pipe.expire(key, self._window_s + 1)
             count, _ = await pipe.execute()
         if int(count) > limit:
-            raise Throttled(max(1, math.ceil((window + 1) * self._window_s - now)))
+            self._over[(kind, subject)] = window
+            self._over.move_to_end((kind, subject))
+            while len(self._over) > KNOWN_OVER:
+                self._over.popitem(last=False)
+            raise Throttled(self._retry_after(window, now))
