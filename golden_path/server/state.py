@@ -33,6 +33,7 @@ from golden_path.server.ws.sockets import OpenSockets
 
 log = logging.getLogger(__name__)
 REDIS_TIMEOUT_S = 2.0
+REDIS_CONNECTIONS = 100  # per server process, shared by every request and socket
 END_SESSIONS = "end_sessions"  # the control message: {"end_sessions": family or "*", "user_id"}
 ALL_FAMILIES = "*"
 DEVELOPMENT_WARNING = (
@@ -77,10 +78,18 @@ class ServerState:
             settings.db_pool_size,
             require_app_role=settings.environment == "production",
         )
-        client = aioredis.Redis.from_url(
-            settings.redis_url,
-            socket_timeout=REDIS_TIMEOUT_S,
-            socket_connect_timeout=REDIS_TIMEOUT_S,
+        # A blocking pool: past REDIS_CONNECTIONS, a call waits (up to the timeout) for a
+        # connection to come back. redis-py's default pool raises "Too many connections"
+        # at 100 instead, which 500 sockets closing at once reached: their presence
+        # stayed behind, and handshakes failed 1011 while it lasted.
+        client = aioredis.Redis(
+            connection_pool=aioredis.BlockingConnectionPool.from_url(
+                settings.redis_url,
+                max_connections=REDIS_CONNECTIONS,
+                timeout=REDIS_TIMEOUT_S,
+                socket_timeout=REDIS_TIMEOUT_S,
+                socket_connect_timeout=REDIS_TIMEOUT_S,
+            )
         )
         lease = NodeLease(settings.postgres_dsn, settings.node_id)
         await lease.acquire()
@@ -160,6 +169,6 @@ class ServerState:
         await self.stop_serving(grace_s)
         await self.hub.stop()
         await self.lease.release()
-        await self.redis.aclose()
+        await self.redis.aclose(close_connection_pool=True)  # the pool is ours, given to it
         await self.db.close()
         self.passwords.close()

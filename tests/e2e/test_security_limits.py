@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from urllib.parse import urlsplit
 
 import jwt
@@ -10,9 +11,12 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
+from golden_path.client import GoldenPathHTTP, GoldenPathSocket
 from golden_path.server.redis_keys import RedisKeys
 from golden_path.services.embedded import EmbeddedProvider
-from tests.e2e.support import WAIT_S, http
+from golden_path.testing.reference_server import start_reference_server
+from golden_path.testing.users import create_user
+from tests.e2e.support import WAIT_S, http, until
 
 pytestmark = [
     pytest.mark.stage("auth"),
@@ -28,6 +32,9 @@ pytestmark = [
 ]
 
 QUESTION = "We send 2M tokens/day to gpt-4o. How can we save?"
+
+
+CROWD = 300  # sockets, 50 a user (the enterprise limit): three times the Redis pool
 
 
 async def _raw_post(base_url: str, head: bytes, body: bytes = b"") -> bytes:
@@ -138,3 +145,35 @@ def test_the_embedded_redis_never_evicts():
     finally:
         provider.stop()
     assert policy == {"maxmemory-policy": "noeviction"}
+
+
+@pytest.mark.reference_only
+async def test_hundreds_of_sockets_at_once_open_and_leave_no_presence_behind(gp_services):
+    """Each handshake checks Redis and each close releases its presence there. 300 at
+    once are more than the server's Redis connections: they must wait their turn, not
+    fail (a refused handshake is a 1011; a failed release holds a place of the user's
+    socket limit until its lease runs out)."""
+    prefix = f"{gp_services.redis_namespace or 'gp:'}crowd-{uuid.uuid4().hex[:8]}:"
+    endpoint = start_reference_server(gp_services, redis_prefix=prefix)
+    counted = redis.Redis.from_url(gp_services.redis_url)  # read by a condition: sync
+    try:
+        async with GoldenPathHTTP(endpoint.base_url) as api:
+            people = [await create_user(api, "enterprise") for _ in range(CROWD // 50)]
+        sockets = await asyncio.gather(
+            *(
+                GoldenPathSocket.connect(endpoint.ws_url, person.access_token)
+                for person in people
+                for _ in range(50)
+            )
+        )
+        keys = [RedisKeys(prefix).sockets(person.user_id) for person in people]
+        assert sum(counted.zcard(key) for key in keys) == CROWD
+        await asyncio.gather(*(sock.close() for sock in sockets))
+        await until(
+            lambda: sum(counted.zcard(key) for key in keys) == 0,
+            WAIT_S,
+            "every closed socket's presence to be released",
+        )
+    finally:
+        counted.close()
+        endpoint.thread.stop()
