@@ -164,23 +164,44 @@ def _client(version: str | None = None) -> Iterator[Any]:
         client.close()
 
 
+def labelled_containers(client: Any, label: str) -> list[tuple[str, dict[str, str]]]:
+    """(id, labels) of every container, running or not, with ``label`` (``key`` or
+    ``key=value``), from one listing. ``containers.list`` would inspect each container
+    after listing it, and a container removed in between (by another run's sweep) fails
+    that inspection: podman answers 500, not 404."""
+    listed = client.api.containers(all=True, filters={"label": label})
+    return [(str(c["Id"]), dict(c.get("Labels") or {})) for c in listed]
+
+
+def remove_if_present(client: Any, container_id: str) -> bool:
+    """Remove a container and its volumes; ``False`` when it was already gone."""
+    import docker.errors
+
+    try:
+        client.api.remove_container(container_id, force=True, v=True)
+    except docker.errors.NotFound:
+        return False
+    except docker.errors.APIError as exc:  # podman: 500 "no such container"
+        if "no such container" not in str(exc).lower():
+            raise
+        return False
+    return True
+
+
 def sweep_orphans(api_version: str | None = None) -> list[str]:
     """Remove the containers whose owner is gone; return their ids.
 
     Only containers labelled by this provider, whose owner ran in this machine's pid
     namespace, are considered; a live owner's containers (another run's) are left alone.
     """
-    import docker.errors
-
     removed: list[str] = []
     with _client(api_version) as client:
-        for container in client.containers.list(all=True, filters={"label": LABEL_OWNER_PID}):
-            owner = owner_from_labels(container.labels)
+        for container_id, labels in labelled_containers(client, LABEL_OWNER_PID):
+            owner = owner_from_labels(labels)
             if owner is None or not owner.is_gone():
                 continue
-            with contextlib.suppress(docker.errors.NotFound):  # another sweep was quicker
-                container.remove(force=True, v=True)
-                removed.append(container.id)
+            if remove_if_present(client, container_id):  # else another sweep was quicker
+                removed.append(container_id)
     return removed
 
 
@@ -190,25 +211,20 @@ def end_session(session: str, grace_s: float = 30.0) -> list[str]:
     Owners still alive get ``grace_s`` to remove their own (a supervisor stops its
     containers when it sees its run end); whatever is left then is removed regardless.
     """
-    import docker.errors
-
     removed: list[str] = []
     deadline = time.monotonic() + grace_s
     with _client() as client:
         while True:
-            containers = client.containers.list(
-                all=True, filters={"label": f"{LABEL_SESSION}={session}"}
-            )
-            owners = [owner_from_labels(c.labels) for c in containers]
+            containers = labelled_containers(client, f"{LABEL_SESSION}={session}")
+            owners = [owner_from_labels(labels) for _, labels in containers]
             if not any(o is not None and not o.is_gone() for o in owners):
                 break
             if time.monotonic() >= deadline:
                 break
             time.sleep(POLL_INTERVAL_S * 10)
-        for container in containers:
-            with contextlib.suppress(docker.errors.NotFound):
-                container.remove(force=True, v=True)
-                removed.append(container.id)
+        for container_id, _ in containers:
+            if remove_if_present(client, container_id):
+                removed.append(container_id)
     return removed
 
 

@@ -32,6 +32,8 @@ from golden_path.services.docker import (
     SESSION_ENV,
     DockerProvider,
     end_session,
+    labelled_containers,
+    remove_if_present,
     sweep_orphans,
 )
 from golden_path.services.model import ServicesError
@@ -211,3 +213,19 @@ def test_the_end_of_a_session_removes_its_containers_even_from_a_live_owner(
         assert containers_of_run(engine, provider.run_id) == []
     finally:
         provider.stop()  # finds both gone: no error
+
+
+def test_a_container_removed_by_someone_else_meanwhile_is_not_an_error(engine: Any) -> None:
+    """Two runs sweep at once: one lists a container the other then removes. The listing
+    must not inspect each container afterwards (podman answers 500 for a gone one; a CI
+    run failed so), and removing one already gone is a quiet ``False``."""
+    container = engine.containers.create(_redis_image(), labels={LABEL_OWNER_PID: "1"})
+    try:
+        listed = dict(labelled_containers(engine, LABEL_OWNER_PID))
+        assert listed[container.id][LABEL_OWNER_PID] == "1"
+        engine.api.remove_container(container.id, force=True)  # the other run, meanwhile
+        assert container.id not in dict(labelled_containers(engine, LABEL_OWNER_PID))
+        assert remove_if_present(engine, container.id) is False
+    finally:
+        with contextlib.suppress(docker.errors.APIError):
+            engine.api.remove_container(container.id, force=True)
