@@ -127,6 +127,7 @@ async def phase_abuse(
     base_url: str,
     ws_url: str,
     people: list[GoldenPathUser],
+    attacker: GoldenPathUser,
     rate: float,
     messages_each: int,
     progress: Progress,
@@ -134,7 +135,8 @@ async def phase_abuse(
     server_pid: int | None,
     log_dir: Path,
 ) -> AbuseResult:
-    """The open loop at ``rate``, plain, then with the abuser's slow reader and flood beside it."""
+    """The open loop of ``people`` at ``rate``, plain, then with the abuser's slow reader (a
+    socket of ``attacker``, who is not in the loop) and flood beside it."""
     plain = await phase_latency(
         api, ws_url, people, rate, messages_each, 0, progress, failures, CpuMeter(server_pid)
     )
@@ -145,7 +147,7 @@ async def phase_abuse(
     reset_peak_memory(server_pid)
     rss_before = memory_mb(server_pid, "VmRSS")
     log = log_dir / "abuser.log"
-    abuser = await start_abuser(base_url, people[0], log)
+    abuser = await start_abuser(base_url, attacker, log)
     try:
         abused = await phase_latency(
             api, ws_url, people, rate, messages_each, 0, progress, failures, CpuMeter(server_pid)

@@ -83,6 +83,7 @@ async def measure(
                     report.url,
                     ws_url,
                     people[: args.users],
+                    people[-1],  # not in the loop: the attacker's own account, with a history
                     abuse_rate(args, report),
                     args.messages,
                     progress,
