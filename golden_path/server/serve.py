@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from dataclasses import replace
 
@@ -45,6 +46,12 @@ def serve(host: str, port: int) -> int:
     settings = with_page_origin(settings, host, port)
     try:
         server = GoldenPathServer(uvicorn_config(settings, host=host, port=port, log_level="info"))
+        # Everything loaded so far (the libraries, the app) lives as long as the process;
+        # frozen, it is out of the collector's way, and a full collection scans only what
+        # came after. The benchmark saw full-collection pauses of 75-120 ms before (they
+        # were its phase 4's p99), 10-65 ms after.
+        gc.collect()
+        gc.freeze()
         server.run()
         return 0 if server.started else 1
     finally:
