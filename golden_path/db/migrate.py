@@ -18,6 +18,7 @@ from importlib import resources
 
 import asyncpg
 
+from golden_path.db.locks import lock_holders
 from golden_path.db.pool import Conn
 from golden_path.errors import GoldenPathError
 
@@ -62,19 +63,6 @@ async def applied_versions(conn: Conn) -> list[int]:
     return [int(r["version"]) for r in rows]
 
 
-async def _holders(conn: Conn) -> str:
-    """The other sessions of this database that hold locks, as one line each."""
-    rows = await conn.fetch(
-        "SELECT DISTINCT a.pid, a.state, a.application_name, left(a.query, 120) AS query"
-        " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-        " WHERE l.granted AND a.pid <> pg_backend_pid() AND a.datname = current_database()"
-    )
-    return "; ".join(
-        f"pid {r['pid']} ({r['state']}, {r['application_name'] or 'no name'}): {r['query']}"
-        for r in rows
-    )
-
-
 async def migrate(conn: Conn) -> list[int]:
     """Apply every migration not yet applied; return the versions applied now."""
     applied_now: list[int] = []
@@ -83,8 +71,8 @@ async def migrate(conn: Conn) -> list[int]:
         await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
     except asyncpg.LockNotAvailableError:
         raise MigrationBlocked(
-            f"the migration lock was not free within {LOCK_TIMEOUT_S} s; held by: "
-            + (await _holders(conn) or "nobody now")
+            f"the migration lock was not free within {LOCK_TIMEOUT_S} s; locks are held by: "
+            + await lock_holders(conn)
         ) from None
     try:
         await conn.execute(

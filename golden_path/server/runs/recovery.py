@@ -17,12 +17,22 @@ import logging
 import asyncpg
 
 from golden_path.db.errors import DRIVER_ERRORS
+from golden_path.db.locks import lock_holders
 from golden_path.db.pool import Conn
+from golden_path.errors import GoldenPathError
 
 log = logging.getLogger(__name__)
 CLOSE_TIMEOUT_S = 5.0  # the lock connection, closed gracefully within this, else dropped
 NODE_LOCK_CLASS = 0x60_1D  # the first key of every node lock (the second: hashtext(node_id))
 RECONNECT_DELAYS_S = (0.1, 0.25, 0.5, 1.0, 2.0)
+LOCK_TIMEOUT_S = 10  # for the node lock at start
+
+
+class NodeLockHeld(GoldenPathError):
+    """Another session holds this node's lock: the node cannot start (or restart) as itself."""
+
+
+RETAKE_ERRORS: tuple[type[BaseException], ...] = (*DRIVER_ERRORS, NodeLockHeld)
 
 
 async def is_node_alive(conn: Conn, node_id: str) -> bool:
@@ -63,10 +73,23 @@ class NodeLease:
         self._lost = asyncio.Event()
 
     async def acquire(self) -> None:
+        """Take the lock; :class:`NodeLockHeld` if another session keeps it past
+        ``LOCK_TIMEOUT_S`` (another live process with this node id, say)."""
         self._conn = await asyncpg.connect(self._dsn, server_settings={"jit": "off"})
-        await self._conn.execute(
-            "SELECT pg_advisory_lock($1, hashtext($2))", NODE_LOCK_CLASS, self.node_id
-        )
+        try:
+            await self._conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT_S}s'")
+            await self._conn.execute(
+                "SELECT pg_advisory_lock($1, hashtext($2))", NODE_LOCK_CLASS, self.node_id
+            )
+        except asyncpg.LockNotAvailableError:
+            holders = await lock_holders(self._conn)
+            await self._conn.close(timeout=CLOSE_TIMEOUT_S)
+            self._conn = None
+            raise NodeLockHeld(
+                f"node {self.node_id}: its lock was not free within {LOCK_TIMEOUT_S} s "
+                f"(is another process running with GOLDEN_PATH_NODE_ID={self.node_id}?); "
+                f"locks are held by: {holders}"
+            ) from None
         self._conn.add_termination_listener(lambda _: self._lost.set())
         if self._keeper is None:
             self._keeper = asyncio.create_task(self._keep(), name="node-lease")
@@ -80,7 +103,7 @@ class NodeLease:
                 try:
                     await self.acquire()
                     break
-                except DRIVER_ERRORS:
+                except RETAKE_ERRORS:  # a driver error, or the old session lingering a while
                     delay = RECONNECT_DELAYS_S[min(attempt, len(RECONNECT_DELAYS_S) - 1)]
                     await asyncio.sleep(delay)
 

@@ -34,6 +34,7 @@ from golden_path.agent import (
 )
 from golden_path.db import events, runs, usage
 from golden_path.db.errors import DatabaseUnavailable
+from golden_path.db.locks import lock_holders
 from golden_path.db.scope import Database, as_database
 from golden_path.ids import RequestID, RunID, ThreadID, ToolCallID, UserID
 from golden_path.protocol import AgentErrorCode, ErrorCode, EventType, RunStatus
@@ -47,6 +48,7 @@ from golden_path.server.runs.limits import MessageRateLimiter
 from golden_path.tiers import Tier
 
 log = logging.getLogger(__name__)
+ORPHAN_TIMEOUT_S = 10.0  # to end one run of a stopped node at start, before moving on
 HISTORY_DAYS = 30
 # How long a failed run keeps trying to record its end while PostgreSQL is away (~2 min).
 END_RETRY_DELAYS_S = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, *(8.0,) * 14)
@@ -231,29 +233,47 @@ class RunService:
             run_ids = await recovery.orphaned_runs(conn, self._node_id)
         ended = 0
         for run_id in run_ids:
-            async with self._db.as_system() as conn:
-                row = await conn.fetchrow(
-                    "SELECT user_id, thread_id, request_id FROM runs WHERE id = $1", run_id
+            try:
+                async with asyncio.timeout(ORPHAN_TIMEOUT_S):
+                    ended += await self._interrupt_orphan(run_id)
+            except TimeoutError:
+                # Its rows are locked by a session that does not let go: a start must not
+                # wait for it. The next start (on any node) tries again.
+                async with self._db.as_system() as conn:
+                    holders = await lock_holders(conn)
+                log.warning(
+                    "run %s of a stopped node could not be ended within %g s; locks are "
+                    "held by: %s",
+                    run_id,
+                    ORPHAN_TIMEOUT_S,
+                    holders,
                 )
-            if row is None:
-                continue
-            scope = RunScope(
-                user_id=UserID(row["user_id"]),
-                thread_id=ThreadID(row["thread_id"]),
-                run_id=RunID(run_id),
-                request_id=RequestID(row["request_id"]),
-                agent_name=self.agent.name,
-            )
-            if await self._fail(
-                scope,
-                AgentErrorCode.INTERRUPTED,
-                "the server stopped during this run; send the message again",
-                time.perf_counter(),
-            ):
-                ended += 1
         if ended:
             log.warning("ended %d runs interrupted by a stopped server", ended)
         return ended
+
+    async def _interrupt_orphan(self, run_id: str) -> int:
+        """End one run of a stopped node as ``interrupted``: 1 if this call ended it."""
+        async with self._db.as_system() as conn:
+            row = await conn.fetchrow(
+                "SELECT user_id, thread_id, request_id FROM runs WHERE id = $1", run_id
+            )
+        if row is None:
+            return 0
+        scope = RunScope(
+            user_id=UserID(row["user_id"]),
+            thread_id=ThreadID(row["thread_id"]),
+            run_id=RunID(run_id),
+            request_id=RequestID(row["request_id"]),
+            agent_name=self.agent.name,
+        )
+        failed = await self._fail(
+            scope,
+            AgentErrorCode.INTERRUPTED,
+            "the server stopped during this run; send the message again",
+            time.perf_counter(),
+        )
+        return 1 if failed else 0
 
     async def _emit(self, scope: RunScope, event: dict[str, Any]) -> dict[str, Any]:
         async with self._db.as_user(scope.user_id) as conn:

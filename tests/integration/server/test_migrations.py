@@ -190,7 +190,9 @@ async def test_a_lock_held_elsewhere_fails_the_start_naming_its_holder(
     holder = await asyncpg.connect(fresh_dsn, server_settings={"application_name": "stuck-one"})
     try:
         await holder.execute("SELECT pg_advisory_lock($1)", migrate_module._LOCK_KEY)
-        with pytest.raises(MigrationBlocked, match=r"within 1 s; held by: pid \d+ .*stuck-one"):
+        with pytest.raises(
+            MigrationBlocked, match=r"within 1 s; locks are held by: pid \d+ .*stuck-one"
+        ):
             await migrate_dsn(fresh_dsn)
     finally:
         await holder.close()

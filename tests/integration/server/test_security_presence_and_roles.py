@@ -99,12 +99,14 @@ async def test_development_opens_it_with_a_warning(bypassing_login: str) -> None
     assert any("bypasses row-level security" in r.getMessage() for r in records)
 
 
-async def test_the_development_default_is_loud_at_start(gp_services: Services) -> None:
+async def test_the_development_default_is_loud_at_start(gp_database: Services) -> None:
+    # A database of its own: a server's start ends the runs of nodes it finds dead, and
+    # the worker's shared database holds other tests' (some on purpose).
     settings = replace(
         Settings(
-            postgres_dsn=gp_services.postgres_dsn,
-            redis_url=gp_services.redis_url,
-            redis_prefix=f"{gp_services.redis_namespace}{uuid.uuid4().hex[:8]}:",
+            postgres_dsn=gp_database.postgres_dsn,
+            redis_url=gp_database.redis_url,
+            redis_prefix=f"{gp_database.redis_namespace}{uuid.uuid4().hex[:8]}:",
         ),
     ).validated()
     assert settings.environment == "development"  # nobody set it: the default
