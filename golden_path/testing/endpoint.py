@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Self
 
 from golden_path.server.config import Settings
 from golden_path.server.runner import ChildServer, ServerThread
@@ -15,6 +16,7 @@ class ServerEndpoint:
     ``settings`` and ``thread`` are set for the reference server in-process,
     ``thread`` alone for a project's ``gp_app``, ``process`` for its
     ``gp_server_command``; none of them for a deployment given by ``--gp-url``.
+    ``with start_reference_server(services) as endpoint:`` stops it at the end.
     """
 
     base_url: str
@@ -31,7 +33,14 @@ class ServerEndpoint:
         """The end of the server's own log (a server started as its own process)."""
         return self.process.tail(lines) if self.process is not None else ""
 
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
+        """Stop the server the harness started (a deployment by URL is left alone)."""
         if self.thread is not None:
             self.thread.stop()
         if self.process is not None:

@@ -59,18 +59,15 @@ QUESTION = "We send 2M tokens/day to gpt-4o and 1M to claude. How can we save?"
 
 @pytest.fixture(scope="module")
 def guarded(gp_services: Services) -> Iterator[object]:
-    endpoint = start_reference_server(
+    with start_reference_server(
         gp_services,
         ws_outbox_frames=OUTBOX_FRAMES,
         ws_outbox_bytes=OUTBOX_BYTES,
         ws_send_timeout_s=SEND_TIMEOUT_S,
         ws_resumes_per_minute=RESUMES_PER_MINUTE,
         ws_pings_per_minute=PINGS_PER_MINUTE,
-    )
-    try:
+    ) as endpoint:
         yield endpoint
-    finally:
-        endpoint.thread.stop()
 
 
 async def user_with_history(endpoint, services: Services) -> tuple[GoldenPathUser, int]:
@@ -137,16 +134,13 @@ async def test_a_slow_reader_is_closed_1013_bounded_and_loses_no_event(guarded, 
 def patient(gp_services: Services) -> Iterator[object]:
     """A node that never gives up on a slow socket by itself: an outbox that never fills
     and a send timeout longer than any test, so only an urgent close can cut it short."""
-    endpoint = start_reference_server(
+    with start_reference_server(
         gp_services,
         ws_outbox_frames=100_000,
         ws_outbox_bytes=1 << 30,
         ws_send_timeout_s=PATIENT_SEND_TIMEOUT_S,
-    )
-    try:
+    ) as endpoint:
         yield endpoint
-    finally:
-        endpoint.thread.stop()
 
 
 async def stuck_behind_a_resume(endpoint, user: GoldenPathUser, attacker, pongs: int):
@@ -180,6 +174,13 @@ async def test_a_logout_closes_a_stuck_socket_4401_ahead_of_its_backlog(patient,
         await until(lambda: connection.closed.is_set(), WAIT_S, "the socket's sender to end")
     finally:
         await attacker.close()
+
+
+async def refusal_since(sock: GoldenPathSocket, since: int) -> dict:
+    """The first ``error`` frame ``sock`` received after its ``since``-th frame."""
+    return await sock.wait_for(
+        lambda f: f.get("type") == ServerFrame.ERROR.value, WAIT_S, what="a refusal", since=since
+    )
 
 
 def held_by_a_process(server_port: int, client_port: int) -> bool:
@@ -241,11 +242,8 @@ async def test_a_burst_of_resumes_keeps_only_the_last_one_waiting(patient, gp_se
 @pytest.fixture(scope="module")
 def budgeted(gp_services: Services) -> Iterator[object]:
     """A node whose sockets' resumes may send 10 stored events a minute."""
-    endpoint = start_reference_server(gp_services, ws_replay_events_per_minute=REPLAY_BUDGET)
-    try:
+    with start_reference_server(gp_services, ws_replay_events_per_minute=REPLAY_BUDGET) as endpoint:
         yield endpoint
-    finally:
-        endpoint.thread.stop()
 
 
 async def test_resumes_past_their_replay_allowance_are_refused_rate_limited(budgeted):
@@ -266,12 +264,7 @@ async def test_resumes_past_their_replay_allowance_are_refused_rate_limited(budg
         )
         since = len(sock.received())
         await sock.resume(0)
-        refused = await sock.wait_for(
-            lambda f: f.get("type") == ServerFrame.ERROR.value,
-            WAIT_S,
-            what="a refusal",
-            since=since,
-        )
+        refused = await refusal_since(sock, since)
         assert refused["code"] == ErrorCode.RATE_LIMITED
         assert "events" in refused["message"]
         assert 0 < refused["retry_after_ms"] <= 60_000
@@ -286,12 +279,7 @@ async def test_resume_and_ping_floods_are_refused_rate_limited(guarded):
         since = len(sock.received())
         for _ in range(RESUMES_PER_MINUTE + 1):
             await sock.resume(0)
-        refused = await sock.wait_for(
-            lambda f: f.get("type") == ServerFrame.ERROR.value,
-            WAIT_S,
-            what="a refusal",
-            since=since,
-        )
+        refused = await refusal_since(sock, since)
         assert refused["code"] == ErrorCode.RATE_LIMITED
         assert refused["retry_after_ms"] > 0
         assert refused["retryable"] is True
@@ -299,12 +287,7 @@ async def test_resume_and_ping_floods_are_refused_rate_limited(guarded):
         since = len(sock.received())
         for _ in range(PINGS_PER_MINUTE + 1):
             await sock.send({"type": "ping"})
-        refused = await sock.wait_for(
-            lambda f: f.get("type") == ServerFrame.ERROR.value,
-            WAIT_S,
-            what="a refusal",
-            since=since,
-        )
+        refused = await refusal_since(sock, since)
         assert refused["code"] == ErrorCode.RATE_LIMITED
         assert "ping" in refused["message"]
         pongs = [f for f in sock.received()[since:] if f.get("type") == ServerFrame.PONG.value]
