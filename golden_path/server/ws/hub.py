@@ -28,6 +28,11 @@ from golden_path.server.redis_keys import RedisKeys
 
 log = logging.getLogger(__name__)
 RECONNECT_DELAYS_S = (0.05, 0.1, 0.25, 0.5, 1.0)
+# The listener reads with this timeout, so it sees a stop within it. Stopping does not
+# rely on cancelling the read: redis-py can swallow a CancelledError that lands at the
+# wrong moment (redis/redis-py#2028, #2551), and a server's close then waited for ever.
+LISTEN_POLL_S = 0.5
+STOP_TIMEOUT_S = 5.0
 
 
 class Subscriber(Protocol):
@@ -45,6 +50,7 @@ class Hub:
         self._local: defaultdict[str, set[Subscriber]] = defaultdict(set)
         self._control: ControlHandler | None = None
         self._listener: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self.listening = asyncio.Event()
         # Every message starts with its node's id, so a node skips its own without decoding.
         self._own_prefix = f"{node_id}|"
@@ -96,35 +102,47 @@ class Hub:
 
     def start(self, on_control: ControlHandler) -> None:
         self._control = on_control
+        self._stopping.clear()
         self._listener = asyncio.create_task(self._listen(), name="hub-listener")
 
     async def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
-            self._listener = None
+        """Stop listening: within ``LISTEN_POLL_S`` normally, else cancelled; never hangs."""
+        listener, self._listener = self._listener, None
+        if listener is None:
+            return
+        self._stopping.set()
+        done, _ = await asyncio.wait({listener}, timeout=LISTEN_POLL_S + STOP_TIMEOUT_S)
+        if not done:
+            log.warning("hub: the Redis listener did not stop; cancelling it")
+            listener.cancel()
+            await asyncio.wait({listener}, timeout=STOP_TIMEOUT_S)
+        if listener.done() and not listener.cancelled() and listener.exception() is not None:
+            log.warning("hub: the Redis listener ended with %r", listener.exception())
 
     async def _listen(self) -> None:
         attempt = 0
-        while True:
+        while not self._stopping.is_set():
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.psubscribe(self._keys.user_channel_pattern())
                 await pubsub.subscribe(self._keys.control_channel())
                 self.listening.set()
                 attempt = 0
-                async for message in pubsub.listen():
-                    await self._on_message(message)
+                while not self._stopping.is_set():
+                    message = await pubsub.get_message(timeout=LISTEN_POLL_S)
+                    if message is not None:
+                        await self._on_message(message)
             except (RedisError, OSError) as exc:
                 self.listening.clear()
                 delay = RECONNECT_DELAYS_S[min(attempt, len(RECONNECT_DELAYS_S) - 1)]
                 attempt += 1
                 log.warning("hub: Redis listener lost (%s); retrying in %.2fs", exc, delay)
-                await asyncio.sleep(delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), delay)
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
+        self.listening.clear()
 
     async def _on_message(self, message: dict[str, Any]) -> None:
         """Deliver another node's event (or act on its control message); skip our own."""
