@@ -297,5 +297,7 @@ async def test_a_dead_nodes_run_whose_rows_stay_locked_does_not_hold_up_the_star
     async with pool.acquire() as locker, locker.transaction():
         await locker.execute("SELECT 1 FROM runs WHERE id = $1 FOR UPDATE", run.id)
         await locker.execute("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", user.id)
-        assert await run_service.interrupt_orphans() == 0
-    assert await run_service.interrupt_orphans() == 1  # the lock gone, the next start ends it
+        await run_service.interrupt_orphans()  # returns: the locked run was skipped
+        assert await _status(pool, user, run) is RunStatus.RUNNING
+    await run_service.interrupt_orphans()  # the lock gone, the next start ends it
+    assert await _status(pool, user, run) is RunStatus.INTERRUPTED
