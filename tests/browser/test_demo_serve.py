@@ -107,7 +107,9 @@ async def test_the_demo_prints_the_chat_page_url_and_serves_it_until_ctrl_c(
     line = await asyncio.to_thread(demo.wait_for_line, "chat page: ")
     url = line.split()[2].rstrip("/")
     assert url.startswith("http://127.0.0.1:"), line
-    assert any("Every journey behaved as the protocol says." in seen for seen in demo.seen)
+    assert any("Every journey behaved as the protocol says." in seen for seen in demo.seen), (
+        "".join(demo.seen[-40:])
+    )
 
     chat = ChatPage(page)
     await (await chat.open(url)).sign_up(new_email("demo"))

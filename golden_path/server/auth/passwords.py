@@ -18,9 +18,10 @@ measured everybody else's p50 going from 96 ms to 7 s under a login flood). So:
 * the strong profile hashes in one lane (``p=1``, as OWASP recommends; the same 64 MiB
   and 3 passes, so the same cost to an attacker): a hash is one thread, and
   ``concurrency`` is the number of cores hashing can take;
-* on Linux the hashing threads run at the lowest CPU priority (nice 19): hashing gets
-  the cores the rest of the server leaves idle, and under contention logins wait (or
-  are refused 503) rather than every socket.
+* on Linux the hashing threads run at a low CPU priority (nice 10): hashing gets the
+  cores the rest of the server leaves idle, and under contention about a tenth of one,
+  so logins wait (or are refused 503) rather than every socket. Not nice 19: on a
+  saturated machine that left a hash about 1.5% of a core, 14 s for one login.
 
 A hash made with other parameters (the fast profile's, argon2-cffi's default) still
 verifies: Argon2 reads them from the hash.
@@ -59,14 +60,14 @@ def _dummy_hash(profile: str) -> str:
     return _HASHERS[profile].hash(secrets.token_urlsafe(32))
 
 
-LOWEST_PRIORITY = 19
+HASHING_NICENESS = 10
 
 
-def lowest_priority() -> None:
-    """Give the calling thread (only it, on Linux) the lowest CPU priority, nice 19."""
+def low_priority() -> None:
+    """Give the calling thread (only it, on Linux) a low CPU priority, nice 10."""
     if sys.platform == "linux":  # elsewhere this call would lower the whole process
         with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWEST_PRIORITY)
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
 
 
 class HashingBusy(Unavailable):
@@ -81,7 +82,7 @@ class Passwords:
         self._hasher = _HASHERS[profile]
         self._dummy = _dummy_hash(profile)
         self._pool = ThreadPoolExecutor(
-            max_workers=concurrency, thread_name_prefix="argon2", initializer=lowest_priority
+            max_workers=concurrency, thread_name_prefix="argon2", initializer=low_priority
         )
         self._capacity = concurrency + queue
         self.admitted = 0  # hashes running or waiting now
