@@ -63,15 +63,15 @@ async def applied_versions(conn: Conn) -> list[int]:
     return [int(r["version"]) for r in rows]
 
 
-async def migrate(conn: Conn) -> list[int]:
+async def migrate(conn: Conn, lock_timeout_s: int = LOCK_TIMEOUT_S) -> list[int]:
     """Apply every migration not yet applied; return the versions applied now."""
     applied_now: list[int] = []
-    await conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT_S}s'")
+    await conn.execute(f"SET lock_timeout = '{int(lock_timeout_s)}s'")
     try:
         await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
     except asyncpg.LockNotAvailableError:
         raise MigrationBlocked(
-            f"the migration lock was not free within {LOCK_TIMEOUT_S} s; locks are held by: "
+            f"the migration lock was not free within {lock_timeout_s} s; locks are held by: "
             + await lock_holders(conn)
         ) from None
     try:
@@ -97,9 +97,9 @@ async def migrate(conn: Conn) -> list[int]:
     return applied_now
 
 
-async def migrate_dsn(dsn: str) -> list[int]:
+async def migrate_dsn(dsn: str, lock_timeout_s: int = LOCK_TIMEOUT_S) -> list[int]:
     conn = await asyncpg.connect(dsn)
     try:
-        return await migrate(conn)
+        return await migrate(conn, lock_timeout_s)
     finally:
         await conn.close()

@@ -65,19 +65,20 @@ async def orphaned_runs(conn: Conn, own_node_id: str) -> list[str]:
 class NodeLease:
     """This node's liveness lock, held on a dedicated connection and retaken after an outage."""
 
-    def __init__(self, dsn: str, node_id: str) -> None:
+    def __init__(self, dsn: str, node_id: str, lock_timeout_s: int = LOCK_TIMEOUT_S) -> None:
         self._dsn = dsn
         self.node_id = node_id
+        self._lock_timeout_s = int(lock_timeout_s)
         self._conn: asyncpg.Connection | None = None
         self._keeper: asyncio.Task[None] | None = None
         self._lost = asyncio.Event()
 
     async def acquire(self) -> None:
         """Take the lock; :class:`NodeLockHeld` if another session keeps it past
-        ``LOCK_TIMEOUT_S`` (another live process with this node id, say)."""
+        ``lock_timeout_s`` (another live process with this node id, say)."""
         self._conn = await asyncpg.connect(self._dsn, server_settings={"jit": "off"})
         try:
-            await self._conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT_S}s'")
+            await self._conn.execute(f"SET lock_timeout = '{self._lock_timeout_s}s'")
             await self._conn.execute(
                 "SELECT pg_advisory_lock($1, hashtext($2))", NODE_LOCK_CLASS, self.node_id
             )
@@ -86,7 +87,7 @@ class NodeLease:
             await self._conn.close(timeout=CLOSE_TIMEOUT_S)
             self._conn = None
             raise NodeLockHeld(
-                f"node {self.node_id}: its lock was not free within {LOCK_TIMEOUT_S} s "
+                f"node {self.node_id}: its lock was not free within {self._lock_timeout_s} s "
                 f"(is another process running with GOLDEN_PATH_NODE_ID={self.node_id}?); "
                 f"locks are held by: {holders}"
             ) from None

@@ -83,8 +83,10 @@ class RunService:
         run_timeout_s: float,
         step_delay_s: float = 0.0,
         agent: SpendOptimizationAgent | None = None,
+        orphan_timeout_s: float = ORPHAN_TIMEOUT_S,
     ) -> None:
         self._db = as_database(pool)
+        self._orphan_timeout_s = orphan_timeout_s
         self._bus = bus
         self._limiter = limiter
         self._node_id = node_id
@@ -234,7 +236,7 @@ class RunService:
         ended = 0
         for run_id in run_ids:
             try:
-                async with asyncio.timeout(ORPHAN_TIMEOUT_S):
+                async with asyncio.timeout(self._orphan_timeout_s):
                     ended += await self._interrupt_orphan(run_id)
             except TimeoutError:
                 # Its rows are locked by a session that does not let go: a start must not
@@ -245,7 +247,7 @@ class RunService:
                     "run %s of a stopped node could not be ended within %g s; locks are "
                     "held by: %s",
                     run_id,
-                    ORPHAN_TIMEOUT_S,
+                    self._orphan_timeout_s,
                     holders,
                 )
         if ended:

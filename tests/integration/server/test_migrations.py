@@ -182,18 +182,17 @@ async def test_the_workers_database_is_fully_migrated(gp_services: Services) -> 
 
 
 async def test_a_lock_held_elsewhere_fails_the_start_naming_its_holder(
-    fresh_dsn: str, monkeypatch: pytest.MonkeyPatch
+    fresh_dsn: str,
 ) -> None:
     """A session that holds the migration lock and never lets go (a client on a dead
     network, say) must not hang every later start without a word."""
-    monkeypatch.setattr(migrate_module, "LOCK_TIMEOUT_S", 1)
     holder = await asyncpg.connect(fresh_dsn, server_settings={"application_name": "stuck-one"})
     try:
         await holder.execute("SELECT pg_advisory_lock($1)", migrate_module._LOCK_KEY)
         with pytest.raises(
             MigrationBlocked, match=r"within 1 s; locks are held by: pid \d+ .*stuck-one"
         ):
-            await migrate_dsn(fresh_dsn)
+            await migrate_dsn(fresh_dsn, lock_timeout_s=1)
     finally:
         await holder.close()
     assert await migrate_dsn(fresh_dsn)  # once it is gone, the start goes on

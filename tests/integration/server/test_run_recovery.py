@@ -19,8 +19,6 @@ import redis.asyncio as aioredis
 from golden_path.db import events, runs, users
 from golden_path.protocol import AgentErrorCode, EventType, RunStatus
 from golden_path.server.redis_keys import RedisKeys
-from golden_path.server.runs import recovery
-from golden_path.server.runs import service as service_module
 from golden_path.server.runs.limits import MessageRateLimiter
 from golden_path.server.runs.recovery import NodeLease, NodeLockHeld, is_node_alive, orphaned_runs
 from golden_path.server.runs.service import RunService
@@ -270,12 +268,11 @@ async def observer_pool(gp_services: Services) -> AsyncIterator[asyncpg.Pool]:
 
 
 async def test_a_node_id_whose_lock_another_session_keeps_fails_the_start_by_name(
-    gp_services: Services, lease: NodeLease, monkeypatch: pytest.MonkeyPatch
+    gp_services: Services, lease: NodeLease
 ) -> None:
     """Two processes started with one GOLDEN_PATH_NODE_ID: the second must not wait for
     ever (nor share the first's identity); it fails, naming the node and who holds what."""
-    monkeypatch.setattr(recovery, "LOCK_TIMEOUT_S", 1)
-    twin = NodeLease(gp_services.postgres_dsn, lease.node_id)
+    twin = NodeLease(gp_services.postgres_dsn, lease.node_id, lock_timeout_s=1)
     with pytest.raises(NodeLockHeld, match=rf"node {lease.node_id}: .* within 1 s .*pid \d+"):
         await twin.acquire()
     await twin.release()  # nothing was held: a no-op
@@ -285,12 +282,21 @@ async def test_a_dead_nodes_run_whose_rows_stay_locked_does_not_hold_up_the_star
     service: tuple[RunService, Hub],
     pool: asyncpg.Pool,
     new_user: NewUser,
-    monkeypatch: pytest.MonkeyPatch,
+    gp_services: Services,
+    keys: RedisKeys,
 ) -> None:
     """A start ends the runs of dead nodes, but one whose rows another session keeps
     locked is skipped after ORPHAN_TIMEOUT_S (and tried again at the next start)."""
-    monkeypatch.setattr(service_module, "ORPHAN_TIMEOUT_S", 1.0)
-    run_service, _ = service
+    _, hub = service
+    client = aioredis.Redis.from_url(gp_services.redis_url)
+    run_service = RunService(
+        pool,
+        hub,
+        MessageRateLimiter(client, keys),
+        _node("impatient"),
+        run_timeout_s=30,
+        orphan_timeout_s=1.0,
+    )
     user = await new_user()
     async with pool.acquire() as conn:
         run = await create_run(conn, user.id, node_id=_node("crashed"))
@@ -300,4 +306,5 @@ async def test_a_dead_nodes_run_whose_rows_stay_locked_does_not_hold_up_the_star
         await run_service.interrupt_orphans()  # returns: the locked run was skipped
         assert await _status(pool, user, run) is RunStatus.RUNNING
     await run_service.interrupt_orphans()  # the lock gone, the next start ends it
+    await client.aclose()
     assert await _status(pool, user, run) is RunStatus.INTERRUPTED
