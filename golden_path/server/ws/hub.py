@@ -28,10 +28,12 @@ from golden_path.server.redis_keys import RedisKeys
 
 log = logging.getLogger(__name__)
 RECONNECT_DELAYS_S = (0.05, 0.1, 0.25, 0.5, 1.0)
-# The listener reads with this timeout, so it sees a stop within it. Stopping does not
-# rely on cancelling the read: redis-py can swallow a CancelledError that lands at the
-# wrong moment (redis/redis-py#2028, #2551), and a server's close then waited for ever.
+# Stopping does not rely on cancelling the listener's read: redis-py can swallow a
+# CancelledError that lands at the wrong moment (redis/redis-py#2028, #2551), and a
+# server's close then waited for ever. ``stop`` sets a flag and wakes the read with a
+# message of the node's own; the read's timeout is the fallback when Redis cannot carry it.
 LISTEN_POLL_S = 0.5
+WAKE_TIMEOUT_S = 1.0
 STOP_TIMEOUT_S = 5.0
 
 
@@ -43,8 +45,16 @@ ControlHandler = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class Hub:
-    def __init__(self, client: aioredis.Redis, keys: RedisKeys, node_id: str) -> None:
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        keys: RedisKeys,
+        node_id: str,
+        *,
+        poll_s: float = LISTEN_POLL_S,
+    ) -> None:
         self._redis = client
+        self._poll_s = poll_s
         self._keys = keys
         self._node_id = node_id
         self._local: defaultdict[str, set[Subscriber]] = defaultdict(set)
@@ -106,18 +116,28 @@ class Hub:
         self._listener = asyncio.create_task(self._listen(), name="hub-listener")
 
     async def stop(self) -> None:
-        """Stop listening: within ``LISTEN_POLL_S`` normally, else cancelled; never hangs."""
+        """Stop listening: at once normally, within ``poll_s`` without Redis, else
+        cancelled; never hangs."""
         listener, self._listener = self._listener, None
         if listener is None:
             return
         self._stopping.set()
-        done, _ = await asyncio.wait({listener}, timeout=LISTEN_POLL_S + STOP_TIMEOUT_S)
+        await self._wake_listener()
+        done, _ = await asyncio.wait({listener}, timeout=self._poll_s + STOP_TIMEOUT_S)
         if not done:
             log.warning("hub: the Redis listener did not stop; cancelling it")
             listener.cancel()
             await asyncio.wait({listener}, timeout=STOP_TIMEOUT_S)
         if listener.done() and not listener.cancelled() and listener.exception() is not None:
             log.warning("hub: the Redis listener ended with %r", listener.exception())
+
+    async def _wake_listener(self) -> None:
+        """End the listener's wait with a message it skips (its own prefix, no payload)."""
+        with contextlib.suppress(RedisError, OSError, TimeoutError):
+            await asyncio.wait_for(
+                self._redis.publish(self._keys.control_channel(), self._own_prefix),
+                WAKE_TIMEOUT_S,
+            )
 
     async def _listen(self) -> None:
         attempt = 0
@@ -129,7 +149,7 @@ class Hub:
                 self.listening.set()
                 attempt = 0
                 while not self._stopping.is_set():
-                    message = await pubsub.get_message(timeout=LISTEN_POLL_S)
+                    message = await pubsub.get_message(timeout=self._poll_s)
                     if message is not None:
                         await self._on_message(message)
             except (RedisError, OSError) as exc:

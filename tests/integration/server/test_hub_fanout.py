@@ -289,6 +289,28 @@ async def test_stop_ends_the_listener(
         await client.aclose()
 
 
+async def test_stop_wakes_the_listener_instead_of_waiting_out_its_read(
+    gp_services: Services, keys: RedisKeys, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A server's shutdown (and every test's teardown) does not wait for the read's timeout.
+
+    The listener here reads with an hour's timeout: only the wake-up ``stop`` sends through
+    Redis ends that read, and the listener then ends by itself, without being cancelled.
+    """
+    client = aioredis.Redis.from_url(gp_services.redis_url)
+    hub = Hub(client, keys, "node-sleepy", poll_s=3600)
+    hub.start(ControlRecorder())
+    try:
+        await asyncio.wait_for(hub.listening.wait(), WAIT_S)
+        before = _listener_tasks()
+        with caplog.at_level("WARNING", logger="golden_path.server.ws.hub"):
+            await asyncio.wait_for(hub.stop(), WAIT_S)
+        assert _listener_tasks() == before - 1
+        assert not [r for r in caplog.records if "did not stop" in r.getMessage()]
+    finally:
+        await client.aclose()
+
+
 async def test_without_redis_a_node_still_delivers_locally(
     dead_redis: aioredis.Redis, keys: RedisKeys
 ) -> None:
