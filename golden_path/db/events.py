@@ -2,11 +2,13 @@
 
 ``append`` takes the next number from ``users.last_seq`` with a row lock, so
 numbers are unique and gap-free per user whichever process writes, and an
-event with a higher number is never committed before a lower one.
+event with a higher number is never committed before a lower one. ``append_many``
+does the same for a batch in one statement (an import, or a test's long history).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from golden_path.db.pool import Conn
@@ -35,6 +37,34 @@ async def append(
     if seq is None:
         raise LookupError(f"no user {user_id}")
     return {**event, "seq": int(seq)}
+
+
+async def append_many(
+    conn: Conn, user_id: UserID, batch: Sequence[tuple[RunID, dict[str, Any]]]
+) -> list[int]:
+    """Persist each ``(run_id, event)`` of ``batch`` (events without ``seq``), in order, as
+    the user's next events, under one row lock and in one statement; return their seqs."""
+    if not batch:
+        return []
+    seqs = await conn.fetch(
+        "WITH next AS ("
+        " UPDATE users SET last_seq = last_seq + cardinality($2::text[])"
+        " WHERE id = $1 RETURNING last_seq - cardinality($2::text[]) AS base)"
+        " INSERT INTO events (user_id, seq, event_id, run_id, type, payload)"
+        " SELECT $1, next.base + e.n, e.event_id, e.run_id, e.type,"
+        "        jsonb_set(e.payload, '{seq}', to_jsonb(next.base + e.n))"
+        " FROM next, unnest($2::text[], $3::text[], $4::text[], $5::jsonb[])"
+        "      WITH ORDINALITY AS e(event_id, run_id, type, payload, n)"
+        " RETURNING seq",
+        user_id,
+        [EventID(event["event_id"]) for _, event in batch],
+        [run_id for run_id, _ in batch],
+        [event["type"] for _, event in batch],
+        [event for _, event in batch],
+    )
+    if not seqs:
+        raise LookupError(f"no user {user_id}")
+    return sorted(int(r["seq"]) for r in seqs)
 
 
 async def after(

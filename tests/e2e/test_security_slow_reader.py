@@ -74,28 +74,30 @@ async def user_with_history(endpoint, services: Services) -> tuple[GoldenPathUse
     """An enterprise user whose stored history is far larger than every buffer between the
     server and a client that stops reading (the kernel's socket buffers can hold a few
     MiB on loopback): one real run, then its events stored again, padded, ``COPIES``
-    times, straight into PostgreSQL as the server would have (``events.append``)."""
+    times, straight into PostgreSQL, numbered as the server numbers them."""
     async with GoldenPathHTTP(endpoint.base_url) as api:
         user = await create_user(api, "enterprise")
         async with await GoldenPathSocket.connect(endpoint.ws_url, user.access_token) as sock:
             run = await sock.ask(QUESTION)
+    batch = [
+        (
+            RunID(event["run_id"]),
+            {k: v for k, v in event.items() if k != "seq"}
+            | {
+                "event_id": str(EventID.new()),
+                "padding": secrets.token_urlsafe(PADDING_BYTES * 3 // 4),
+                "copy": copy,
+            },
+        )
+        for copy in range(COPIES)
+        for event in run.events
+    ]
     conn = await connect(services.postgres_dsn)  # with the server's JSON codecs
     try:
-        async with conn.transaction():
-            for copy in range(COPIES):
-                for event in run.events:
-                    stored = {k: v for k, v in event.items() if k != "seq"}
-                    stored.update(
-                        event_id=str(EventID.new()),
-                        padding=secrets.token_urlsafe(PADDING_BYTES * 3 // 4),
-                        copy=copy,
-                    )
-                    last = await events.append(
-                        conn, UserID(user.user_id), RunID(event["run_id"]), stored
-                    )
+        seqs = await events.append_many(conn, UserID(user.user_id), batch)
     finally:
         await conn.close()
-    return user, int(last["seq"])
+    return user, seqs[-1]
 
 
 async def test_a_slow_reader_is_closed_1013_bounded_and_loses_no_event(guarded, gp_services):

@@ -225,3 +225,50 @@ async def test_sequences_survive_a_new_pool(
         await other.close()
     assert stored["seq"] == 4
     assert await _seqs(pool, user.id) == [1, 2, 3, 4]
+
+
+async def test_a_batch_takes_the_next_numbers_in_its_order_each_stored_with_its_own(
+    pool: asyncpg.Pool, user: users.User
+) -> None:
+    run = await _run_for(pool, user)
+    await _append(pool, run, 0)
+    batch = [(run.id, _event(run, n)) for n in range(1, 6)]
+    async with pool.acquire() as conn, conn.transaction():
+        assert await events.append_many(conn, user.id, batch) == [2, 3, 4, 5, 6]
+        assert await events.append_many(conn, user.id, []) == []
+    async with pool.acquire() as conn:
+        stored = await events.after(conn, user.id, 1)
+        assert await users.last_seq(conn, user.id) == 6
+    assert [(e["seq"], e["step"]) for e in stored] == [(n + 1, n) for n in range(1, 6)]
+    assert [e["event_id"] for e in stored] == [event["event_id"] for _, event in batch]
+
+
+async def test_batches_and_single_appends_side_by_side_leave_no_gap(
+    pool: asyncpg.Pool, user: users.User
+) -> None:
+    run = await _run_for(pool, user)
+
+    async def batch_of(size: int) -> list[int]:
+        async with pool.acquire() as conn, conn.transaction():
+            return await events.append_many(
+                conn, user.id, [(run.id, _event(run, n)) for n in range(size)]
+            )
+
+    results = await asyncio.wait_for(
+        asyncio.gather(*(batch_of(7) for _ in range(4)), *(_append(pool, run) for _ in range(5))),
+        30,
+    )
+    for numbers in results[:4]:
+        assert isinstance(numbers, list)
+        assert numbers == list(range(numbers[0], numbers[0] + 7))  # a batch is contiguous
+    assert await _seqs(pool, user.id) == list(range(1, 4 * 7 + 5 + 1))
+
+
+async def test_a_batch_for_an_unknown_user_stores_nothing(
+    pool: asyncpg.Pool, user: users.User
+) -> None:
+    run = await _run_for(pool, user)
+    async with pool.acquire() as conn:
+        with pytest.raises(LookupError):
+            await events.append_many(conn, UserID.new(), [(run.id, _event(run))])
+    assert await _seqs(pool, user.id) == []
