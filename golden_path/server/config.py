@@ -126,8 +126,9 @@ def default_hash_concurrency(cores: int | None = None) -> int:
     """One password hash at a time per 4 cores, at least one.
 
     A strong hash is one thread (``auth.passwords``), so a login flood takes at most a
-    quarter of the machine. With 2 at once on 2 cores, the benchmark's phase 4 measured
-    everybody else's p99 at 3x its plain figure; with 1, 1.75x.
+    quarter of a machine of 4 cores or more, and one core of a smaller one. With 2 at once
+    on 2 cores, the benchmark's phase 4 measured everybody else's p99 at 3x its plain
+    figure; with 1, 1.3-3x (README, Figures).
     """
     return max(1, (cores if cores is not None else os.cpu_count() or 1) // 4)
 
