@@ -10,9 +10,15 @@ otherwise slow the load generator's event loop and be counted as the server's la
 The flood comes from loopback addresses of its own (127.0.0.2 and on), and the server
 runs with its default throttles, so what the flood meets is what a deployment has.
 
-Printed: everybody else's p50/p99 plain and abused (each must stay within 2x), the
-server's peak RSS (``VmHWM``, reset at the start of the abused loop), the slow reader's
-close and the flood's answers, and the delivery check of the well-behaved sockets.
+Between the two, the same loop runs beside one busy core (``bench.load.neighbour``, at
+the priority of the server's hashing): the cost of one more busy core on this machine,
+whatever keeps it busy, against which the abused loop is also compared.
+
+Printed: everybody else's p50/p99 plain, beside the busy core, and abused (abused /
+plain must stay within 2x; abused / neighbour is what the abuse costs beyond one busy
+core), the server's peak RSS (``VmHWM``, reset at the start of the abused loop), the
+slow reader's close and the flood's answers, and the delivery check of the well-behaved
+sockets.
 """
 
 from __future__ import annotations
@@ -36,14 +42,16 @@ from golden_path.testing.users import GoldenPathUser
 
 FLOOD_RATE = 50.0  # logins a second
 FLOOD_ADDRESSES = 8
-ABUSER_READY_S = 60.0
-ABUSER_REPORT_S = 60.0
+HELPER_READY_S = 60.0
+HELPER_REPORT_S = 60.0
 
 
 @dataclass
 class AbuseResult:
     plain: LatencyResult
+    neighboured: LatencyResult
     abused: LatencyResult
+    neighbour_cpu_s: float = 0.0
     slow_reader: dict[str, Any] = field(default_factory=dict)
     logins_sent: int = 0
     flood_seconds: float = 0.0
@@ -72,54 +80,47 @@ def reset_peak_memory(pid: int | None) -> None:
             Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
-async def start_abuser(
-    base_url: str, victim: GoldenPathUser, log: Path
+async def start_helper(
+    module: str, args: list[str], log: Path, what: str
 ) -> asyncio.subprocess.Process:
-    """``python -m bench.load.abuser``, once it says its slow reader is connected."""
-    argv = [
-        sys.executable,
-        "-m",
-        "bench.load.abuser",
-        f"--base-url={base_url}",
-        f"--token={victim.access_token}",
-        f"--email={victim.email}",
-        f"--flood-rate={FLOOD_RATE}",
-        f"--flood-addresses={FLOOD_ADDRESSES}",
-    ]
+    """``python -m module *args``, once it says ``ready``; stopped if it does not."""
     with log.open("wb") as stderr:
-        abuser = await asyncio.create_subprocess_exec(
-            *argv,
+        helper = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            module,
+            *args,
             cwd=ROOT,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=stderr,
         )
-    assert abuser.stdout is not None
+    assert helper.stdout is not None
     try:
-        line = await asyncio.wait_for(abuser.stdout.readline(), ABUSER_READY_S)
+        line = await asyncio.wait_for(helper.stdout.readline(), HELPER_READY_S)
     except TimeoutError:
         line = b""
     if line.strip() != b"ready":
-        await stop_abuser(abuser)
-        raise BenchError(f"phase 4: the abuser did not start; see {log}")
-    return abuser
+        await stop_helper(helper)
+        raise BenchError(f"phase 4: {what} did not start; see {log}")
+    return helper
 
 
-async def stop_abuser(abuser: asyncio.subprocess.Process) -> dict[str, Any] | None:
-    """Tell the abuser to stop (its stdin ends); what it reports, or None. It is gone after."""
+async def stop_helper(helper: asyncio.subprocess.Process) -> dict[str, Any] | None:
+    """Tell a helper to stop (its stdin ends); what it reports, or None. It is gone after."""
     try:
-        if abuser.stdin is not None:
-            abuser.stdin.close()
-        assert abuser.stdout is not None
-        line = await asyncio.wait_for(abuser.stdout.readline(), ABUSER_REPORT_S)
-        await asyncio.wait_for(abuser.wait(), ABUSER_REPORT_S)
+        if helper.stdin is not None:
+            helper.stdin.close()
+        assert helper.stdout is not None
+        line = await asyncio.wait_for(helper.stdout.readline(), HELPER_REPORT_S)
+        await asyncio.wait_for(helper.wait(), HELPER_REPORT_S)
         return json.loads(line) if line.strip() else None
     except (TimeoutError, ValueError):
         return None
     finally:
-        if abuser.returncode is None:
-            abuser.kill()
-            await abuser.wait()
+        if helper.returncode is None:
+            helper.kill()
+            await helper.wait()
 
 
 async def phase_abuse(
@@ -135,11 +136,24 @@ async def phase_abuse(
     server_pid: int | None,
     log_dir: Path,
 ) -> AbuseResult:
-    """The open loop of ``people`` at ``rate``, plain, then with the abuser's slow reader (a
-    socket of ``attacker``, who is not in the loop) and flood beside it."""
-    plain = await phase_latency(
-        api, ws_url, people, rate, messages_each, 0, progress, failures, CpuMeter(server_pid)
-    )
+    """The open loop of ``people`` at ``rate``: plain, beside one busy core, then with the
+    abuser's slow reader (a socket of ``attacker``, who is not in the loop) and flood."""
+
+    async def loop() -> LatencyResult:
+        return await phase_latency(
+            api, ws_url, people, rate, messages_each, 0, progress, failures, CpuMeter(server_pid)
+        )
+
+    plain = await loop()
+    say("phase 4: the same loop beside one busy core (a process at nice 10)")
+    log = log_dir / "neighbour.log"
+    neighbour = await start_helper("bench.load.neighbour", [], log, "the busy core")
+    try:
+        neighboured = await loop()
+    finally:
+        spent = await stop_helper(neighbour)
+    if spent is None:
+        raise BenchError(f"phase 4: the busy core did not report; see {log}")
     say(
         f"phase 4: starting the abuser (a slow reader, {FLOOD_RATE:g} logins/s from "
         f"{FLOOD_ADDRESSES} addresses)"
@@ -147,18 +161,29 @@ async def phase_abuse(
     reset_peak_memory(server_pid)
     rss_before = memory_mb(server_pid, "VmRSS")
     log = log_dir / "abuser.log"
-    abuser = await start_abuser(base_url, attacker, log)
+    abuser = await start_helper(
+        "bench.load.abuser",
+        [
+            f"--base-url={base_url}",
+            f"--token={attacker.access_token}",
+            f"--email={attacker.email}",
+            f"--flood-rate={FLOOD_RATE}",
+            f"--flood-addresses={FLOOD_ADDRESSES}",
+        ],
+        log,
+        "the abuser",
+    )
     try:
-        abused = await phase_latency(
-            api, ws_url, people, rate, messages_each, 0, progress, failures, CpuMeter(server_pid)
-        )
+        abused = await loop()
     finally:
-        report = await stop_abuser(abuser)
+        report = await stop_helper(abuser)
     if report is None:
         raise BenchError(f"phase 4: the abuser did not report; see {log}")
     return AbuseResult(
         plain=plain,
+        neighboured=neighboured,
         abused=abused,
+        neighbour_cpu_s=float(spent["cpu_s"]),
         slow_reader=report["slow_reader"],
         logins_sent=report["logins"]["sent"],
         flood_seconds=float(report["logins"]["seconds"]),

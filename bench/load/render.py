@@ -197,16 +197,34 @@ def _slow_reader(seen: dict[str, object]) -> str:
     return f"closed {seen['close_code']} ({seen.get('close_reason') or 'no reason'}) after {sent}"
 
 
+def _ratios(label: str, a: list[float], b: list[float], target: bool) -> list[str]:
+    """The p50 and p99 of ``a`` over those of ``b``; judged against 2x when ``target``."""
+    rows = []
+    for q in (50, 99):
+        ratio = pct(a, q) / pct(b, q) if pct(b, q) else float("inf")
+        if target:
+            verdict = f"{ratio:.2f}x: {_verdict(ratio <= 2)}"
+            rows.append(_row(f"p{q} {label} (must be <= 2x)", verdict))
+        else:
+            rows.append(_row(f"p{q} {label}", f"{ratio:.2f}x"))
+    return rows
+
+
 def render_abuse(report: Report) -> list[str]:
     abuse = report.abuse
     if abuse is None or not abuse.plain.latencies_ms:
         return []
     a, b = abuse.abused.latencies_ms, abuse.plain.latencies_ms
+    n = abuse.neighboured.latencies_ms
     logins = ", ".join(f"{code}: {n}" for code, n in sorted(abuse.logins.items()))
     out = [
         f"phase 4: abuse, an open loop of {abuse.plain.users} users at {abuse.plain.rate:g} "
-        "messages/s, plain, then beside a slow reader and a login flood",
+        "messages/s, plain, beside one busy core, then beside a slow reader and a login flood",
         _row("everybody else, p50/p95/p99/max, plain", _percentiles(b)),
+        _row(
+            "everybody else, beside one busy core",
+            f"{_percentiles(n) if n else 'no runs'} (it took {abuse.neighbour_cpu_s:g} s of CPU)",
+        ),
         _row("everybody else, p50/p95/p99/max, abused", _percentiles(a) if a else "no runs"),
         _row("slow reader (4 KiB buffer, never reads)", _slow_reader(abuse.slow_reader)),
         _row(
@@ -219,13 +237,9 @@ def render_abuse(report: Report) -> list[str]:
         ),
     ]
     if a:
-        for q in (50, 99):
-            ratio = pct(a, q) / pct(b, q) if pct(b, q) else float("inf")
-            out.append(
-                _row(
-                    f"p{q} abused / plain (must be <= 2x)", f"{ratio:.2f}x: {_verdict(ratio <= 2)}"
-                )
-            )
+        out.extend(_ratios("abused / plain", a, b, target=True))
+        if n:
+            out.extend(_ratios("abused / beside one busy core", a, n, target=False))
     out.append(_row("events lost for well-behaved sockets", str(abuse.abused.delivery.lost)))
     return out
 

@@ -38,6 +38,7 @@ class Report:
                 total.add(phase.delivery)
         if self.abuse is not None:
             total.add(self.abuse.plain.delivery)
+            total.add(self.abuse.neighboured.delivery)
             total.add(self.abuse.abused.delivery)
         return total
 
