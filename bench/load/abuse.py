@@ -144,24 +144,28 @@ async def phase_abuse(
             api, ws_url, people, rate, messages_each, 0, progress, failures, CpuMeter(server_pid)
         )
 
+    async def beside(module: str, args: list[str], what: str) -> tuple[LatencyResult, Any]:
+        """The loop while ``python -m module`` runs, and what that helper reported."""
+        log = log_dir / f"{module.rsplit('.', 1)[-1]}.log"
+        helper = await start_helper(module, args, log, what)
+        try:
+            result = await loop()
+        finally:
+            report = await stop_helper(helper)
+        if report is None:
+            raise BenchError(f"phase 4: {what} did not report; see {log}")
+        return result, report
+
     plain = await loop()
     say("phase 4: the same loop beside one busy core (a process at nice 10)")
-    log = log_dir / "neighbour.log"
-    neighbour = await start_helper("bench.load.neighbour", [], log, "the busy core")
-    try:
-        neighboured = await loop()
-    finally:
-        spent = await stop_helper(neighbour)
-    if spent is None:
-        raise BenchError(f"phase 4: the busy core did not report; see {log}")
+    neighboured, spent = await beside("bench.load.neighbour", [], "the busy core")
     say(
         f"phase 4: starting the abuser (a slow reader, {FLOOD_RATE:g} logins/s from "
         f"{FLOOD_ADDRESSES} addresses)"
     )
     reset_peak_memory(server_pid)
     rss_before = memory_mb(server_pid, "VmRSS")
-    log = log_dir / "abuser.log"
-    abuser = await start_helper(
+    abused, report = await beside(
         "bench.load.abuser",
         [
             f"--base-url={base_url}",
@@ -170,15 +174,8 @@ async def phase_abuse(
             f"--flood-rate={FLOOD_RATE}",
             f"--flood-addresses={FLOOD_ADDRESSES}",
         ],
-        log,
         "the abuser",
     )
-    try:
-        abused = await loop()
-    finally:
-        report = await stop_helper(abuser)
-    if report is None:
-        raise BenchError(f"phase 4: the abuser did not report; see {log}")
     return AbuseResult(
         plain=plain,
         neighboured=neighboured,
