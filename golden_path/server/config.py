@@ -86,7 +86,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("refresh_ttl_s", "GOLDEN_PATH_REFRESH_TTL_S", _whole(1)),
     Variable("clock_skew_s", "GOLDEN_PATH_CLOCK_SKEW_S", _whole(0)),
     Variable("allowed_origins", "GOLDEN_PATH_ALLOWED_ORIGINS", _csv, _format_csv),
-    Variable("password_hash_profile", "GOLDEN_PATH_PASSWORD_HASH", _one_of("strong", "fast")),
+    Variable(
+        "password_hash_profile", "GOLDEN_PATH_PASSWORD_HASH", _one_of("strong", "rfc9106", "fast")
+    ),
     Variable("run_timeout_s", "GOLDEN_PATH_RUN_TIMEOUT_S", _whole(1)),
     Variable("agent_step_delay_ms", "GOLDEN_PATH_AGENT_STEP_DELAY_MS", _whole(0)),
     Variable("db_pool_size", "GOLDEN_PATH_DB_POOL_SIZE", _whole(1)),
@@ -155,7 +157,8 @@ class Settings:
     refresh_ttl_s: int = 30 * 24 * 3600
     clock_skew_s: int = 10
     allowed_origins: tuple[str, ...] = ()
-    password_hash_profile: Literal["strong", "fast"] = "strong"  # noqa: S105 - a profile name
+    # strong: OWASP's minimum Argon2id; rfc9106: RFC 9106's 64 MiB; fast: test suites only.
+    password_hash_profile: Literal["strong", "rfc9106", "fast"] = "strong"  # noqa: S105
     run_timeout_s: int = 60
     agent_step_delay_ms: int = 0
     db_pool_size: int = 10

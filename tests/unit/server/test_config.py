@@ -125,6 +125,7 @@ def test_the_secret_and_private_key_stay_out_of_repr() -> None:
         ("DB_POOL_SIZE", "3", "db_pool_size", 3),
         ("PASSWORD_HASH", "fast", "password_hash_profile", "fast"),
         ("PASSWORD_HASH", " strong ", "password_hash_profile", "strong"),
+        ("PASSWORD_HASH", "rfc9106", "password_hash_profile", "rfc9106"),
         ("PASSWORD_HASH", "", "password_hash_profile", "strong"),
     ],
 )
@@ -336,7 +337,7 @@ def settings_values(draw: st.DrawFn) -> Settings:
         refresh_ttl_s=draw(st.integers(1, 10**9)),
         clock_skew_s=draw(st.integers(0, 10**6)),
         allowed_origins=tuple(draw(st.lists(_origin, max_size=4))),
-        password_hash_profile=draw(st.sampled_from(("strong", "fast"))),
+        password_hash_profile=draw(st.sampled_from(("strong", "rfc9106", "fast"))),
         run_timeout_s=draw(st.integers(1, 10**6)),
         agent_step_delay_ms=draw(st.integers(0, 10**6)),
         db_pool_size=draw(st.integers(1, 1000)),

@@ -117,6 +117,24 @@ async def test_a_hash_of_argon2_cffis_default_profile_still_verifies() -> None:
     assert await Passwords("strong").verify(stored, "password") is True
 
 
+async def test_a_hash_of_the_earlier_64_mib_one_lane_profile_still_verifies() -> None:
+    """Users who signed up under RFC 9106's profile (64 MiB, 3 passes, one lane) log in."""
+    from argon2 import PasswordHasher
+
+    stored = PasswordHasher(parallelism=1).hash("password")
+    assert "$m=65536,t=3,p=1$" in stored
+    assert await Passwords("strong").verify(stored, "password") is True
+    assert await Passwords("strong").verify(stored, "wrong") is False
+
+
+async def test_the_rfc9106_profile_hashes_with_64_mib_and_3_passes_in_one_lane() -> None:
+    rfc = Passwords("rfc9106")
+    stored = await rfc.hash("a password")
+    assert "$m=65536,t=3,p=1$" in stored
+    assert await rfc.verify(stored, "a password") is True
+    assert await Passwords("strong").verify(stored, "a password") is True
+
+
 async def test_a_fast_hash_is_verifiable_by_the_strong_hasher() -> None:
     """Argon2 reads its parameters from the hash, so switching profiles keeps old users."""
     stored = await FAST.hash("password")
@@ -127,7 +145,7 @@ async def test_strong_profile_roundtrip() -> None:
     strong = Passwords("strong")
     stored = await strong.hash("a strong password")
     assert stored.startswith("$argon2id$")
-    assert "$m=65536,t=3,p=1$" in stored  # one lane: a hash is one thread
+    assert "$m=19456,t=2,p=1$" in stored  # OWASP's profile, one lane: a hash is one thread
     assert await strong.verify(stored, "a strong password") is True
     assert await strong.verify(stored, "a wrong password") is False
     assert await strong.verify(None, "a strong password") is False
