@@ -24,7 +24,7 @@ measured, on 2 cores, of everybody else's latency under a login flood:
   plain figure, whatever the hashing's priority (``SCHED_IDLE`` or nice 10, in threads
   or in processes) or share of a core. A busy loop at the same priority cost nothing:
   it was the 64 MiB memory-hard hash beside the server that slowed it, PostgreSQL too;
-* ``strong``: 0.87-1.31x (README, Figures);
+* ``strong``: 0.87-1.55x in five runs of five (README, Figures);
 * on Linux the hashing threads run at a low CPU priority (nice 10): hashing gets the
   cores the rest of the server leaves idle, and under contention about a tenth of one,
   so logins wait (or are refused 503) rather than every socket. Not nice 19: on a
@@ -51,9 +51,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from golden_path.errors import Unavailable
+from golden_path.server.config import PasswordProfile
 
 T = TypeVar("T")
-_HASHERS = {
+_HASHERS: dict[PasswordProfile, PasswordHasher] = {
     "strong": PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1),
     "rfc9106": PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=1),
     "fast": PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
@@ -61,7 +62,7 @@ _HASHERS = {
 
 
 @functools.cache
-def _dummy_hash(profile: str) -> str:
+def _dummy_hash(profile: PasswordProfile) -> str:
     """A hash of a random password, checked when the email is unknown, so that a wrong
     email costs as much time as a wrong password (no user enumeration). Made once per
     profile, when a server first needs it, not when the module is imported."""
@@ -86,7 +87,9 @@ class HashingBusy(Unavailable):
 
 
 class Passwords:
-    def __init__(self, profile: str = "strong", concurrency: int = 2, queue: int = 16) -> None:
+    def __init__(
+        self, profile: PasswordProfile = "strong", concurrency: int = 2, queue: int = 16
+    ) -> None:
         self._hasher = _HASHERS[profile]
         self._dummy = _dummy_hash(profile)
         self._pool = ThreadPoolExecutor(

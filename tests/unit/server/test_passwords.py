@@ -173,3 +173,14 @@ async def test_hashing_runs_at_a_low_cpu_priority_and_nothing_else_does() -> Non
         assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own
     finally:
         passwords.close()
+
+
+def test_every_profile_the_settings_accept_has_a_hasher() -> None:
+    """``GOLDEN_PATH_PASSWORD_HASH`` is read against ``PasswordProfile``; each of its values
+    must be a profile here, or a server configured with it would fail at its first login."""
+    from typing import get_args
+
+    from golden_path.server.auth.passwords import _HASHERS
+    from golden_path.server.config import PasswordProfile
+
+    assert set(_HASHERS) == set(get_args(PasswordProfile))
