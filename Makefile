@@ -1,21 +1,57 @@
 # Two entry points do all the set-up on a fresh machine (Python 3.11+, nothing else):
 #   make demo   the main job: the golden path, live, on embedded PostgreSQL and Redis
 #   make test   lint, type-check and run the whole suite on real services
-# Both create .venv and install golden-path with its test extras into it first.
+# Both create .venv and install exactly requirements.lock into it first (every package,
+# direct and indirect, by version and hash), then golden-path itself, editable, with no
+# dependency resolution: a fresh clone gets what the last green CI ran. The package keeps
+# ranges in pyproject.toml for the teams that install it; only `make lock` writes the lock.
 
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 PYTEST_ARGS ?=
+LOCK := requirements.lock
+# The interpreter versions the universal lock is resolved for: pyproject's requires-python
+# floor. uv writes markers where a package differs between 3.11, 3.12 and 3.13.
+LOCK_PYTHON := 3.11
+PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: demo test lint install clean
+.PHONY: demo test lint install clean lock test-latest
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+$(STAMP): $(LOCK) pyproject.toml
+	$(PYTHON) -m venv --clear $(VENV)
+	$(PIP) install --quiet --require-hashes --no-deps --only-binary=:all: -r $(LOCK)
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
+	$(PIP) check
 	touch $(STAMP)
+
+# Resolve pyproject.toml's ranges anew, for every Python it claims, with uv (itself pinned
+# by the lock): the only writer of requirements.lock. Then `make test` proves the new lock.
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal \
+		--python-version $(LOCK_PYTHON) --generate-hashes --no-header --quiet \
+		--index-url https://pypi.org/simple --output-file $(LOCK).new
+	{ echo "# The repository's own builds install exactly this (make demo, make test, .ci/run)."; \
+	  echo "# Written by 'make lock' (uv pip compile --universal --generate-hashes) from"; \
+	  echo "# pyproject.toml's extra 'dev'; never edit by hand. docs/testing.md: the lock."; \
+	  cat $(LOCK).new; } > $(LOCK)
+	rm -f $(LOCK).new
+
+# Drift seen, not suffered: a throwaway venv with the newest versions the ranges allow,
+# then the lint and the main suite there. Not part of `make test`.
+LATEST := $(shell echo $${TMPDIR:-/tmp})/golden-path-latest
+test-latest:
+	rm -rf $(LATEST) && $(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(LATEST)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade \
+		--upgrade-strategy eager -e '.[dev]'
+	$(LATEST)/bin/python -m pip list --disable-pip-version-check --format=freeze \
+		| grep -iE '^(redis|mypy|ruff|pytest|pydantic-ai-slim|testcontainers)=' || true
+	$(LATEST)/bin/ruff check . && $(LATEST)/bin/ruff format --check . && $(LATEST)/bin/mypy
+	$(LATEST)/bin/pytest -n auto -q $(PYTEST_ARGS) \
+		--ignore=$(DOCKER_TESTS) $(foreach t,$(SECOND_SHARD),--ignore=$(t))
+	rm -rf $(LATEST)
 
 install: $(STAMP)
 
@@ -66,4 +102,4 @@ test: lint
 		--ignore=tests/integration/harness
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(LATEST) .mypy_cache .ruff_cache .pytest_cache .hypothesis
