@@ -66,7 +66,7 @@ def _purge(args: argparse.Namespace) -> int:
 
 
 def _report_merge(args: argparse.Namespace) -> int:
-    from golden_path.testing.report_merge import run
+    from golden_path.testing.bvj.report_merge import run
 
     return run(args.folders, args.out, args.gate)
 

@@ -4,7 +4,7 @@ It starts embedded PostgreSQL and Redis and a reference server, then runs one
 scripted journey per tier over a real WebSocket, printing each run's events as
 they arrive, and one journey of an AG-UI client (``POST /agui``, protocol §12).
 Each journey checks what it sees against the protocol: the event contract
-(``golden_path.testing.contract``, or the AG-UI one), the persisted run, the
+(``golden_path.testing.v1.contract``, or the AG-UI one), the persisted run, the
 stream that ``resume`` replays after a dropped connection, and the refusals a
 tier must give. The exit status is 0 only when every journey behaved as the protocol says.
 """
@@ -34,9 +34,9 @@ from golden_path.protocol import (
     websocket_url,
 )
 from golden_path.server.agui.mapping import AGUI_PATH, METADATA_KEY
-from golden_path.testing.agui_client import AGUIClient
-from golden_path.testing.agui_contract import Stage
-from golden_path.testing.contract import check_events
+from golden_path.testing.agui.client import AGUIClient
+from golden_path.testing.agui.contract import Stage
+from golden_path.testing.v1.contract import check_events
 from golden_path.tiers import TIER_ORDER, Tier
 
 if TYPE_CHECKING:

@@ -31,7 +31,7 @@ from conformance import run_suite, start_server  # scripts/conformance.py
 from golden_path.client import GoldenPathHTTP
 from golden_path.server.agui.mapping import AGUI_PATH
 from golden_path.server.runner import ChildServer
-from golden_path.testing.users import create_user
+from golden_path.testing.identity.users import create_user
 from golden_path.tiers import Tier
 
 ROOT = Path(__file__).resolve().parent.parent

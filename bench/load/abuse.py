@@ -38,7 +38,7 @@ from bench.load.progress import Progress, say
 from bench.load.runs import Failures
 from bench.load.settings import ROOT, BenchError
 from golden_path.client import GoldenPathHTTP
-from golden_path.testing.users import GoldenPathUser
+from golden_path.testing.identity.users import GoldenPathUser
 
 FLOOD_RATE = 50.0  # logins a second
 FLOOD_ADDRESSES = 8

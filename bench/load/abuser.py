@@ -38,7 +38,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.protocol import State
 
 from golden_path.protocol import websocket_url
-from golden_path.testing.attacks import drain, slow_reader
+from golden_path.testing.v1.attacks import drain, slow_reader
 
 RESUME_EVERY_S = 2.5  # 24 a minute: inside the default allowance of 30
 PING_EVERY_S = 1.0  # 60 a minute: inside the default allowance of 120

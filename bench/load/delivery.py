@@ -17,7 +17,7 @@ from typing import Any
 from bench.load.settings import MAX_EVENT_PAGES, SETTLE_TIMEOUT_S
 from bench.load.sockets import Tracked
 from golden_path.client import GoldenPathHTTP, WaitTimeout
-from golden_path.testing.users import GoldenPathUser
+from golden_path.testing.identity.users import GoldenPathUser
 
 
 @dataclass

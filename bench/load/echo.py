@@ -28,6 +28,7 @@ from bench.load.settings import (
     BenchError,
 )
 from golden_path.ids import EventID
+from golden_path.server.runner import READY_LINE
 from golden_path.services.processes import free_port, launch
 
 
@@ -86,7 +87,7 @@ def floor_echo(log_dir: Path) -> list[float]:
         "echo server",
         [sys.executable, "-m", "bench.load.echo", str(port)],
         log_path=log_dir / "echo.log",
-        ready_pattern=r"Uvicorn running on",
+        ready_pattern=READY_LINE.pattern,
         stop_signal=signal.SIGTERM,
         cwd=ROOT,
     )

@@ -36,7 +36,7 @@ from bench.load.settings import (
 from bench.load.sockets import Tracked, close_sockets, open_sockets
 from bench.load.stats import rate_over
 from golden_path.client import GoldenPathHTTP
-from golden_path.testing.users import GoldenPathUser
+from golden_path.testing.identity.users import GoldenPathUser
 
 
 @dataclass

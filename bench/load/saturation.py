@@ -18,7 +18,7 @@ from bench.load.runs import Failures, serial_runs
 from bench.load.settings import BenchError
 from bench.load.sockets import close_sockets, open_sockets
 from golden_path.client import GoldenPathHTTP
-from golden_path.testing.users import GoldenPathUser
+from golden_path.testing.identity.users import GoldenPathUser
 
 
 @dataclass

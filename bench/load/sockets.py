@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from bench.load.settings import CONNECT_TIMEOUT_S, OPEN_CONCURRENCY, TIER, USER_CONCURRENCY
 from golden_path.client import ConnectionRefused, GoldenPathHTTP, GoldenPathSocket, WaitTimeout
-from golden_path.testing.users import GoldenPathUser, create_user
+from golden_path.testing.identity.users import GoldenPathUser, create_user
 
 
 @dataclass

@@ -19,7 +19,7 @@ from bench.load.settings import RUN_TIMEOUT_S, THROUGHPUT_RAMP_S, THROUGHPUT_SEC
 from bench.load.sockets import Tracked, close_sockets, open_sockets
 from bench.load.stats import pct
 from golden_path.client import GoldenPathHTTP
-from golden_path.testing.users import GoldenPathUser
+from golden_path.testing.identity.users import GoldenPathUser
 
 
 @dataclass

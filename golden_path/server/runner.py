@@ -42,6 +42,8 @@ SHUTDOWN_GRACE_S = 10.0
 STOP_TIMEOUT_S = 30.0
 # uvicorn logs this once the socket listens (start-up has completed before), with the port.
 NEVER = re.compile(r"(?!)")  # a ready line that never comes: readiness is asked over HTTP
+# The one way to tell that a uvicorn server (the reference server, a team's, the benchmark's
+# echo) listens: its own start-up line, with the port it bound.
 READY_LINE = re.compile(r"Uvicorn running on https?://(?P<host>[^\s:]+):(?P<port>\d+)")
 
 

@@ -20,25 +20,25 @@ from typing import TYPE_CHECKING, Any
 _PUBLIC: dict[str, str] = {
     # types of the fixtures' values
     "Services": "golden_path.services.model",
-    "ServerEndpoint": "golden_path.testing.endpoint",
-    "GoldenPathUser": "golden_path.testing.users",
-    "JWTFactory": "golden_path.testing.jwt_factory",
+    "ServerEndpoint": "golden_path.testing.server.endpoint",
+    "GoldenPathUser": "golden_path.testing.identity.users",
+    "JWTFactory": "golden_path.testing.identity.jwt_factory",
     "GoldenPathHTTP": "golden_path.client",
     "GoldenPathSocket": "golden_path.client",
     "RunHandle": "golden_path.client",
     "TokenSet": "golden_path.client",
-    "AGUIClient": "golden_path.testing.agui_client",
-    "AGUIRun": "golden_path.testing.agui_client",
+    "AGUIClient": "golden_path.testing.agui.client",
+    "AGUIRun": "golden_path.testing.agui.client",
     # protocol v1's event contract
-    "assert_events": "golden_path.testing.contract",
-    "check_events": "golden_path.testing.contract",
-    "split_runs": "golden_path.testing.contract",
-    "Violation": "golden_path.testing.contract",
-    "ContractViolation": "golden_path.testing.contract",
+    "assert_events": "golden_path.testing.v1.contract",
+    "check_events": "golden_path.testing.v1.contract",
+    "split_runs": "golden_path.testing.v1.contract",
+    "Violation": "golden_path.testing.v1.contract",
+    "ContractViolation": "golden_path.testing.v1.contract",
     # AG-UI's event contract and the golden-path stages read from it
-    "assert_agui_events": "golden_path.testing.agui_contract",
-    "check_agui_events": "golden_path.testing.agui_contract",
-    "Stage": "golden_path.testing.agui_contract",
+    "assert_agui_events": "golden_path.testing.agui.contract",
+    "check_agui_events": "golden_path.testing.agui.contract",
+    "Stage": "golden_path.testing.agui.contract",
 }
 __all__ = [
     "AGUIClient",
@@ -74,15 +74,15 @@ def __getattr__(name: str) -> Any:
 if TYPE_CHECKING:
     from golden_path.client import GoldenPathHTTP, GoldenPathSocket, RunHandle, TokenSet
     from golden_path.services.model import Services
-    from golden_path.testing.agui_client import AGUIClient, AGUIRun
-    from golden_path.testing.agui_contract import Stage, assert_agui_events, check_agui_events
-    from golden_path.testing.contract import (
+    from golden_path.testing.agui.client import AGUIClient, AGUIRun
+    from golden_path.testing.agui.contract import Stage, assert_agui_events, check_agui_events
+    from golden_path.testing.identity.jwt_factory import JWTFactory
+    from golden_path.testing.identity.users import GoldenPathUser
+    from golden_path.testing.server.endpoint import ServerEndpoint
+    from golden_path.testing.v1.contract import (
         ContractViolation,
         Violation,
         assert_events,
         check_events,
         split_runs,
     )
-    from golden_path.testing.endpoint import ServerEndpoint
-    from golden_path.testing.jwt_factory import JWTFactory
-    from golden_path.testing.users import GoldenPathUser

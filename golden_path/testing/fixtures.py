@@ -33,18 +33,19 @@ from golden_path.client import GoldenPathHTTP, GoldenPathSocket
 from golden_path.client.socket import AuthMethod
 from golden_path.server.runner import ServeProcess
 from golden_path.services.model import Services, ServicesError
-from golden_path.testing.agui_fixtures import gp_agui, gp_agui_factory
-from golden_path.testing.endpoint import ServerEndpoint
-from golden_path.testing.jwt_factory import JWTFactory, claims_from_lines
-from golden_path.testing.own_server import start_own_server
-from golden_path.testing.reference_server import (
+from golden_path.testing.agui.fixtures import gp_agui, gp_agui_factory
+from golden_path.testing.identity.jwt_factory import JWTFactory, claims_from_lines
+from golden_path.testing.identity.users import GoldenPathUser, create_user
+from golden_path.testing.options import harness_options
+from golden_path.testing.server.endpoint import ServerEndpoint
+from golden_path.testing.server.own import start_own_server
+from golden_path.testing.server.reference import (
     endpoint_for_url,
     reference_settings,
     start_reference_server,
 )
-from golden_path.testing.schema import SchemaError, load_callable
-from golden_path.testing.session import harness_options, shared_services
-from golden_path.testing.users import GoldenPathUser, create_user
+from golden_path.testing.services.schema import SchemaError, load_callable
+from golden_path.testing.services.session import shared_services
 from golden_path.tiers import Tier
 
 __all__ = [

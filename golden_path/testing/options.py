@@ -198,3 +198,22 @@ class HarnessOptions:
     def serves_own_app(self) -> bool:
         """Whether the server under test is the project's own (not the reference server)."""
         return bool(self.app or self.server_command)
+
+
+_OPTIONS = pytest.StashKey[HarnessOptions]()
+
+
+def store_options(config: pytest.Config) -> HarnessOptions:
+    """Read the options once, at configure time; every concern reads them back from here."""
+    options = HarnessOptions.from_config(config)
+    config.stash[_OPTIONS] = options
+    return options
+
+
+def harness_options(config: pytest.Config) -> HarnessOptions:
+    return config.stash[_OPTIONS]
+
+
+def is_worker(config: pytest.Config) -> bool:
+    """An xdist worker (never the controller, nor a plain run)."""
+    return hasattr(config, "workerinput")

@@ -14,8 +14,8 @@ from collections.abc import Generator
 import pytest
 
 from golden_path.testing import fixtures
-from golden_path.testing.agui_fixtures import agui_report_sections, agui_skip_reason
-from golden_path.testing.bvj_hooks import BVJPlugin
+from golden_path.testing.agui.fixtures import agui_report_sections, agui_skip_reason
+from golden_path.testing.bvj.hooks import BVJPlugin
 from golden_path.testing.markers import (
     CUSTOMER_TIERS,
     MARKERS,
@@ -23,14 +23,8 @@ from golden_path.testing.markers import (
     check_choice,
     test_tier_from_path,
 )
-from golden_path.testing.options import add_options
-from golden_path.testing.session import (
-    close_session,
-    hand_to_worker,
-    harness_options,
-    is_worker,
-    open_session,
-)
+from golden_path.testing.options import add_options, harness_options, is_worker
+from golden_path.testing.services.session import close_session, hand_to_worker, open_session
 
 _MARKER_PROBLEM = pytest.StashKey[str]()
 REAL_SERVICE_FIXTURES = frozenset(

@@ -26,7 +26,7 @@ from playwright.async_api import Locator, Page, expect
 from golden_path.client import GoldenPathHTTP, GoldenPathSocket, TokenSet
 from golden_path.protocol import TERMINAL_EVENTS, websocket_url
 from golden_path.server.runner import ServerThread
-from golden_path.testing.users import EMAIL_DOMAIN
+from golden_path.testing.identity.users import EMAIL_DOMAIN
 
 WAIT_MS = 15_000
 WAIT_S = WAIT_MS / 1000

@@ -14,8 +14,8 @@ import pytest
 
 from golden_path.client import ConnectionRefused, GoldenPathHTTP, GoldenPathSocket
 from golden_path.protocol import EventType, ServerFrame
-from golden_path.testing.jwt_factory import JWTFactory
-from golden_path.testing.users import EMAIL_DOMAIN, GoldenPathUser
+from golden_path.testing.identity.jwt_factory import JWTFactory
+from golden_path.testing.identity.users import EMAIL_DOMAIN, GoldenPathUser
 
 Frame = dict[str, Any]
 ANY_STATUS = tuple(range(100, 600))

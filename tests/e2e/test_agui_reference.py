@@ -20,10 +20,10 @@ from ag_ui.core import EventType as AGUIType
 from golden_path.client import GoldenPathHTTP
 from golden_path.protocol import ErrorCode, EventType
 from golden_path.server.agui.mapping import AGUI_PATH, METADATA_KEY
-from golden_path.testing.agui_client import AGUIClient, AGUIHTTPError, AGUIRun
-from golden_path.testing.agui_contract import Stage
-from golden_path.testing.endpoint import ServerEndpoint
-from golden_path.testing.users import GoldenPathUser
+from golden_path.testing.agui.client import AGUIClient, AGUIHTTPError, AGUIRun
+from golden_path.testing.agui.contract import Stage
+from golden_path.testing.identity.users import GoldenPathUser
+from golden_path.testing.server.endpoint import ServerEndpoint
 from golden_path.tiers import Tier
 from tests.e2e.support import WAIT_S
 

@@ -9,7 +9,7 @@ import pytest
 from golden_path.client import GoldenPathSocket, TokenSet
 from golden_path.ids import UserID
 from golden_path.protocol import TICKET_TTL_SECONDS, CloseCode
-from golden_path.testing.users import TEST_PASSWORD
+from golden_path.testing.identity.users import TEST_PASSWORD
 from golden_path.tiers import TIER_ORDER, Tier
 from tests.e2e.support import BAD_TOKEN_KINDS, family_of, forge, http, new_email, refusal
 

@@ -13,8 +13,8 @@ from golden_path.protocol import (
     RunStatus,
     ServerFrame,
 )
-from golden_path.testing.contract import assert_events, split_runs
-from golden_path.testing.reference_server import start_reference_server
+from golden_path.testing.server.reference import start_reference_server
+from golden_path.testing.v1.contract import assert_events, split_runs
 from golden_path.tiers import TIER_LIMITS, Tier
 from tests.e2e.support import (
     SLOW_STEP_DELAY_MS,

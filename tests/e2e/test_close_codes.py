@@ -12,7 +12,7 @@ import pytest
 from golden_path.client import ConnectionRefused, GoldenPathHTTP, GoldenPathSocket
 from golden_path.ids import ThreadID
 from golden_path.protocol import MAX_FRAME_BYTES, PROTOCOL_ERRORS_PER_MINUTE, CloseCode, ErrorCode
-from golden_path.testing.users import create_user
+from golden_path.testing.identity.users import create_user
 from golden_path.tiers import TIER_LIMITS, TIER_ORDER, Tier
 from tests.e2e.support import (
     WAIT_S,

@@ -10,7 +10,7 @@ from ag_ui.core import EventType as AGUIType
 from golden_path.client import GoldenPathHTTP
 from golden_path.demo import Demo, Journey, summary
 from golden_path.protocol import ErrorCode
-from golden_path.testing.endpoint import ServerEndpoint
+from golden_path.testing.server.endpoint import ServerEndpoint
 from golden_path.tiers import Tier
 
 pytestmark = [

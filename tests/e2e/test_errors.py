@@ -9,7 +9,7 @@ import pytest
 from golden_path.client import GoldenPathHTTP
 from golden_path.ids import ThreadID
 from golden_path.protocol import ErrorCode, EventType
-from golden_path.testing.users import create_user
+from golden_path.testing.identity.users import create_user
 from golden_path.tiers import TIER_LIMITS, TIER_ORDER, Tier
 from tests.e2e.support import (
     answer_to,

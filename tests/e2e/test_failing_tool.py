@@ -30,11 +30,11 @@ from golden_path.server.agui.mapping import AGUI_PATH, METADATA_KEY
 from golden_path.server.app import create_app
 from golden_path.server.runner import ServerThread
 from golden_path.services.model import Services
-from golden_path.testing.agui_client import AGUIClient
-from golden_path.testing.agui_contract import Stage
-from golden_path.testing.contract import assert_events
-from golden_path.testing.endpoint import ServerEndpoint
-from golden_path.testing.reference_server import reference_settings
+from golden_path.testing.agui.client import AGUIClient
+from golden_path.testing.agui.contract import Stage
+from golden_path.testing.server.endpoint import ServerEndpoint
+from golden_path.testing.server.reference import reference_settings
+from golden_path.testing.v1.contract import assert_events
 from golden_path.tiers import Tier, Tool
 
 pytestmark = [

@@ -17,8 +17,8 @@ import pytest
 from golden_path.client import GoldenPathSocket, RunHandle
 from golden_path.ids import RunID, ThreadID
 from golden_path.protocol import ErrorCode, EventType
-from golden_path.testing.contract import assert_events
-from golden_path.testing.users import GoldenPathUser
+from golden_path.testing.identity.users import GoldenPathUser
+from golden_path.testing.v1.contract import assert_events
 from tests.e2e.support import assert_open, http
 
 pytestmark = [

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from golden_path.protocol import AgentErrorCode, ErrorCode, EventType
-from golden_path.testing.contract import assert_events, split_runs
+from golden_path.testing.v1.contract import assert_events, split_runs
 from tests.e2e.support import (
     answer_to,
     assert_open,

@@ -8,7 +8,7 @@ import pytest
 
 from golden_path.client import ApiError
 from golden_path.protocol import ErrorCode
-from golden_path.testing.users import TEST_PASSWORD
+from golden_path.testing.identity.users import TEST_PASSWORD
 
 pytestmark = [
     pytest.mark.security,

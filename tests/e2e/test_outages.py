@@ -8,9 +8,9 @@ import pytest
 from golden_path.client import ApiError, ConnectionRefused, GoldenPathHTTP, GoldenPathSocket
 from golden_path.protocol import CloseCode, ErrorCode, EventType
 from golden_path.services.embedded import EmbeddedProvider
-from golden_path.testing.contract import assert_events
-from golden_path.testing.reference_server import ServerEndpoint, start_reference_server
-from golden_path.testing.users import create_user
+from golden_path.testing.identity.users import create_user
+from golden_path.testing.server.reference import ServerEndpoint, start_reference_server
+from golden_path.testing.v1.contract import assert_events
 
 pytestmark = [
     pytest.mark.reference_only,

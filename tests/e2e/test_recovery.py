@@ -10,7 +10,7 @@ import pytest
 
 from golden_path.client import GoldenPathSocket
 from golden_path.protocol import AgentErrorCode, CloseCode, EventType, RunStatus
-from golden_path.testing.contract import assert_events
+from golden_path.testing.v1.contract import assert_events
 
 pytestmark = [
     pytest.mark.reference_only,

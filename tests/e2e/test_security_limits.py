@@ -14,8 +14,8 @@ import redis.asyncio as aioredis
 from golden_path.client import GoldenPathHTTP, GoldenPathSocket
 from golden_path.server.redis_keys import RedisKeys
 from golden_path.services.embedded import EmbeddedProvider
-from golden_path.testing.reference_server import start_reference_server
-from golden_path.testing.users import create_user
+from golden_path.testing.identity.users import create_user
+from golden_path.testing.server.reference import start_reference_server
 from tests.e2e.support import WAIT_S, http, until
 
 pytestmark = [

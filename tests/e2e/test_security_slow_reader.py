@@ -24,9 +24,9 @@ from golden_path.db.pool import connect
 from golden_path.ids import EventID, RunID, UserID
 from golden_path.protocol import CloseCode, ErrorCode, ServerFrame
 from golden_path.services.model import Services
-from golden_path.testing.attacks import drain, slow_reader
-from golden_path.testing.reference_server import start_reference_server
-from golden_path.testing.users import GoldenPathUser, create_user
+from golden_path.testing.identity.users import GoldenPathUser, create_user
+from golden_path.testing.server.reference import start_reference_server
+from golden_path.testing.v1.attacks import drain, slow_reader
 from tests.e2e.support import WAIT_S, server_connection, until
 
 pytestmark = [

@@ -19,8 +19,8 @@ import redis.asyncio as aioredis
 from golden_path.client import GoldenPathHTTP
 from golden_path.server.redis_keys import RedisKeys
 from golden_path.services.model import Services
-from golden_path.testing.reference_server import start_reference_server as start_reference_server
-from golden_path.testing.users import TEST_PASSWORD
+from golden_path.testing.identity.users import TEST_PASSWORD
+from golden_path.testing.server.reference import start_reference_server as start_reference_server
 from tests.e2e.support import new_email
 
 pytestmark = [

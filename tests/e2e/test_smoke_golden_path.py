@@ -3,7 +3,7 @@
 import pytest
 
 from golden_path.protocol import GOLDEN_EVENTS
-from golden_path.testing.contract import assert_events
+from golden_path.testing.v1.contract import assert_events
 
 pytestmark = [
     pytest.mark.golden_path,

@@ -1,11 +1,11 @@
 """What every AG-UI server must pass, reached only by URL (``--gp-protocol=ag-ui --gp-url``).
 
-Each run is judged by the AG-UI contract (:mod:`golden_path.testing.agui_contract`):
+Each run is judged by the AG-UI contract (:mod:`golden_path.testing.agui.contract`):
 every event valid for the official ``ag-ui-protocol`` model of its type, the AG-UI
 client verifier's sequence rules, and the ``threadId``/``runId`` the client sent.
 ``make test`` runs this module against ``examples/agui-pydantic-ai`` (pydantic-ai's
 own AG-UI adapter) in its own process. Prompts and the token come from the
-environment (see ``golden_path.testing.agui_fixtures``).
+environment (see ``golden_path.testing.agui.fixtures``).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import uuid
 
 import pytest
 
-from golden_path.testing.agui_client import AGUIClient, AGUIHTTPError
-from golden_path.testing.agui_contract import Stage, check_agui_events
+from golden_path.testing.agui.client import AGUIClient, AGUIHTTPError
+from golden_path.testing.agui.contract import Stage, check_agui_events
 
 pytestmark = [
     pytest.mark.stage("agent"),

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from golden_path.testing.agui_client import AGUIClient, AGUITimeout
+from golden_path.testing.agui.client import AGUIClient, AGUITimeout
 
 pytestmark = [
     pytest.mark.stage("events"),

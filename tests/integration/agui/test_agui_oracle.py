@@ -25,8 +25,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from golden_path.testing.agui_contract import check_agui_events, expand_chunks
-from golden_path.testing.agui_strategies import agui_runs, agui_streams, chunked_agui_runs
+from golden_path.testing.agui.contract import check_agui_events, expand_chunks
+from golden_path.testing.agui.strategies import agui_runs, agui_streams, chunked_agui_runs
 
 pytestmark = [
     pytest.mark.stage("events"),

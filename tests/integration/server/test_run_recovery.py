@@ -24,7 +24,7 @@ from golden_path.server.runs.recovery import NodeLease, NodeLockHeld, is_node_al
 from golden_path.server.runs.service import RunService
 from golden_path.server.ws.hub import Hub
 from golden_path.services.model import Services
-from golden_path.testing.contract import assert_events
+from golden_path.testing.v1.contract import assert_events
 from tests.integration.server.conftest import WAIT_S, NewUser, Recorder, create_run
 
 pytestmark = [

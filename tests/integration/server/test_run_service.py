@@ -34,7 +34,7 @@ from golden_path.server.runs.service import RunService, Submitted
 from golden_path.server.state import ServerState
 from golden_path.server.ws.hub import Hub
 from golden_path.services.model import Services
-from golden_path.testing.contract import assert_events
+from golden_path.testing.v1.contract import assert_events
 from golden_path.tiers import TIER_LIMITS, TIER_ORDER, Tier, Tool
 from tests.integration.server.conftest import WAIT_S, NewUser, Recorder
 

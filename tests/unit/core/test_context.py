@@ -9,7 +9,7 @@ from hypothesis import given
 
 from golden_path.context import UserContext
 from golden_path.ids import RequestID, RunID, ThreadID, UserID
-from golden_path.testing import strategies as gps
+from golden_path.testing.v1 import strategies as gps
 from golden_path.tiers import Tier
 
 pytestmark = [

@@ -25,7 +25,7 @@ from golden_path.ids import (
     ToolCallID,
     UserID,
 )
-from golden_path.testing import strategies as gps
+from golden_path.testing.v1 import strategies as gps
 
 if TYPE_CHECKING:
     from golden_path.ids import _Identifier

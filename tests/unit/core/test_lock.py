@@ -173,4 +173,5 @@ def test_the_lock_parser_reads_markers_and_hashes() -> None:
     )
     uvloop, group = parse_lock(text)
     assert (uvloop.name, str(uvloop.version), uvloop.hashes) == ("uvloop", "0.23.0", 2)
-    assert uvloop.applies("3.13") and not group.applies("3.11")
+    assert uvloop.applies("3.13")
+    assert not group.applies("3.11")

@@ -15,8 +15,8 @@ import pytest
 
 from golden_path.ids import UserID
 from golden_path.protocol import EventType
-from golden_path.testing import contract
-from golden_path.testing.contract import check_events
+from golden_path.testing.v1 import fields
+from golden_path.testing.v1.contract import check_events
 
 pytestmark = [
     pytest.mark.stage("events"),
@@ -383,7 +383,7 @@ def test_a_non_object_message_shows_the_value() -> None:
 
 
 def test_an_identifier_check_names_its_kind_format_and_the_value() -> None:
-    check = contract._id_check(UserID)
+    check = fields._id_check(UserID)
     assert check(str(UserID.new())) is None
     assert check("usr_1") == (
         "must be a valid UserID ('usr_' followed by 32 lowercase hex digits), got str 'usr_1'"

@@ -20,7 +20,7 @@ from golden_path.ids import UserID
 from golden_path.server.auth import tokens as tokens_module
 from golden_path.server.auth.tokens import TokenError, Tokens
 from golden_path.server.config import Settings
-from golden_path.testing.jwt_factory import JWTFactory
+from golden_path.testing.identity.jwt_factory import JWTFactory
 from golden_path.tiers import Tier
 
 pytestmark = [

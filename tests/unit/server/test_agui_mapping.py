@@ -1,7 +1,7 @@
 """The AG-UI side of the reference server, pure: v1 events to AG-UI, inputs to runs, one run's feed.
 
 The translated streams are judged by the same AG-UI contract checker that judges
-any AG-UI server (``golden_path.testing.agui_contract``), so a mapping that
+any AG-UI server (``golden_path.testing.agui.contract``), so a mapping that
 breaks AG-UI's sequence rules fails here before any server starts.
 """
 
@@ -30,7 +30,7 @@ from golden_path.server.agui.mapping import (
 from golden_path.server.refusal import Refusal
 from golden_path.server.runs.admission import quota_upgrade
 from golden_path.server.runs.events import RunScope
-from golden_path.testing.agui_contract import Stage, check_agui_events, read_stages
+from golden_path.testing.agui.contract import Stage, check_agui_events, read_stages
 from golden_path.tiers import Tier
 
 pytestmark = [

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from golden_path.ids import ThreadID, UserID
 from golden_path.server.auth.tokens import REQUIRED_CLAIMS, Claims, TokenError, Tokens
 from golden_path.server.config import Settings
-from golden_path.testing.jwt_factory import JWTFactory
+from golden_path.testing.identity.jwt_factory import JWTFactory
 from golden_path.tiers import TIER_ORDER, Tier
 
 pytestmark = [

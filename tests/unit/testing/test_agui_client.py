@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from golden_path.testing.agui_client import AGUIClient, AGUIRun
-from golden_path.testing.agui_contract import Stage
+from golden_path.testing.agui.client import AGUIClient, AGUIRun
+from golden_path.testing.agui.contract import Stage
 
 pytestmark = [
     pytest.mark.stage("agent"),

@@ -6,14 +6,14 @@ from typing import Any
 
 import pytest
 
-from golden_path.testing.agui_contract import (
+from golden_path.testing.agui.contract import (
     Stage,
     assert_agui_events,
     check_agui_events,
     expand_chunks,
     read_stages,
 )
-from golden_path.testing.contract import ContractViolation
+from golden_path.testing.v1.contract import ContractViolation
 
 pytestmark = [
     pytest.mark.stage("events"),

@@ -16,15 +16,15 @@ from ag_ui.core import EventType
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from golden_path.testing.agui_contract import (
+from golden_path.testing.agui.contract import (
     RULES,
     Stage,
     check_agui_events,
     expand_chunks,
     read_stages,
 )
-from golden_path.testing.agui_strategies import agui_runs, agui_streams, chunked_agui_runs
-from golden_path.testing.contract import Violation
+from golden_path.testing.agui.strategies import agui_runs, agui_streams, chunked_agui_runs
+from golden_path.testing.v1.contract import Violation
 
 pytestmark = [
     pytest.mark.stage("events"),

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from golden_path.testing.bvj import (
+from golden_path.testing.bvj.justification import (
     BVJ,
     FIELDS,
     GOALS,
@@ -18,8 +18,8 @@ from golden_path.testing.bvj import (
     from_fields,
     from_marker,
 )
+from golden_path.testing.bvj.report import MATRIX_SEGMENTS, Report, properties_for
 from golden_path.testing.markers import STAGES
-from golden_path.testing.report import MATRIX_SEGMENTS, Report, properties_for
 
 pytestmark = [
     pytest.mark.stage("persistence"),

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from golden_path.protocol import EventType
-from golden_path.testing import contract
-from golden_path.testing.contract import (
+from golden_path.testing.v1 import contract
+from golden_path.testing.v1.contract import (
     RULES,
     ContractViolation,
     Violation,

@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from golden_path.protocol import COMMON_EVENT_FIELDS, EVENT_FIELDS, AgentErrorCode, EventType
-from golden_path.testing.contract import Violation, check_events, split_runs
-from golden_path.testing.strategies import AGENT_NAMES, valid_event_streams
+from golden_path.testing.v1.contract import Violation, check_events, split_runs
+from golden_path.testing.v1.strategies import AGENT_NAMES, valid_event_streams
 
 pytestmark = [
     pytest.mark.stage("events"),

@@ -55,8 +55,8 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
 
 
 def test_the_assertion_helpers_are_the_contracts_own() -> None:
-    from golden_path.testing.agui_contract import assert_agui_events
-    from golden_path.testing.contract import assert_events
+    from golden_path.testing.agui.contract import assert_agui_events
+    from golden_path.testing.v1.contract import assert_events
 
     assert harness.assert_events is assert_events
     assert harness.assert_agui_events is assert_agui_events
@@ -80,7 +80,7 @@ def test_every_fixture_lives_in_the_fixtures_module(request: pytest.FixtureReque
         assert definitions, f"{name} is not a fixture"
         assert definitions[-1].func.__module__ in (
             fixtures.__name__,
-            "golden_path.testing.agui_fixtures",  # re-exported from fixtures.py
+            "golden_path.testing.agui.fixtures",  # re-exported from fixtures.py
         ), name
 
 

@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 
 from golden_path.cli import main as cli_main
-from golden_path.testing.bvj_hooks import spaced_report_option
-from golden_path.testing.markers import STAGES
-from golden_path.testing.report import (
+from golden_path.testing.bvj.hooks import spaced_report_option
+from golden_path.testing.bvj.report import (
     FORMAT,
     MATRIX_SEGMENTS,
     Failure,
@@ -23,9 +22,10 @@ from golden_path.testing.report import (
     facts_from_properties,
     properties_for,
 )
-from golden_path.testing.report_files import write_report
-from golden_path.testing.report_html import cell_id, render_html
-from golden_path.testing.report_merge import MergeError, load, merge, merge_folders
+from golden_path.testing.bvj.report_files import write_report
+from golden_path.testing.bvj.report_html import cell_id, render_html
+from golden_path.testing.bvj.report_merge import MergeError, load, merge, merge_folders
+from golden_path.testing.markers import STAGES
 
 pytestmark = [
     pytest.mark.stage("persistence"),

@@ -26,8 +26,8 @@ from golden_path.ids import (
     UserID,
 )
 from golden_path.protocol import COMMON_EVENT_FIELDS, EventType
-from golden_path.testing import strategies as gs
-from golden_path.testing.contract import check_events, split_runs
+from golden_path.testing.v1 import strategies as gs
+from golden_path.testing.v1.contract import check_events, split_runs
 from golden_path.tiers import Tier
 
 pytestmark = [

@@ -13,7 +13,7 @@ from orders.counter import key
 from orders.tokens import REQUIRED
 
 from golden_path.services.model import Services
-from golden_path.testing.jwt_factory import JWTFactory
+from golden_path.testing.identity.jwt_factory import JWTFactory
 
 pytestmark = [
     pytest.mark.stage("auth"),

@@ -7,7 +7,7 @@ the body cut after any number of events and ended by ``RUN_ERROR`` (which may
 leave entities open). ``agui_streams`` yields one or more runs one after
 another, as a replayed thread would carry them. Every event is a plain,
 JSON-serialisable ``dict`` with the wire's camelCase names, and valid for the
-``ag-ui-protocol`` model of its type (:mod:`golden_path.testing.agui_contract`).
+``ag-ui-protocol`` model of its type (:mod:`golden_path.testing.agui.contract`).
 
 The entities of a body (each optional, several of a kind):
 

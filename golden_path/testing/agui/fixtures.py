@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from golden_path.testing.agui_client import AGUIClient
+    from golden_path.testing.agui.client import AGUIClient
 
 from golden_path.testing.markers import test_tier_from_path
 
@@ -93,7 +93,7 @@ async def gp_agui_factory(request: pytest.FixtureRequest) -> AsyncIterator[AGUIF
     url = request.config.getoption("gp_url")
     if not url:
         pytest.skip("no AG-UI endpoint: run with --gp-protocol=ag-ui --gp-url URL")
-    from golden_path.testing.agui_client import AGUIClient  # ag-ui's models: only when used
+    from golden_path.testing.agui.client import AGUIClient  # ag-ui's models: only when used
 
     clients: list[AGUIClient] = []
     request.node.gp_agui_clients = clients

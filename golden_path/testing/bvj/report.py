@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from golden_path.testing.bvj import SEGMENTS
+from golden_path.testing.bvj.justification import SEGMENTS
 from golden_path.testing.markers import STAGES, TEST_TIERS
 
 MATRIX_SEGMENTS: tuple[str, ...] = tuple(s for s in SEGMENTS if s != "all")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from golden_path.testing.markers import STAGES
 
 if TYPE_CHECKING:
-    from golden_path.testing.report import Report, TestFacts
+    from golden_path.testing.bvj.report import Report, TestFacts
 
 SLOWEST = 20
 # Tests grouped by their BVJ (segment, goal, value impact, revenue impact).

@@ -1,4 +1,4 @@
-"""The run's harness state, kept on the pytest config: options, and the shared services."""
+"""The run's shared services, kept on the pytest config and handed to xdist workers."""
 
 from __future__ import annotations
 
@@ -8,22 +8,16 @@ import pytest
 
 from golden_path.services.model import ServicesError
 from golden_path.services.selection import requested_provider
-from golden_path.testing.options import HarnessOptions
-from golden_path.testing.shared_services import SharedServices, new_run_id
+from golden_path.testing.options import is_worker, store_options
+from golden_path.testing.services.shared import SharedServices, new_run_id
 
-_OPTIONS = pytest.StashKey[HarnessOptions]()
 _SHARED = pytest.StashKey[SharedServices]()
 _SHARED_ERROR = pytest.StashKey[str]()
 
 
-def is_worker(config: pytest.Config) -> bool:
-    return hasattr(config, "workerinput")
-
-
 def open_session(config: pytest.Config) -> None:
     """Read the options and prepare (not start) the run's services."""
-    options = HarnessOptions.from_config(config)
-    config.stash[_OPTIONS] = options
+    options = store_options(config)
     if is_worker(config):
         workerinput = config.workerinput  # type: ignore[attr-defined]
         run_id, owner_pid = str(workerinput["gp_run_id"]), int(workerinput["gp_owner_pid"])
@@ -51,10 +45,6 @@ def hand_to_worker(config: pytest.Config, workerinput: dict[str, object]) -> Non
 def close_session(config: pytest.Config) -> None:
     if not is_worker(config) and _SHARED in config.stash:
         config.stash[_SHARED].shutdown()
-
-
-def harness_options(config: pytest.Config) -> HarnessOptions:
-    return config.stash[_OPTIONS]
 
 
 def shared_services(config: pytest.Config) -> SharedServices:

@@ -2,7 +2,7 @@
 
 Identifier strategies yield the typed ids of :mod:`golden_path.ids`.
 ``valid_run_events`` yields one run that satisfies the event contract
-(:mod:`golden_path.testing.contract`); ``valid_event_streams`` yields several
+(:mod:`golden_path.testing.v1.contract`); ``valid_event_streams`` yields several
 users' runs interleaved, ``seq`` assigned per user from 1. Every event is a
 plain JSON-serialisable ``dict``.
 

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from golden_path.testing.bvj import BVJ, BVJError, from_docstring, from_marker
+from golden_path.testing.bvj.justification import BVJ, BVJError, from_docstring, from_marker
+from golden_path.testing.bvj.report import Report, failure_of, properties_for
+from golden_path.testing.bvj.report_files import write_report
 from golden_path.testing.markers import CUSTOMER_TIERS, test_tier_from_path
-from golden_path.testing.report import Report, failure_of, properties_for
-from golden_path.testing.report_files import write_report
-from golden_path.testing.session import harness_options
+from golden_path.testing.options import harness_options
 
 _PROBLEM = pytest.StashKey[str]()
 

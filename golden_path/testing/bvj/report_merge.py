@@ -12,8 +12,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from golden_path.testing.report import Report
-from golden_path.testing.report_files import ReportFileError, read_report, write_report
+from golden_path.testing.bvj.report import Report
+from golden_path.testing.bvj.report_files import ReportFileError, read_report, write_report
 
 
 class MergeError(ValueError):

@@ -10,7 +10,7 @@ from golden_path.protocol import websocket_url
 from golden_path.server.config import SUITE_LIMITS, Settings
 from golden_path.server.runner import ServerThread
 from golden_path.services.model import Services
-from golden_path.testing.endpoint import ServerEndpoint
+from golden_path.testing.server.endpoint import ServerEndpoint
 
 # Shared by every reference server of this process, in-process or not, so a user's
 # tokens work on every node a test starts.

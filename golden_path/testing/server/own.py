@@ -25,9 +25,9 @@ from typing import Any
 from golden_path.protocol import websocket_url
 from golden_path.server.runner import ChildServer, ServerThread, listening_socket
 from golden_path.services.model import Services
-from golden_path.testing.endpoint import ServerEndpoint
 from golden_path.testing.options import HarnessOptions
-from golden_path.testing.schema import SchemaError, load_callable
+from golden_path.testing.server.endpoint import ServerEndpoint
+from golden_path.testing.services.schema import SchemaError, load_callable
 
 START_TIMEOUT_S = 60.0
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from golden_path.testing.report import FORMAT, Report
-from golden_path.testing.report_html import render_html
+from golden_path.testing.bvj.report import FORMAT, Report
+from golden_path.testing.bvj.report_html import render_html
 
 JSON_FILE = "report.json"
 

@@ -3,7 +3,7 @@
 ``run = await agui.run("What is the weather in Paris?", thread_id=...)`` sends one
 user message and returns an :class:`AGUIRun`: every event as it arrived (the
 wire's JSON objects), the golden-path stages they show, and the contract check
-(:mod:`golden_path.testing.agui_contract`) with the ids the client sent.
+(:mod:`golden_path.testing.agui.contract`) with the ids the client sent.
 ``async with agui.stream(...) as stream: async for event in stream: ...`` reads
 events as they arrive; leaving the block (or ``await stream.close()``) closes
 the HTTP response, which is how an AG-UI client cancels a run.
@@ -30,14 +30,14 @@ from ag_ui.core import RunAgentInput
 from httpx_sse import EventSource, SSEError, aconnect_sse
 from pydantic import ValidationError
 
-from golden_path.testing.agui_contract import (
+from golden_path.testing.agui.contract import (
     Stage,
     assert_agui_events,
     check_agui_events,
     expand_chunks,
     read_stages,
 )
-from golden_path.testing.contract import Violation
+from golden_path.testing.violation import Violation
 
 __all__ = [
     "AGUIClient",
@@ -157,7 +157,7 @@ class AGUIRun:
     def assert_contract(
         self, *, stages: Collection[Stage | str] = (), non_empty_deltas: bool = False
     ) -> None:
-        """Raise :class:`~golden_path.testing.contract.ContractViolation` if the run breaks it."""
+        """Raise :class:`~golden_path.testing.violation.ContractViolation` if the run breaks it."""
         assert_agui_events(
             self.events,
             require_complete=not self.closed_early,
