@@ -6,10 +6,11 @@ import os
 from collections.abc import Callable
 from typing import Literal, get_args
 
-from golden_path.services.docker import DockerProvider, engine_problem
-from golden_path.services.embedded import EmbeddedProvider
 from golden_path.services.external import ExternalProvider, external_urls
 from golden_path.services.model import Provider, ServicesError
+
+# The docker and embedded providers are imported only by the run that uses them: the docker
+# SDK and testcontainers cost an embedded run's supervisor a tenth of a second at start.
 
 ProviderName = Literal["auto", "external", "docker", "embedded"]
 PROVIDER_NAMES: tuple[str, ...] = get_args(ProviderName)
@@ -32,13 +33,17 @@ def requested_provider(option: str | None, env: dict[str, str] | None = None) ->
 def resolve_provider_name(
     choice: str,
     env: dict[str, str] | None = None,
-    docker_problem: Callable[[], str | None] = engine_problem,
+    docker_problem: Callable[[], str | None] | None = None,
 ) -> str:
     """Turn ``auto`` into a concrete provider name; other names pass through."""
     if choice != "auto":
         return choice
     if external_urls(env) is not None:
         return "external"
+    if docker_problem is None:
+        from golden_path.services.docker import engine_problem
+
+        docker_problem = engine_problem
     if docker_problem() is None:
         return "docker"
     return "embedded"
@@ -48,7 +53,11 @@ def make_provider(name: str, env: dict[str, str] | None = None) -> Provider:
     if name == "external":
         return ExternalProvider(env)
     if name == "docker":
+        from golden_path.services.docker import DockerProvider
+
         return DockerProvider()
     if name == "embedded":
+        from golden_path.services.embedded import EmbeddedProvider
+
         return EmbeddedProvider()
     raise ServicesError(f"unknown services provider {name!r}")

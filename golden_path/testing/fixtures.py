@@ -23,30 +23,28 @@ import inspect
 import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import asyncpg
 import pytest
-import redis.asyncio as aioredis
 
-from golden_path.client import GoldenPathHTTP, GoldenPathSocket
-from golden_path.client.socket import AuthMethod
-from golden_path.server.runner import ServeProcess
 from golden_path.services.model import Services, ServicesError
 from golden_path.testing.agui.fixtures import gp_agui, gp_agui_factory
-from golden_path.testing.identity.jwt_factory import JWTFactory, claims_from_lines
-from golden_path.testing.identity.users import GoldenPathUser, create_user
 from golden_path.testing.options import harness_options
-from golden_path.testing.server.endpoint import ServerEndpoint
-from golden_path.testing.server.own import start_own_server
-from golden_path.testing.server.reference import (
-    endpoint_for_url,
-    reference_settings,
-    start_reference_server,
-)
-from golden_path.testing.services.schema import SchemaError, load_callable
 from golden_path.testing.services.session import shared_services
-from golden_path.tiers import Tier
+
+# What a fixture needs is imported when it first runs, so a test of gp_db and gp_redis never
+# loads the HTTP and WebSocket clients, the token codec or the server runner: the first
+# test of a run starts sooner (bench/services.py measures it).
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
+
+    from golden_path.client import GoldenPathHTTP, GoldenPathSocket
+    from golden_path.client.socket import AuthMethod
+    from golden_path.server.runner import ServeProcess
+    from golden_path.testing.identity.jwt_factory import JWTFactory
+    from golden_path.testing.identity.users import GoldenPathUser
+    from golden_path.testing.server.endpoint import ServerEndpoint
+    from golden_path.tiers import Tier
 
 __all__ = [
     "gp_agui",
@@ -70,6 +68,8 @@ __all__ = [
 def _unavailable(request: pytest.FixtureRequest, exc: ServicesError) -> NoReturn:
     """Fail this test; a broken schema or server stops the whole run with one message
     (under xdist, each worker stops after the test it was running)."""
+    from golden_path.testing.services.schema import SchemaError
+
     if isinstance(exc, SchemaError):
         request.session.shouldstop = str(exc)
     raise pytest.fail.Exception(f"golden-path services unavailable: {exc}", pytrace=False) from None
@@ -151,6 +151,8 @@ async def gp_database(
 async def gp_db(request: pytest.FixtureRequest, gp_services: Services) -> AsyncIterator[Any]:
     """An asyncpg connection to this worker's database, inside a transaction rolled back
     when the test ends: whatever the test writes, the next test never sees."""
+    import asyncpg
+
     shared = _loop_is_shared(request.config)
     if shared:
         conn = await _per_loop(_DB_CONNECTIONS, lambda: asyncpg.connect(gp_services.postgres_dsn))
@@ -184,6 +186,8 @@ async def gp_redis(
     start of the test. Its ACL user cannot select another database, FLUSHALL, SWAPDB,
     MOVE or COPY: no test can touch another worker's keys. With a shared event loop one
     client per worker serves every test."""
+    import redis.asyncio as aioredis
+
     url, user, password = _gp_redis_database
 
     async def make() -> aioredis.Redis:
@@ -206,6 +210,9 @@ async def gp_redis(
 def gp_server(request: pytest.FixtureRequest) -> Iterator[ServerEndpoint]:
     """The server under test: ``--gp-url``'s deployment, else the project's own server
     (``gp_app`` or ``gp_server_command``), else the reference server, in this worker."""
+    from golden_path.testing.server.own import start_own_server
+    from golden_path.testing.server.reference import endpoint_for_url, start_reference_server
+
     options = harness_options(request.config)
     if options.url:
         yield endpoint_for_url(options.url)
@@ -225,7 +232,7 @@ def gp_server(request: pytest.FixtureRequest) -> Iterator[ServerEndpoint]:
         endpoint.stop()
 
 
-SERVER_UNDER_TEST = pytest.StashKey[ServerEndpoint]()
+SERVER_UNDER_TEST = pytest.StashKey["ServerEndpoint"]()
 
 
 @pytest.fixture(scope="session")
@@ -241,6 +248,8 @@ def gp_ws_url(gp_server: ServerEndpoint) -> str:
 @pytest.fixture
 async def gp_api(gp_server: ServerEndpoint) -> AsyncIterator[GoldenPathHTTP]:
     """A protocol v1 HTTP client for the server under test."""
+    from golden_path.client import GoldenPathHTTP
+
     async with GoldenPathHTTP(gp_server.base_url) as api:
         yield api
 
@@ -259,12 +268,16 @@ def gp_user(
     ``gp_user_factory`` says how a team's server makes one (``async (base_url, tier)``);
     the default is protocol v1's signup, login and upgrade.
     """
+    from golden_path.testing.identity.users import create_user
+    from golden_path.testing.services.schema import load_callable
+    from golden_path.tiers import Tier
+
     options = harness_options(request.config)
     custom = (
         load_callable(options.user_factory, "gp_user_factory") if options.user_factory else None
     )
 
-    async def make(tier: Tier | str = Tier.FREE, *, email: str | None = None) -> Any:
+    async def make(tier: Tier | str = "free", *, email: str | None = None) -> Any:
         if custom is not None:
             user = custom(gp_server.base_url, Tier.parse(tier))
             return await user if inspect.isawaitable(user) else user
@@ -273,7 +286,7 @@ def gp_user(
     return make
 
 
-ClientFactory = Callable[..., Awaitable[GoldenPathSocket]]
+ClientFactory = Callable[..., Awaitable["GoldenPathSocket"]]
 
 
 @pytest.fixture
@@ -285,6 +298,8 @@ async def gp_client(
     Sockets are closed after the test; a failing test's report shows every socket's
     transcript.
     """
+    from golden_path.client import GoldenPathSocket
+
     sockets: list[GoldenPathSocket] = []
     request.node.gp_sockets = sockets
 
@@ -314,6 +329,8 @@ def gp_jwt(request: pytest.FixtureRequest, gp_server: ServerEndpoint) -> JWTFact
     audience, algorithm, claim names, extra claims and the environment variable
     holding the secret or private key. Without that secret every token is foreign.
     """
+    from golden_path.testing.identity.jwt_factory import JWTFactory, claims_from_lines
+
     settings = gp_server.settings
     if settings is not None:
         return JWTFactory(
@@ -342,7 +359,7 @@ def gp_jwt(request: pytest.FixtureRequest, gp_server: ServerEndpoint) -> JWTFact
     )
 
 
-ProcessFactory = Callable[..., ServeProcess]
+ProcessFactory = Callable[..., "ServeProcess"]
 
 
 @pytest.fixture
@@ -350,6 +367,9 @@ def gp_server_process(gp_reference_services: Services) -> Iterator[ProcessFactor
     """``node = gp_server_process(agent_step_delay_ms=100)``: another reference-server
     process (``golden-path serve``) on this worker's reference database, sharing the
     in-process server's JWT secret; any ``Settings`` field can be overridden."""
+    from golden_path.server.runner import ServeProcess
+    from golden_path.testing.server.reference import reference_settings
+
     started: list[ServeProcess] = []
 
     def start(**settings: Any) -> ServeProcess:

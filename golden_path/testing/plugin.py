@@ -24,12 +24,19 @@ from golden_path.testing.markers import (
     test_tier_from_path,
 )
 from golden_path.testing.options import add_options, harness_options, is_worker
-from golden_path.testing.services.session import close_session, hand_to_worker, open_session
+from golden_path.testing.services.session import (
+    close_session,
+    hand_to_worker,
+    open_session,
+    prestart,
+)
 
 _MARKER_PROBLEM = pytest.StashKey[str]()
 REAL_SERVICE_FIXTURES = frozenset(
     {"gp_services", "gp_server", "gp_database", "gp_db", "gp_redis", "gp_reference_services"}
 )
+# gp_server needs the harness's services unless it is a deployment given by --gp-url.
+_STARTS_SERVICES = REAL_SERVICE_FIXTURES - {"gp_server"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -83,6 +90,16 @@ def pytest_collection_modifyitems(
         raise pytest.UsageError("invalid golden-path markers:\n  " + "\n  ".join(problems))
     # On an xdist worker a usage error would crash the run without its message: there each
     # such test errors at setup with it instead (pytest_runtest_setup).
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Begin the services now if a selected test will need them (see services.session)."""
+    config = session.config
+    if config.option.collectonly:
+        return
+    needs = _STARTS_SERVICES if config.getoption("gp_url") else REAL_SERVICE_FIXTURES
+    if any(needs & set(getattr(item, "fixturenames", ())) for item in session.items):
+        prestart(config)
 
 
 @pytest.hookimpl(tryfirst=True)

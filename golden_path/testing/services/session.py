@@ -1,22 +1,67 @@
-"""The run's shared services, kept on the pytest config and handed to xdist workers."""
+"""The run's shared services, kept on the pytest config and handed to xdist workers.
+
+Nothing starts at configure time: :func:`open_session` only names the run (its id,
+owner and worker). Once collection is over, :func:`prestart` begins this process's
+services in a thread of their own when a selected test will ask for them, so the
+servers boot, the template is migrated and the worker's database is cloned while
+pytest finishes its own start-up; the first fixture that needs them waits for that
+start instead of beginning it. ``pytest -m unit`` and ``--collect-only`` start nothing.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from golden_path.services.model import ServicesError
 from golden_path.services.selection import requested_provider
 from golden_path.testing.options import is_worker, store_options
-from golden_path.testing.services.shared import SharedServices, new_run_id
 
-_SHARED = pytest.StashKey[SharedServices]()
-_SHARED_ERROR = pytest.StashKey[str]()
+if TYPE_CHECKING:
+    from golden_path.testing.services.shared import SharedServices
+
+# How long a run's end waits for a start still under way before it stops what it started.
+PRESTART_JOIN_TIMEOUT_S = 120.0
+
+
+@dataclass
+class _Run:
+    """Who this process is in the run, and its services once something asked for them."""
+
+    run_id: str
+    owner_pid: int
+    provider: str
+    worker: str
+    schema: str
+    rootdir: Path
+    error: str | None = None
+    shared: SharedServices | None = None
+    started: Future[None] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_RUN = pytest.StashKey[_Run]()
+
+
+def new_run_id() -> str:
+    return os.urandom(6).hex()
+
+
+def run_dir_for(run_id: str) -> Path:
+    """The run's folder: its lock, what its services are, and the supervisor's log."""
+    return Path(tempfile.gettempdir()) / f"golden-path-run-{run_id}"
 
 
 def open_session(config: pytest.Config) -> None:
-    """Read the options and prepare (not start) the run's services."""
+    """Read the options and name the run; nothing is imported or started for services."""
     options = store_options(config)
     if is_worker(config):
         workerinput = config.workerinput  # type: ignore[attr-defined]
@@ -26,28 +71,81 @@ def open_session(config: pytest.Config) -> None:
         worker = str(workerinput["workerid"])
     else:
         run_id, owner_pid, worker = new_run_id(), os.getpid(), "main"
+    error = None
     try:
         provider = requested_provider(config.getoption("gp_services"))
     except ServicesError as exc:
-        config.stash[_SHARED_ERROR] = str(exc)
-        provider = "auto"
-    config.stash[_SHARED] = SharedServices(
-        run_id, owner_pid, provider, worker, schema=options.schema, rootdir=options.rootdir
+        error, provider = str(exc), "auto"
+    config.stash[_RUN] = _Run(
+        run_id,
+        owner_pid,
+        provider,
+        worker,
+        options.schema,
+        options.rootdir,
+        error=error,
     )
 
 
 def hand_to_worker(config: pytest.Config, workerinput: dict[str, object]) -> None:
-    shared = config.stash[_SHARED]
-    workerinput["gp_run_id"] = shared.run_id
-    workerinput["gp_owner_pid"] = shared.owner_pid
+    run = config.stash[_RUN]
+    workerinput["gp_run_id"] = run.run_id
+    workerinput["gp_owner_pid"] = run.owner_pid
+
+
+def _shared(run: _Run) -> SharedServices:
+    with run.lock:
+        if run.shared is None:
+            from golden_path.testing.services.shared import SharedServices
+
+            run.shared = SharedServices(
+                run.run_id,
+                run.owner_pid,
+                run.provider,
+                run.worker,
+                schema=run.schema,
+                rootdir=run.rootdir,
+            )
+        return run.shared
+
+
+def prestart(config: pytest.Config) -> None:
+    """Begin this process's services in the background (see the module doc); a failure
+    is not raised here but by the fixture that needs them, with its message."""
+    run = config.stash[_RUN]
+    if run.error is not None or run.started is not None:
+        return
+    started: Future[None] = Future()
+    run.started = started
+
+    def start() -> None:
+        try:
+            with contextlib.suppress(Exception):  # the fixture retries and reports it
+                _shared(run).for_this_worker()
+        finally:
+            started.set_result(None)
+
+    threading.Thread(target=start, name="golden-path-prestart", daemon=True).start()
 
 
 def close_session(config: pytest.Config) -> None:
-    if not is_worker(config) and _SHARED in config.stash:
-        config.stash[_SHARED].shutdown()
+    run = config.stash.get(_RUN, None)
+    if run is None:
+        return
+    if run.started is not None:
+        # A start still under way would leave its servers behind: let it finish first.
+        with contextlib.suppress(TimeoutError):
+            run.started.result(PRESTART_JOIN_TIMEOUT_S)
+    if not is_worker(config) and run_dir_for(run.run_id).exists():
+        # The controller owns the run's supervisor, whichever process started it.
+        _shared(run).shutdown()
 
 
 def shared_services(config: pytest.Config) -> SharedServices:
-    if _SHARED_ERROR in config.stash:
-        raise ServicesError(config.stash[_SHARED_ERROR])
-    return config.stash[_SHARED]
+    """This process's view of the run's services, once any start under way has ended."""
+    run = config.stash[_RUN]
+    if run.error is not None:
+        raise ServicesError(run.error)
+    if run.started is not None:
+        run.started.result()
+    return _shared(run)

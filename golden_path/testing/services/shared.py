@@ -29,7 +29,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,13 +43,10 @@ from golden_path.services.processes import process_start_time
 from golden_path.services.registry import stop_process
 from golden_path.testing.options import SCHEMA_REFERENCE
 from golden_path.testing.services.schema import apply_schema
+from golden_path.testing.services.session import run_dir_for
 
 SUPERVISOR_START_TIMEOUT_S = 120.0
 _SAFE = re.compile(r"[^a-z0-9_]")
-
-
-def run_dir_for(run_id: str) -> Path:
-    return Path(tempfile.gettempdir()) / f"golden-path-run-{run_id}"
 
 
 @dataclass(frozen=True, slots=True)
