@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
-import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -329,33 +328,33 @@ def gp_jwt(request: pytest.FixtureRequest, gp_server: ServerEndpoint) -> JWTFact
     audience, algorithm, claim names, extra claims and the environment variable
     holding the secret or private key. Without that secret every token is foreign.
     """
-    from golden_path.testing.identity.jwt_factory import JWTFactory, claims_from_lines
+    from golden_path.testing.identity.jwt_factory import (
+        JWTFactory,
+        claims_from_lines,
+        foreign_key,
+    )
+    from golden_path.testing.identity.keys import key_id
+    from golden_path.testing.server.reference import reference_jwt
 
-    settings = gp_server.settings
-    if settings is not None:
-        return JWTFactory(
-            secret=settings.jwt_secret
-            if settings.jwt_algorithm == "HS256"
-            else settings.jwt_private_key,
-            issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
-            algorithm=settings.jwt_algorithm,
-            access_ttl_s=settings.access_ttl_s,
-        )
+    if gp_server.settings is not None:
+        return reference_jwt(gp_server.settings)
     options = harness_options(request.config)
     secret = os.environ.get(options.jwt_secret_env, "") if options.jwt_secret_env else ""
     try:
         extra = claims_from_lines(options.jwt_claims)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
+    secret = secret or foreign_key(options.jwt_algorithm)
     return JWTFactory(
-        secret=secret or secrets.token_urlsafe(48),
+        secret=secret,
         issuer=options.jwt_issuer,
         audience=options.jwt_audience,
         algorithm=options.jwt_algorithm,
         subject_claim=options.jwt_subject_claim,
         tier_claim=options.jwt_tier_claim,
         extra_claims=extra,
+        segments=options.segments,
+        key_id=key_id(options.jwt_algorithm, secret),
     )
 
 

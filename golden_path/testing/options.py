@@ -17,6 +17,11 @@ import pytest
 BVJ_MODES = ("strict", "warn", "off")
 PROTOCOLS: tuple[str, ...] = ("v1", "ag-ui")
 SCHEMA_REFERENCE = "golden-path"
+# What pyjwt signs (golden_path.testing.identity.keys.ALGORITHMS, kept free of its imports).
+JWT_ALGORITHMS: tuple[str, ...] = (
+    *("HS256", "HS384", "HS512", "RS256", "RS384", "RS512"),
+    *("PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"),
+)
 
 # name -> (help, type, default); the ini file's keys, in the order docs/harness.md lists them.
 INI: dict[str, tuple[str, str, str | list[str]]] = {
@@ -57,15 +62,38 @@ INI: dict[str, tuple[str, str, str | list[str]]] = {
         "string",
         "/",
     ),
+    "gp_segments": (
+        "your product's customer segments (plans, seats, tiers), e.g. 'free pro team': what "
+        "the tier marker, gp_user, BVJ segments, the coverage matrix and the gate accept",
+        "args",
+        [],
+    ),
     "gp_jwt_issuer": ("the iss of the tokens gp_jwt makes", "string", "golden-path"),
     "gp_jwt_audience": ("the aud of the tokens gp_jwt makes", "string", "golden-path-api"),
-    "gp_jwt_algorithm": ("HS256, RS256 or EdDSA", "string", "HS256"),
+    "gp_jwt_algorithm": (
+        "any algorithm pyjwt signs: HS256/384/512, RS256/384/512, PS256/384/512, ES256, ES384 "
+        "or EdDSA",
+        "string",
+        "HS256",
+    ),
     "gp_jwt_secret_env": (
-        "the environment variable holding the HS256 secret (or the PEM private key) your "
-        "server verifies with; unset, the harness puts a random secret there before it "
-        "starts your gp_app or gp_server_command",
+        "the environment variable holding the HS* secret (or the PEM private key) gp_jwt signs "
+        "with; unset, the harness puts a fresh key of gp_jwt_algorithm there before it starts "
+        "your gp_app or gp_server_command",
         "string",
         "GOLDEN_PATH_JWT_SECRET",
+    ),
+    "gp_jwt_public_key_env": (
+        "a variable to receive the public half (PEM) of the key the harness makes, for a "
+        "server that verifies with a public key only",
+        "string",
+        "",
+    ),
+    "gp_jwt_jwks_env": (
+        "a variable to receive the path of a JWKS file holding the public half of the key the "
+        "harness makes (its kid is in every token gp_jwt signs)",
+        "string",
+        "",
     ),
     "gp_jwt_subject_claim": ("the claim naming the user", "string", "sub"),
     "gp_jwt_tier_claim": ("the claim naming the customer tier", "string", "tier"),
@@ -150,11 +178,14 @@ class HarnessOptions:
     jwt_audience: str
     jwt_algorithm: str
     jwt_secret_env: str
+    jwt_public_key_env: str
+    jwt_jwks_env: str
     jwt_subject_claim: str
     jwt_tier_claim: str
     jwt_claims: tuple[str, ...]
     user_factory: str
     url: str | None
+    segments: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> HarnessOptions:
@@ -179,17 +210,27 @@ class HarnessOptions:
             jwt_audience=ini("gp_jwt_audience"),
             jwt_algorithm=ini("gp_jwt_algorithm") or "HS256",
             jwt_secret_env=ini("gp_jwt_secret_env"),
+            jwt_public_key_env=ini("gp_jwt_public_key_env"),
+            jwt_jwks_env=ini("gp_jwt_jwks_env"),
             jwt_subject_claim=ini("gp_jwt_subject_claim") or "sub",
             jwt_tier_claim=ini("gp_jwt_tier_claim") or "tier",
             jwt_claims=lines("gp_jwt_claims"),
             user_factory=ini("gp_user_factory"),
             url=config.getoption("gp_url"),
+            segments=tuple(str(v) for v in config.getini("gp_segments") or ()),
         )
         if options.app and options.server_command:
             raise pytest.UsageError("set gp_app or gp_server_command, not both")
         for line in options.app_env:
             if "=" not in line:
                 raise pytest.UsageError(f"gp_app_env line {line!r}: expected NAME=value")
+        if options.jwt_algorithm not in JWT_ALGORITHMS:
+            raise pytest.UsageError(
+                f"gp_jwt_algorithm = {options.jwt_algorithm!r}: expected one of "
+                + ", ".join(JWT_ALGORITHMS)
+            )
+        if len(set(options.segments)) != len(options.segments):
+            raise pytest.UsageError(f"gp_segments names a segment twice: {options.segments}")
         if not options.health_path.startswith("/"):
             raise pytest.UsageError(f"gp_health_path = {options.health_path!r}: start it with /")
         return options

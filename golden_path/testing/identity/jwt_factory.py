@@ -1,36 +1,72 @@
-"""Tokens that a strict server must refuse, one call each, for negative tests.
+"""Tokens signed like the team's server signs them, and each broken in one way.
 
-``JWTFactory`` signs like the server under test (same secret or private key,
-issuer, audience, claim names and extra claims: the ``gp_jwt_*`` ini settings
-say them for a team's own server), then breaks exactly one thing. Tokens that
-need no secret to break (``alg: none``, another key, a tampered payload) work
-against any deployment.
+``JWTFactory`` signs with the server's own key (its secret, or the private half
+of its key pair: every algorithm pyjwt signs, see :mod:`.keys`), issuer,
+audience, claim names and extra claims (the ``gp_jwt_*`` ini settings say them
+for a team's server), then breaks exactly one thing. Which claim each bad token
+changes:
+
+=====================  =====================================================
+``valid``              nothing (the control of every negative case)
+``expired``            ``iat`` an hour ago, ``exp`` ``by_s`` seconds ago
+``expiring_in``        ``exp`` ``seconds`` from now
+``not_yet_valid``      ``iat`` and ``exp`` in the future
+``wrong_audience``     ``aud`` = ``someone-else``
+``wrong_issuer``       ``iss`` = ``https://evil.example``
+``wrong_type``         ``typ`` = ``refresh`` (servers that type their tokens)
+``other_key``          nothing: signed with a key the server does not know
+``alg_none``           the header's ``alg`` = ``none``, no signature
+``tampered_tier``      the segment claim, the original signature kept
+``tampered``           any claims, the original signature kept
+``missing_claim``      one claim removed (so does ``valid(..., without=...)``)
+=====================  =====================================================
+
+Tokens that need no key to break (``alg_none``, ``other_key``, a tampered
+payload) work against any deployment. The factory assumes nothing of the
+reference server: its claims are the registered ones (``iss aud sub iat exp
+jti``) and the segment claim; golden-path's own ``typ`` comes in
+``extra_claims`` like any team's.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import secrets
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
 
-from golden_path.server.auth.tokens import payload
-from golden_path.tiers import Tier
+from golden_path.testing.identity.keys import check_algorithm, generate
+
+
+class _Default:
+    def __repr__(self) -> str:
+        return "DEFAULT_SEGMENT"
+
+
+DEFAULT_SEGMENT: Any = _Default()
+"""The segment a token names when none is given: the first of ``segments``, else none."""
 
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
+def _unb64(part: str) -> Any:
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
 @dataclass(frozen=True)
 class JWTFactory:
-    """``secret`` is the HS256 secret, or the PEM private key for RS256 and EdDSA."""
+    """``secret``: the HS* secret, or the PEM private key of the other algorithms.
+
+    ``segments`` are the project's segments (``gp_segments``): a token names the first
+    unless told another, and ``tampered_tier`` moves a token to another one of them.
+    """
 
     secret: str
     issuer: str = "golden-path"
@@ -40,98 +76,117 @@ class JWTFactory:
     subject_claim: str = "sub"
     tier_claim: str = "tier"
     extra_claims: Mapping[str, Any] = field(default_factory=dict)
+    segments: Sequence[str] = ()
+    key_id: str | None = None
+
+    def __post_init__(self) -> None:
+        check_algorithm(self.algorithm)
 
     def claims(
-        self, user_id: str, tier: Tier | str = Tier.FREE, **overrides: Any
+        self,
+        user_id: str,
+        tier: Any = DEFAULT_SEGMENT,
+        *,
+        without: Iterable[str] = (),
+        **overrides: Any,
     ) -> dict[str, Any]:
+        """The claims of a valid token, ``overrides`` applied, the ``without`` claims dropped.
+
+        ``tier`` is the segment claim's value: a segment's name, or any JSON value for a
+        negative test (``0``, ``None``, ``[]``).
+        """
         now = int(time.time())
-        claims = payload(
-            issuer=self.issuer,
-            audience=self.audience,
-            subject=user_id,
-            tier=str(tier),
-            typ="access",
-            issued_at=now,
-            expires_at=now + self.access_ttl_s,
-            jti=uuid.uuid4().hex,
-            family=uuid.uuid4().hex,
-        )
-        claims[self.subject_claim] = claims.pop("sub")
-        claims[self.tier_claim] = claims.pop("tier")
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            self.subject_claim: str(user_id),
+            "iat": now,
+            "exp": now + self.access_ttl_s,
+            "jti": uuid.uuid4().hex,
+        }
+        if tier is DEFAULT_SEGMENT:
+            if self.segments:
+                claims[self.tier_claim] = self.segments[0]
+        else:
+            claims[self.tier_claim] = str(tier) if isinstance(tier, str) else tier
         claims.update(self.extra_claims)
         claims.update(overrides)
+        for name in without:
+            claims.pop(name, None)
         return claims
 
-    def sign(self, claims: dict[str, Any], key: str | None = None) -> str:
-        return jwt.encode(claims, key or self.secret, algorithm=self.algorithm)
+    def sign(self, claims: Mapping[str, Any], key: str | None = None) -> str:
+        headers = {"kid": self.key_id} if self.key_id else None
+        return jwt.encode(dict(claims), key or self.secret, self.algorithm, headers=headers)
 
-    def valid(self, user_id: str, tier: Tier | str = Tier.FREE, **overrides: Any) -> str:
+    def valid(
+        self,
+        user_id: str,
+        tier: Any = DEFAULT_SEGMENT,
+        *,
+        without: Iterable[str] = (),
+        **overrides: Any,
+    ) -> str:
         """A token the server accepts (the control for each negative case)."""
-        return self.sign(self.claims(user_id, tier, **overrides))
+        return self.sign(self.claims(user_id, tier, without=without, **overrides))
 
-    def expired(self, user_id: str, tier: Tier | str = Tier.FREE, by_s: int = 60) -> str:
+    def expired(self, user_id: str, tier: Any = DEFAULT_SEGMENT, by_s: int = 60) -> str:
         now = int(time.time())
         return self.valid(user_id, tier, iat=now - 3600, exp=now - by_s)
 
-    def expiring_in(self, user_id: str, seconds: float, tier: Tier | str = Tier.FREE) -> str:
+    def expiring_in(self, user_id: str, seconds: float, tier: Any = DEFAULT_SEGMENT) -> str:
         """Valid now, expired ``seconds`` from now (counting the server's clock-skew allowance)."""
         return self.valid(user_id, tier, exp=int(time.time() + seconds))
 
-    def not_yet_valid(self, user_id: str, tier: Tier | str = Tier.FREE, by_s: int = 3600) -> str:
+    def not_yet_valid(self, user_id: str, tier: Any = DEFAULT_SEGMENT, by_s: int = 3600) -> str:
         now = int(time.time())
         return self.valid(user_id, tier, iat=now + by_s, exp=now + by_s + 900)
 
-    def wrong_audience(self, user_id: str, tier: Tier | str = Tier.FREE) -> str:
+    def wrong_audience(self, user_id: str, tier: Any = DEFAULT_SEGMENT) -> str:
         return self.valid(user_id, tier, aud="someone-else")
 
-    def wrong_issuer(self, user_id: str, tier: Tier | str = Tier.FREE) -> str:
+    def wrong_issuer(self, user_id: str, tier: Any = DEFAULT_SEGMENT) -> str:
         return self.valid(user_id, tier, iss="https://evil.example")
 
-    def wrong_type(self, user_id: str, tier: Tier | str = Tier.FREE) -> str:
-        """A refresh token where an access token is due."""
+    def wrong_type(self, user_id: str, tier: Any = DEFAULT_SEGMENT) -> str:
+        """A refresh token where an access token is due (for servers that type tokens)."""
         return self.valid(user_id, tier, typ="refresh")
 
-    def other_key(self, user_id: str, tier: Tier | str = Tier.FREE) -> str:
-        """Signed with a key the server does not know (same algorithm)."""
-        if self.algorithm == "HS256":
-            return self.sign(self.claims(user_id, tier), key=secrets.token_urlsafe(48))
-        return self.sign(self.claims(user_id, tier), key=_fresh_private_key(self.algorithm))
+    def other_key(self, user_id: str, tier: Any = DEFAULT_SEGMENT) -> str:
+        """Signed with a fresh key the server does not know (same algorithm)."""
+        return self.sign(self.claims(user_id, tier), key=generate(self.algorithm).private)
 
-    def alg_none(self, user_id: str, tier: Tier | str = Tier.FREE) -> str:
+    def alg_none(self, user_id: str, tier: Any = DEFAULT_SEGMENT) -> str:
         header = _b64(json.dumps({"alg": "none", "typ": "JWT"}).encode())
-        payload = _b64(json.dumps(self.claims(user_id, tier)).encode())
-        return f"{header}.{payload}."
+        body = _b64(json.dumps(self.claims(user_id, tier)).encode())
+        return f"{header}.{body}."
 
-    def tampered_tier(self, token: str, tier: Tier | str = Tier.ENTERPRISE) -> str:
-        """``token`` with its payload's tier changed and the original signature kept."""
-        return self.tampered(token, **{self.tier_claim: Tier.parse(tier).value})
+    def tampered_tier(self, token: str, to: str | None = None) -> str:
+        """``token`` moved to segment ``to`` (by default another of ``segments`` than its
+        own), its original signature kept: only signature verification can refuse it."""
+        if to is None:
+            current = _unb64(token.split(".")[1]).get(self.tier_claim)
+            others = [s for s in self.segments if s != current]
+            if not others:
+                raise ValueError(
+                    "tampered_tier needs to= or another segment to move to (gp_segments)"
+                )
+            to = others[-1]
+        return self.tampered(token, **{self.tier_claim: str(to)})
 
     def tampered(self, token: str, **changes: Any) -> str:
-        header, payload, signature = token.split(".")
-        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        header, body, signature = token.split(".")
+        data = _unb64(body)
         data.update(changes)
         return f"{header}.{_b64(json.dumps(data).encode())}.{signature}"
 
-    def missing_claim(self, user_id: str, claim: str, tier: Tier | str = Tier.FREE) -> str:
-        claims = self.claims(user_id, tier)
-        claims.pop(claim)
-        return self.sign(claims)
+    def missing_claim(self, user_id: str, claim: str, tier: Any = DEFAULT_SEGMENT) -> str:
+        return self.valid(user_id, tier, without=(claim,))
 
 
-def _fresh_private_key(algorithm: str) -> str:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-
-    key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
-    if algorithm == "EdDSA":
-        key = ed25519.Ed25519PrivateKey.generate()
-    else:
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
+def foreign_key(algorithm: str) -> str:
+    """A signing key no server knows: what ``gp_jwt`` signs with when it has no key."""
+    return generate(algorithm).private
 
 
 def claims_from_lines(lines: tuple[str, ...]) -> dict[str, Any]:

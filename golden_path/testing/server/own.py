@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
-import secrets
 import shlex
 import sys
 from collections.abc import Mapping
@@ -25,6 +24,7 @@ from typing import Any
 from golden_path.protocol import websocket_url
 from golden_path.server.runner import ChildServer, ServerThread, listening_socket
 from golden_path.services.model import Services
+from golden_path.testing.identity.signing import provide_key
 from golden_path.testing.options import HarnessOptions
 from golden_path.testing.server.endpoint import ServerEndpoint
 from golden_path.testing.services.schema import SchemaError, load_callable
@@ -94,11 +94,17 @@ async def _awaited(awaitable: Any) -> Any:
 def start_own_server(options: HarnessOptions, services: Services) -> ServerEndpoint:
     """Start the project's server for this worker (``gp_app`` or ``gp_server_command``).
 
-    When ``gp_jwt_secret_env`` names a variable that is not set, a random secret is put
-    there first, so the server verifies with it and ``gp_jwt`` signs with it.
+    When ``gp_jwt_secret_env`` names a variable that is not set, a fresh key of
+    ``gp_jwt_algorithm`` is put there first (and its public half where
+    ``gp_jwt_public_key_env`` / ``gp_jwt_jwks_env`` say), so the server verifies with it
+    and ``gp_jwt`` signs with it (:mod:`golden_path.testing.identity.signing`).
     """
-    if options.jwt_secret_env and not os.environ.get(options.jwt_secret_env):
-        os.environ[options.jwt_secret_env] = secrets.token_urlsafe(48)
+    provide_key(
+        options.jwt_algorithm,
+        options.jwt_secret_env,
+        options.jwt_public_key_env,
+        options.jwt_jwks_env,
+    )
     if options.app:
         return _serve_in_process(options, services)
     return _serve_command(options, services)

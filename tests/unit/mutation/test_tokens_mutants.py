@@ -20,7 +20,7 @@ from golden_path.ids import UserID
 from golden_path.server.auth import tokens as tokens_module
 from golden_path.server.auth.tokens import TokenError, Tokens
 from golden_path.server.config import Settings
-from golden_path.testing.identity.jwt_factory import JWTFactory
+from golden_path.testing.server.reference import reference_jwt
 from golden_path.tiers import Tier
 
 pytestmark = [
@@ -39,7 +39,7 @@ pytestmark = [
 SECRET = "k" * 48
 SETTINGS = Settings(jwt_secret=SECRET).validated()
 TOKENS = Tokens(SETTINGS)
-FACTORY = JWTFactory(SECRET)
+FACTORY = reference_jwt(SETTINGS)
 USER = UserID.new()
 SKEW = SETTINGS.clock_skew_s
 MAX_TOKEN_CHARS = 8192

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from golden_path.ids import ThreadID, UserID
 from golden_path.server.auth.tokens import REQUIRED_CLAIMS, Claims, TokenError, Tokens
 from golden_path.server.config import Settings
-from golden_path.testing.identity.jwt_factory import JWTFactory
+from golden_path.testing.server.reference import reference_jwt
 from golden_path.tiers import TIER_ORDER, Tier
 
 pytestmark = [
@@ -40,7 +40,7 @@ pytestmark = [
 SECRET = "k" * 48
 SETTINGS = Settings(jwt_secret=SECRET).validated()
 TOKENS = Tokens(SETTINGS)
-FACTORY = JWTFactory(SECRET)
+FACTORY = reference_jwt(SETTINGS)
 USER = UserID.new()
 SKEW = SETTINGS.clock_skew_s
 B64URL = string.ascii_letters + string.digits + "-_"

@@ -43,10 +43,12 @@ MAY_IMPORT: dict[str, set[str]] = {
     "server": {
         "options",
         "services",
+        "identity",
         "golden_path.services",
         "golden_path.server.runner",
         "golden_path.server.config",
         "golden_path.protocol",
+        "golden_path.tiers",
     },
     "identity": {
         "golden_path.client",
