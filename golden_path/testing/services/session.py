@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ import pytest
 from golden_path.services.model import ServicesError
 from golden_path.services.selection import requested_provider
 from golden_path.testing.options import is_worker, store_options
+from golden_path.testing.services.rundir import new_run_id, run_dir_for
 
 if TYPE_CHECKING:
     from golden_path.testing.services.shared import SharedServices
@@ -44,20 +44,11 @@ class _Run:
     rootdir: Path
     error: str | None = None
     shared: SharedServices | None = None
-    started: Future[None] | None = None
+    started: Future[BaseException | None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 _RUN = pytest.StashKey[_Run]()
-
-
-def new_run_id() -> str:
-    return os.urandom(6).hex()
-
-
-def run_dir_for(run_id: str) -> Path:
-    """The run's folder: its lock, what its services are, and the supervisor's log."""
-    return Path(tempfile.gettempdir()) / f"golden-path-run-{run_id}"
 
 
 def open_session(config: pytest.Config) -> None:
@@ -115,15 +106,17 @@ def prestart(config: pytest.Config) -> None:
     run = config.stash[_RUN]
     if run.error is not None or run.started is not None:
         return
-    started: Future[None] = Future()
+    started: Future[BaseException | None] = Future()
     run.started = started
 
     def start() -> None:
+        failure: BaseException | None = None
         try:
-            with contextlib.suppress(Exception):  # the fixture retries and reports it
-                _shared(run).for_this_worker()
+            _shared(run).for_this_worker()
+        except Exception as exc:  # the first fixture that needs the services raises it
+            failure = exc
         finally:
-            started.set_result(None)
+            started.set_result(failure)
 
     threading.Thread(target=start, name="golden-path-prestart", daemon=True).start()
 
@@ -147,5 +140,10 @@ def shared_services(config: pytest.Config) -> SharedServices:
     if run.error is not None:
         raise ServicesError(run.error)
     if run.started is not None:
-        run.started.result()
+        failure = run.started.result()
+        if failure is not None:
+            # Raised once, as the start raised it (a SchemaError stops the run); later calls
+            # retry, and the services' error file answers them as it would have.
+            run.started = None
+            raise failure
     return _shared(run)

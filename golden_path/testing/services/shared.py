@@ -42,8 +42,8 @@ from golden_path.services.model import Services, ServicesError, dsn_with_databas
 from golden_path.services.processes import process_start_time
 from golden_path.services.registry import stop_process
 from golden_path.testing.options import SCHEMA_REFERENCE
+from golden_path.testing.services.rundir import run_dir_for
 from golden_path.testing.services.schema import apply_schema
-from golden_path.testing.services.session import run_dir_for
 
 SUPERVISOR_START_TIMEOUT_S = 120.0
 _SAFE = re.compile(r"[^a-z0-9_]")
