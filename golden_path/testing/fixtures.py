@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from golden_path.testing.identity.jwt_factory import JWTFactory
     from golden_path.testing.identity.users import GoldenPathUser
     from golden_path.testing.server.endpoint import ServerEndpoint
-    from golden_path.tiers import Tier
 
 __all__ = [
     "gp_agui",
@@ -84,10 +83,41 @@ def gp_services(request: pytest.FixtureRequest) -> Services:
     The servers are shared by the run; the database is this worker's clone of the
     schema template (``gp_schema``) and ``redis_namespace`` the key prefix it owns.
     """
+    options = harness_options(request.config)
+    if options.url:
+        return _deployment_services(options)
     try:
         return shared_services(request.config).for_this_worker()
     except ServicesError as exc:
         _unavailable(request, exc)
+
+
+def _deployment_services(options: Any) -> Services:
+    """Under ``--gp-url`` the harness's own services are not the deployment's: a test that
+    reads the server's data gets the deployment's, when the run names them, or one error."""
+    if not (options.deployment_dsn and options.deployment_redis_url):
+        raise pytest.fail.Exception(
+            f"this test reads the server's own PostgreSQL or Redis, and under --gp-url "
+            f"{options.url} the harness's services are not the deployment's: give "
+            "--gp-deployment-dsn and --gp-deployment-redis-url, or mark the test "
+            "server_internals to skip it against a deployment",
+            pytrace=False,
+        )
+    return Services(
+        postgres_dsn=options.deployment_dsn,
+        redis_url=options.deployment_redis_url,
+        provider="deployment",
+    )
+
+
+def _refuse_under_url(request: pytest.FixtureRequest, fixture: str, what: str) -> None:
+    url = harness_options(request.config).url
+    if url:
+        raise pytest.fail.Exception(
+            f"{fixture} {what}, which a deployment ({url}) must never see: mark the test "
+            "server_internals to skip it under --gp-url",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -127,14 +157,14 @@ async def _per_loop(cache: dict[int, Any], make: Callable[[], Awaitable[Any]]) -
 
 
 @pytest.fixture
-async def gp_database(
-    request: pytest.FixtureRequest, gp_services: Services
-) -> AsyncIterator[Services]:
+async def gp_database(request: pytest.FixtureRequest) -> AsyncIterator[Services]:
     """A database of this test's own, cloned from the schema template, dropped afterwards.
 
     The same servers as ``gp_services`` (its Redis namespace too); ``.postgres_dsn``
     names the new database.
     """
+    _refuse_under_url(request, "gp_database", "clones and drops databases")
+    request.getfixturevalue("gp_services")  # started, or this test fails saying why
     shared = shared_services(request.config)
     admin = None
     if _loop_is_shared(request.config):  # one maintenance connection per worker serves all
@@ -168,9 +198,9 @@ async def gp_db(request: pytest.FixtureRequest, gp_services: Services) -> AsyncI
 
 
 @pytest.fixture(scope="session")
-def _gp_redis_database(
-    request: pytest.FixtureRequest, gp_services: Services
-) -> tuple[str, str, str]:
+def _gp_redis_database(request: pytest.FixtureRequest) -> tuple[str, str, str]:
+    _refuse_under_url(request, "gp_redis", "empties a Redis database at every test")
+    request.getfixturevalue("gp_services")  # started, or this test fails saying why
     try:
         return shared_services(request.config).redis_database()
     except ServicesError as exc:
@@ -262,25 +292,34 @@ UserFactory = Callable[..., Awaitable[Any]]
 def gp_user(
     request: pytest.FixtureRequest, gp_server: ServerEndpoint, gp_api: GoldenPathHTTP
 ) -> UserFactory:
-    """``await gp_user(tier="mid")``: a fresh user of that tier, with tokens.
+    """``await gp_user("pro")``: a fresh user of that segment, with tokens.
 
-    ``gp_user_factory`` says how a team's server makes one (``async (base_url, tier)``);
-    the default is protocol v1's signup, login and upgrade.
+    ``gp_user_factory`` says how a team's server makes one: ``(base_url, segment)``, sync
+    or async, given the segment's name as the test wrote it (one of ``gp_segments`` when
+    that is set, checked here first). What it returns is the test's: anything with the
+    ``user_id`` and ``access_token`` the test and ``gp_client``-style helpers read
+    (docs/harness.md). The default is protocol v1's signup, login and upgrade.
     """
     from golden_path.testing.identity.users import create_user
     from golden_path.testing.services.schema import load_callable
-    from golden_path.tiers import Tier
 
     options = harness_options(request.config)
     custom = (
         load_callable(options.user_factory, "gp_user_factory") if options.user_factory else None
     )
+    segments = options.segments
 
-    async def make(tier: Tier | str = "free", *, email: str | None = None) -> Any:
+    async def make(tier: str | None = None, *, email: str | None = None) -> Any:
+        segment = str(tier) if tier is not None else (segments[0] if segments else "free")
+        if segments and segment not in segments:
+            pytest.fail(
+                f"gp_user({segment!r}): not one of gp_segments ({', '.join(segments)})",
+                pytrace=False,
+            )
         if custom is not None:
-            user = custom(gp_server.base_url, Tier.parse(tier))
+            user = custom(gp_server.base_url, segment)
             return await user if inspect.isawaitable(user) else user
-        return await create_user(gp_api, tier, email=email)
+        return await create_user(gp_api, segment, email=email)
 
     return make
 

@@ -22,6 +22,8 @@ MARKERS: dict[str, str] = {
     "tier(name)": f"the customer tier the test is about: one of {', '.join(CUSTOMER_TIERS)}",
     "stage(name)": f"the golden-path stage the test covers: one of {', '.join(STAGES)}",
     "bvj(segment, goal, value_impact, revenue_impact)": "Business Value Justification",
+    "server_internals": "needs the server under test's own services or process (its database, "
+    "its Redis, a restart): skipped when the suite runs against a deployment given by --gp-url",
     "reference_only": "needs the reference server's internals (restarts, outages, its database); "
     "skipped when the suite runs against a deployment given by --gp-url",
 }

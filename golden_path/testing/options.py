@@ -152,7 +152,20 @@ def add_options(parser: pytest.Parser) -> None:
         default=None,
         metavar="URL",
         help="run the end-to-end tests against the server at URL instead of the one the "
-        "harness starts; tests marked reference_only are skipped",
+        "harness starts; tests marked server_internals or reference_only are skipped",
+    )
+    group.addoption(
+        "--gp-deployment-dsn",
+        default=None,
+        metavar="DSN",
+        help="with --gp-url: the deployment's PostgreSQL, for tests that read what the server "
+        "persisted (gp_services, gp_db: a transaction rolled back, never a write kept)",
+    )
+    group.addoption(
+        "--gp-deployment-redis-url",
+        default=None,
+        metavar="URL",
+        help="with --gp-url: the deployment's Redis (gp_services.redis_url)",
     )
     group.addoption(
         "--gp-protocol",
@@ -186,6 +199,8 @@ class HarnessOptions:
     user_factory: str
     url: str | None
     segments: tuple[str, ...] = ()
+    deployment_dsn: str | None = None
+    deployment_redis_url: str | None = None
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> HarnessOptions:
@@ -218,6 +233,8 @@ class HarnessOptions:
             user_factory=ini("gp_user_factory"),
             url=config.getoption("gp_url"),
             segments=tuple(str(v) for v in config.getini("gp_segments") or ()),
+            deployment_dsn=config.getoption("gp_deployment_dsn"),
+            deployment_redis_url=config.getoption("gp_deployment_redis_url"),
         )
         if options.app and options.server_command:
             raise pytest.UsageError("set gp_app or gp_server_command, not both")

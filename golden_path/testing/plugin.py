@@ -75,7 +75,13 @@ def pytest_collection_modifyitems(
             item.add_marker(getattr(pytest.mark, tier))
         if set(getattr(item, "fixturenames", ())) & REAL_SERVICE_FIXTURES:
             item.add_marker(pytest.mark.real_services)
-        if gp_url and item.get_closest_marker("reference_only") is not None:
+        if gp_url and item.get_closest_marker("server_internals") is not None:
+            item.add_marker(
+                pytest.mark.skip(
+                    reason=f"needs the server's own services; {gp_url} is a deployment"
+                )
+            )
+        elif gp_url and item.get_closest_marker("reference_only") is not None:
             item.add_marker(pytest.mark.skip(reason=f"needs the reference server; {gp_url} is not"))
         protocol_skip = agui_skip_reason(item, config)
         if protocol_skip is not None:

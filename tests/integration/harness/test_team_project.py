@@ -372,16 +372,25 @@ def test_gp_jwt_signs_like_the_teams_server_with_a_secret_the_harness_made(
 
 
 USER_FACTORY = """
-async def make_user(base_url, tier):
-    return {"made_on": base_url, "tier": tier.value}
+async def make_user(base_url, plan):
+    return {"made_on": base_url, "plan": plan}
 """
 USER_TESTS = """
-async def test_users_are_made_the_teams_way(gp_user, gp_base_url):
-    assert await gp_user("enterprise") == {"made_on": gp_base_url, "tier": "enterprise"}
+async def test_users_are_made_the_teams_way_on_the_teams_plans(gp_user, gp_base_url):
+    assert await gp_user("team") == {"made_on": gp_base_url, "plan": "team"}
+    assert await gp_user() == {"made_on": gp_base_url, "plan": "free"}
+
+
+async def test_a_plan_the_team_does_not_sell_is_named(gp_user):
+    await gp_user("enterprise")
 """
 
 
-def test_gp_user_makes_users_with_the_teams_factory(project: pytest.Pytester) -> None:
+def test_gp_user_makes_users_of_the_teams_plans_with_the_teams_factory(
+    project: pytest.Pytester,
+) -> None:
+    """The factory gets the plan's name as the test wrote it (golden-path's tier enum
+    refused 'team' before the team's factory was called)."""
     write(
         project.path,
         {
@@ -391,8 +400,15 @@ def test_gp_user_makes_users_with_the_teams_factory(project: pytest.Pytester) ->
             "tests/e2e/test_users.py": USER_TESTS,
         },
     )
-    ini = "gp_schema = migrations\ngp_app = orders_app:make_app\n"
-    run(project, ini + "gp_user_factory = team_users:make_user\n").assert_outcomes(passed=1)
+    ini = (
+        "gp_schema = migrations\ngp_app = orders_app:make_app\ngp_segments = free pro team\n"
+        "gp_user_factory = team_users:make_user\n"
+    )
+    result = run(project, ini)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*gp_user('enterprise'): not one of gp_segments (free, pro, team)*"]
+    )
 
 
 def test_a_server_command_that_never_gets_ready_says_so(project: pytest.Pytester) -> None:
@@ -400,3 +416,60 @@ def test_a_server_command_that_never_gets_ready_says_so(project: pytest.Pytester
     result = run(project, "gp_server_command = python -c 'import sys; sys.exit(3)'\n")
     assert result.ret != pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["*exited with status 3*"])
+
+
+URL_MODE_TESTS = """
+import os
+
+import pytest
+
+
+async def test_reads_what_the_server_persisted(gp_db):
+    assert await gp_db.fetchval("SELECT current_database()") == os.environ["DEPLOYMENT_DB"]
+
+
+async def test_empties_redis(gp_redis):
+    pass
+
+
+async def test_clones_a_database(gp_database):
+    pass
+
+
+@pytest.mark.server_internals
+async def test_restarts_the_server(gp_db):
+    pass
+"""
+
+
+def test_under_gp_url_the_harness_services_never_stand_in_for_the_deployments(
+    project: pytest.Pytester, gp_services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the deployment's DSN a test of its data fails with one message (it used to
+    read the harness's own, empty database and pass vacuously); with it, gp_db is on the
+    deployment's database; gp_redis and gp_database are refused there."""
+    write(project.path, {"tests/e2e/test_data.py": URL_MODE_TESTS})
+    monkeypatch.setenv("DEPLOYMENT_DB", gp_services.database)
+    url = "--gp-url=http://127.0.0.1:9"
+    bare = run(project, "", url)
+    bare.assert_outcomes(errors=3, skipped=1)
+    bare.stdout.fnmatch_lines(
+        [
+            "*ERROR at setup of test_reads_what_the_server_persisted*",
+            "*the harness's services are not the deployment's: give --gp-deployment-dsn and "
+            "--gp-deployment-redis-url*",
+            "*gp_redis empties a Redis database at every test*server_internals*",
+            "*gp_database clones and drops databases*server_internals*",
+        ],
+        consecutive=False,
+    )
+    named = run(
+        project,
+        "",
+        url,
+        f"--gp-deployment-dsn={gp_services.postgres_dsn}",
+        f"--gp-deployment-redis-url={gp_services.redis_url}",
+        "-rs",
+    )
+    named.assert_outcomes(passed=1, errors=2, skipped=1)
+    named.stdout.fnmatch_lines(["*needs the server's own services; http://127.0.0.1:9*"])
