@@ -28,7 +28,7 @@ import pytest
 
 from golden_path.services.model import Services, ServicesError
 from golden_path.testing.agui.fixtures import gp_agui, gp_agui_factory
-from golden_path.testing.options import harness_options
+from golden_path.testing.options import SCHEMA_REFERENCE, harness_options
 from golden_path.testing.services.session import shared_services
 
 # What a fixture needs is imported when it first runs, so a test of gp_db and gp_redis never
@@ -246,6 +246,14 @@ def gp_server(request: pytest.FixtureRequest) -> Iterator[ServerEndpoint]:
     if options.url:
         yield endpoint_for_url(options.url)
         return
+    if options.schema not in ("", SCHEMA_REFERENCE) and not options.serves_own_app:
+        raise pytest.fail.Exception(
+            f"gp_schema = {options.schema!r} is your schema, but neither gp_app nor "
+            "gp_server_command names your server: gp_server will not stand in golden-path's "
+            "reference server for it. Set gp_app = package.module:app or gp_server_command "
+            "(or --gp-url for a deployment)",
+            pytrace=False,
+        )
     try:
         if options.serves_own_app:
             endpoint = start_own_server(options, request.getfixturevalue("gp_services"))

@@ -23,7 +23,7 @@ from golden_path.testing.markers import (
     check_choice,
     test_tier_from_path,
 )
-from golden_path.testing.options import add_options, harness_options, is_worker
+from golden_path.testing.options import INI, add_options, harness_options, is_worker
 from golden_path.testing.services.session import (
     close_session,
     hand_to_worker,
@@ -32,6 +32,7 @@ from golden_path.testing.services.session import (
 )
 
 _MARKER_PROBLEM = pytest.StashKey[str]()
+_LOG_OFFSET = pytest.StashKey[int]()
 REAL_SERVICE_FIXTURES = frozenset(
     {"gp_services", "gp_server", "gp_database", "gp_db", "gp_redis", "gp_reference_services"}
 )
@@ -52,6 +53,28 @@ def pytest_configure(config: pytest.Config) -> None:
     options = harness_options(config)
     if options.bvj != "off" or config.getoption("gp_report") or config.getoption("gp_gate"):
         config.pluginmanager.register(BVJPlugin(config), "golden-path-bvj")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """The run's first lines say which server is under test: never a silent default. A
+    project that configures nothing of golden-path sees nothing (quiet by default)."""
+    options = harness_options(config)
+    configured = any(config.getini(name) != default for name, (_, _, default) in INI.items())
+    configured = configured or any(
+        config.getoption(flag) for flag in ("gp_url", "gp_services", "gp_schema", "gp_report")
+    )
+    if not configured:
+        return []
+    if options.url:
+        server = f"the deployment at {options.url} (--gp-url)"
+    elif options.app:
+        server = f"your app, gp_app = {options.app} (in-process)"
+    elif options.server_command:
+        server = f"your command, gp_server_command = {options.server_command}"
+    else:
+        server = "golden-path's reference server (gp_app and gp_server_command are unset)"
+    segments = " ".join(options.segments) or "(gp_segments unset)"
+    return [f"golden-path: server under test: {server}; segments: {segments}"]
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -113,6 +136,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     problem = item.stash.get(_MARKER_PROBLEM, None)
     if problem is not None:
         pytest.fail(f"invalid golden-path marker: {problem}", pytrace=False)
+    server = item.config.stash.get(fixtures.SERVER_UNDER_TEST, None)
+    item.stash[_LOG_OFFSET] = server.log_size() if server is not None else 0
 
 
 @pytest.hookimpl(wrapper=True)
@@ -129,7 +154,11 @@ def pytest_runtest_makereport(
         report.sections.extend(agui_report_sections(item))
         server = item.config.stash.get(fixtures.SERVER_UNDER_TEST, None)
         if server is not None and server.process is not None:
+            offset = item.stash.get(_LOG_OFFSET, 0)
             report.sections.append(
-                (f"golden-path server log ({server.process.name})", server.log_tail())
+                (
+                    f"golden-path server log during this test ({server.process.name})",
+                    server.log_since(offset) or "(nothing logged during this test)",
+                )
             )
     return report

@@ -33,6 +33,27 @@ class ServerEndpoint:
         """The end of the server's own log (a server started as its own process)."""
         return self.process.tail(lines) if self.process is not None else ""
 
+    def log_size(self) -> int:
+        """How much the server has logged so far (0 for a server with no log of its own)."""
+        if self.process is None:
+            return 0
+        try:
+            return self.process.log_path.stat().st_size
+        except OSError:
+            return 0
+
+    def log_since(self, offset: int, lines: int = 200) -> str:
+        """What the server logged after ``offset`` (:meth:`log_size`), its last ``lines``."""
+        if self.process is None:
+            return ""
+        try:
+            with self.process.log_path.open("rb") as log:
+                log.seek(offset)
+                text = log.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
     def __enter__(self) -> Self:
         return self
 

@@ -139,7 +139,7 @@ def _serve_command(options: HarnessOptions, services: Services) -> ServerEndpoin
     env = {**os.environ, **app_environment(options, values)}
     server = ChildServer(
         argv,
-        name=argv[0],
+        name=options.server_command,  # the template: what the team wrote, and no DSN password
         env=env,
         port=port,
         ready=None,

@@ -313,9 +313,15 @@ def test_the_teams_server_runs_on_the_runs_services(project: pytest.Pytester, ho
     result = run(project, "gp_schema = migrations\n" + SERVERS[how])
     result.assert_outcomes(passed=1, failed=1)
     if how == "command":
+        title = "golden-path server log during this test"
         result.stdout.fnmatch_lines(
-            ["*golden-path server log*", "*ORDERS-SERVER-LOG: about to fail*"]
+            [
+                f"*{title} ({{python}} -m uvicorn orders_app:app --port {{port}})*",
+                "*ORDERS-SERVER-LOG: about to fail*",
+            ]
         )
+        # The failing test's own lines, not the whole log since the server started.
+        assert "Application startup complete" not in result.stdout.str().split(title)[1]
         # Stopped with its whole process group when the run ended.
         left = subprocess.run(
             ["pgrep", "-f", "uvicorn orders_app:app"], capture_output=True, check=False
@@ -473,3 +479,42 @@ def test_under_gp_url_the_harness_services_never_stand_in_for_the_deployments(
     )
     named.assert_outcomes(passed=1, errors=2, skipped=1)
     named.stdout.fnmatch_lines(["*needs the server's own services; http://127.0.0.1:9*"])
+
+
+SERVER_URL_TEST = """
+async def test_the_server_answers(gp_base_url):
+    assert gp_base_url.startswith("http://")
+"""
+
+
+def test_a_project_with_its_own_schema_and_no_server_is_never_given_the_reference_server(
+    project: pytest.Pytester,
+) -> None:
+    """A blank or misspelt gp_app used to test golden-path's reference server silently."""
+    write(project.path, {**ORDERS_SQL, "tests/e2e/test_url.py": SERVER_URL_TEST})
+    result = run(project, "gp_schema = migrations\ngp_ap = orders_app:app\n")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "golden-path: server under test: golden-path's reference server (gp_app and "
+            "gp_server_command are unset)*",
+            "*gp_schema = 'migrations' is your schema, but neither gp_app nor gp_server_command "
+            "names your server*",
+        ]
+    )
+
+
+def test_the_run_names_the_server_under_test_and_the_segments_at_its_start(
+    project: pytest.Pytester,
+) -> None:
+    write(
+        project.path, {**ORDERS_SQL, "orders_app.py": APP, "tests/e2e/test_url.py": SERVER_URL_TEST}
+    )
+    result = run(project, "gp_schema = migrations\ngp_app = orders_app:app\ngp_segments = a b\n")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "golden-path: server under test: your app, gp_app = orders_app:app (in-process); "
+            "segments: a b"
+        ]
+    )
