@@ -79,9 +79,8 @@ def read_history_option(config: pytest.Config) -> list[RunRecord] | None:
     folder = config.getoption("gp_history")
     if not folder:
         return None
-    history_runs(config)
     try:
-        return read_history(Path(folder))
+        return read_history(Path(folder), history_runs(config))
     except HistoryError as exc:
         raise pytest.UsageError(f"--gp-history: {exc}") from None
 

@@ -46,7 +46,7 @@ def flaky_problems(report: Report) -> list[str]:
     if report.settings.gate_flaky != "fail":
         return []
     return [
-        f"flaky (passed on attempt {len(t.reruns) + 1}, --gp-gate-flaky=fail): {t.nodeid}"
+        f"flaky (failed, then passed on attempt {len(t.reruns) + 1}): {t.nodeid}"
         for t in flaky_tests(report)
     ]
 

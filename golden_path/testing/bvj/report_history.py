@@ -113,8 +113,11 @@ def _run_files(folder: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def read_history(folder: Path) -> list[RunRecord]:
-    """The kept runs, oldest first; :class:`HistoryError` for a file of a newer format."""
+def read_history(folder: Path, keep: int = DEFAULT_RUNS) -> list[RunRecord]:
+    """The last ``keep - 1`` kept runs (with this one, ``keep``), oldest first.
+
+    :class:`HistoryError` for a file of a newer format, or one that is not a history file.
+    """
     if folder.exists() and not folder.is_dir():
         raise HistoryError(f"{folder}: not a folder (--gp-history names a folder)")
     runs = []
@@ -134,7 +137,7 @@ def read_history(folder: Path) -> list[RunRecord]:
             runs.append(RunRecord.from_json(data, seq))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise HistoryError(f"{path}: a malformed history file ({exc!r})") from None
-    return runs
+    return runs[max(0, len(runs) - (keep - 1)) :]
 
 
 def write_run(folder: Path, record: RunRecord, keep: int = DEFAULT_RUNS) -> Path:

@@ -106,8 +106,10 @@ def run(
         report = merge_folders([Path(f) for f in folders])
         if gate_max_risk is not None and not report.settings.segment_value:
             raise MergeError("--gate-max-risk needs shards run with gp_segment_value")
+        if history_runs < 1:
+            raise MergeError(f"--history-runs={history_runs}: keep at least 1 run")
         if history:
-            report.history = read_history(Path(history))
+            report.history = read_history(Path(history), history_runs)
             report.revision = code_revision(Path.cwd())
     except (MergeError, HistoryError) as exc:
         print(f"golden-path report merge: {exc}", file=sys.stderr, flush=True)

@@ -147,7 +147,7 @@ def risk_problems(report: Report) -> list[str]:
     if limit is None or risk is None or risk["total"] <= limit:
         return []
     return [
-        f"value at risk {money(risk['total'])} exceeds --gp-gate-max-risk={money(limit)} "
+        f"value at risk {money(risk['total'])} exceeds the gate's maximum {money(limit)} "
         f"(failing segments: {', '.join(risk['segments_at_risk'])})"
     ]
 
