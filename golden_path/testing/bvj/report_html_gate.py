@@ -27,6 +27,8 @@ CSS = """
 .status-flaky { background: #bf8700; }
 svg.spark { display: block; }
 .risk b { color: var(--fail); }
+table.quarantine td { min-width: 9em; } table.quarantine td.id { min-width: 16em; }
+table.quarantine a { overflow-wrap: anywhere; }
 """
 
 
@@ -82,7 +84,9 @@ def _flaky(report: Report) -> list[str]:
     tests = flaky_tests(report)
     if not tests:
         return []
-    out = [f'<h2 id="flaky">Flaky tests ({len(tests)}): failed, then passed on a rerun</h2>']
+    out = [
+        f'<section id="flaky"><h2>Flaky tests ({len(tests)}): failed, then passed on a rerun</h2>'
+    ]
     out.append('<ul class="tests">')
     for facts in tests:
         out.append(
@@ -100,13 +104,13 @@ def _quarantine(report: Report) -> list[str]:
     section = quarantine_section(report)
     if section is None:
         return []
-    out = [f'<h2 id="quarantine">Quarantine ({_e(section["file"])})</h2>']
+    out = [f'<section id="quarantine"><h2>Quarantine ({_e(section["file"])})</h2>']
     out.append(
         "<p>A quarantined test runs; its failure is reported here, not gated. An expired "
         "entry, or one that matches no test, fails the gate.</p>"
     )
     heads = ("test", "owner", "reason", "expires", "this run")
-    out.append('<div class="scroll"><table><thead><tr>')
+    out.append('<div class="scroll"><table class="quarantine"><thead><tr>')
     out += [f"<th>{h}</th>" for h in heads]
     out.append("</tr></thead><tbody>")
     for entry in section["entries"]:
@@ -135,7 +139,7 @@ def _risk(report: Report) -> list[str]:
     risk = risk_json(report)
     if risk is None:
         return []
-    out = ['<h2 id="risk">Value at risk</h2>']
+    out = ['<section id="risk"><h2>Value at risk</h2>']
     out.append(
         f'<p class="risk">At risk: <b>{money(risk["total"])}</b>: the value '
         "(<code>gp_segment_value</code>) of each segment with a failing cell, counted once "
@@ -145,7 +149,7 @@ def _risk(report: Report) -> list[str]:
     )
     if not risk["cells"]:
         out.append("<p>No segment × stage cell has a failing test.</p>")
-        return out
+        return out  # the section is closed by sections()
     out.append('<div class="scroll"><table><thead><tr><th>segment × stage</th>')
     out.append('<th class="num">value</th><th>failing tests</th></tr></thead><tbody>')
     for cell in risk["cells"]:
@@ -159,14 +163,14 @@ def _risk(report: Report) -> list[str]:
 
 
 def _percent(rate: float | None) -> str:
-    return "–" if rate is None else f"{100 * rate:.0f} %"
+    return "–" if rate is None else f"{100 * rate:.0f}\u00a0%"
 
 
 def _trends(report: Report) -> list[str]:
     if report.history is None:
         return []
     runs = runs_with(report)
-    out = [f'<h2 id="trends">Trends over the last {len(runs)} runs</h2>']
+    out = [f'<section id="trends"><h2>Trends over the last {len(runs)} runs</h2>']
     out.append(
         "<p>Pass rate (passed of passed and failed; a bar per run, oldest first, green at "
         "100 %) and duration, overall and per segment × stage cell.</p>"
@@ -191,4 +195,8 @@ def _trends(report: Report) -> list[str]:
 
 def sections(report: Report) -> list[str]:
     """The page's sections for flaky tests, quarantine, value at risk and trends."""
-    return [*_flaky(report), *_quarantine(report), *_risk(report), *_trends(report)]
+    out: list[str] = []
+    for part in (_flaky(report), _quarantine(report), _risk(report), _trends(report)):
+        if part:
+            out += [*part, "</section>"]
+    return out
