@@ -90,6 +90,13 @@ def extra_summary_lines(report: Report) -> list[str]:
     )
     if quarantined:
         lines.append(f"{len(quarantined)} quarantined tests failed (reported, not gated)")
+    section = quarantine_section(report) or {"entries": []}
+    for entry in section["entries"]:
+        if entry["stale"] or entry["expired"]:
+            what = "matches no test" if entry["stale"] else f"expired on {entry['expires']}"
+            lines.append(f"quarantine entry {what}: {entry['test']} (owner {entry['owner']})")
+        elif entry["ready_to_release"]:
+            lines.append(f"quarantine entry ready to release: {entry['test']} (passed)")
     risk = risk_json(report)
     if risk is not None:
         lines.append(

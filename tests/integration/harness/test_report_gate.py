@@ -289,6 +289,9 @@ def test_a_quarantined_test_that_passes_is_ready_to_release(pytester: pytest.Pyt
     _quarantine(pytester, "tests/integration/test_mid.py::test_fine")
     result = _run(pytester, "--gp-report=out", "-k", "not test_broken")
     assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        ["quarantine entry ready to release: tests/integration/test_mid.py::test_fine (passed)"]
+    )
     (entry,) = _json(pytester, "out")["quarantine"]["entries"]
     assert entry["ready_to_release"] is True
     assert entry["tests"] == ["tests/integration/test_mid.py::test_fine"]

@@ -193,8 +193,13 @@ def test_a_history_folder_of_a_newer_format_is_refused_with_its_version(
         ]
     )
     assert sorted(p.name for p in history.iterdir()) == ["run-000001.json"]  # left as it was
-    merged = _merge(pytester, "nowhere", "--out", "merged", "--history", "history")
+
+    assert _run(pytester, "--gp-report=shard").ret == pytest.ExitCode.OK
+    merged = _merge(pytester, "shard", "--out", "merged", "--history", "history")
     assert merged.returncode == 2
+    assert "history/run-000001.json: a history file of format 7" in merged.stderr
+    assert not (pytester.path / "merged").exists()
+    assert sorted(p.name for p in history.iterdir()) == ["run-000001.json"]
 
 
 # -- 5. all of it across merged shards --------------------------------------------------------
