@@ -19,6 +19,7 @@ from golden_path.testing.bvj.report_gate import (
     ReportSettings,
     extra_gate_problems,
     extra_json,
+    extra_markdown,
     extra_summary_lines,
     settings_from_json,
 )
@@ -400,7 +401,7 @@ class Report:
         missing = self.without_bvj()
         lines += ["", "## Tests without a valid BVJ", ""]
         lines += [f"- {line}" for line in missing] or ["None."]
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + extra_markdown(self)) + "\n"
 
     def summary_lines(self) -> list[str]:
         totals = self.totals()

@@ -104,3 +104,41 @@ def extra_summary_lines(report: Report) -> list[str]:
             + (f" ({', '.join(risk['segments_at_risk'])})" if risk["segments_at_risk"] else "")
         )
     return lines
+
+
+def extra_markdown(report: Report) -> list[str]:
+    """``report.md``'s sections for flaky tests, quarantine, value at risk and history."""
+    lines: list[str] = []
+    flaky = flaky_json(report)
+    if flaky:
+        lines += ["", "## Flaky tests (failed, then passed on a rerun)", ""]
+        lines += [f"- {t['nodeid']}: {t['attempts']} attempts" for t in flaky]
+    quarantine = quarantine_section(report)
+    if quarantine is not None:
+        lines += ["", f"## Quarantine ({quarantine['file']})", ""]
+        lines += ["| test | owner | expires | failed | state |", "|---|---|---|---|---|"]
+        for e in quarantine["entries"]:
+            state = ", ".join(
+                name
+                for name, on in (
+                    ("expired", e["expired"]),
+                    ("matches no test", e["stale"]),
+                    ("ready to release", e["ready_to_release"]),
+                )
+                if on
+            )
+            lines.append(
+                f"| {e['test']} | {e['owner']} | {e['expires']} | {len(e['failed'])} | {state} |"
+            )
+    risk = risk_json(report)
+    if risk is not None:
+        lines += ["", f"## Value at risk: {money(risk['total'])}", ""]
+        lines += [
+            f"- {c['segment']} × {c['stage']}: {money(c['value'])} ({len(c['failed'])} failed)"
+            for c in risk["cells"]
+        ] or ["No failing cell."]
+    history = history_json(report)
+    if history is not None and history["failing"]:
+        lines += ["", f"## Failures across the last {history['runs']} runs", ""]
+        lines += [f"- {nodeid}: {status}" for nodeid, status in history["failing"].items()]
+    return lines

@@ -208,6 +208,12 @@ def test_the_page_shows_each_part_only_with_its_data_as_inline_svg() -> None:
     assert "At risk: <b>180,000</b>" in page
     assert '<span class="badge status-new">new</span>' in page
     assert '<span class="badge quarantined">quarantined</span>' in page
+    markdown = report.to_markdown()
+    assert "## Flaky tests (failed, then passed on a rerun)\n\n- t::flaky: 2 attempts" in markdown
+    assert "| t::q | alice | 2999-01-01 | 1 |  |" in markdown
+    assert "## Value at risk: 180,000\n\n- mid × agent: 180,000 (1 failed)" in markdown
+    assert "- t::mid: flaky\n- t::q: new" in markdown  # t::mid passed, then failed on r1
+    assert "## Value at risk" not in _report({"t::a": "failed"}).to_markdown()
     # 21 rows (overall and 20 cells), two charts each; no script, nothing fetched.
     assert page.count('<svg class="spark"') == 42
     assert "<script" not in page
