@@ -20,6 +20,7 @@ from golden_path.testing.bvj.justification import BVJ, BVJError, from_docstring,
 from golden_path.testing.bvj.report import Report, failure_of, properties_for
 from golden_path.testing.bvj.report_files import write_report
 from golden_path.testing.bvj.report_history import code_revision, record_of, write_run
+from golden_path.testing.bvj.report_quarantine import PROPERTY as QUARANTINE_PROPERTY
 from golden_path.testing.bvj.report_quarantine import XFAIL_PREFIX
 from golden_path.testing.markers import CUSTOMER_TIERS, test_tier_from_path
 from golden_path.testing.options import harness_options
@@ -147,7 +148,8 @@ class BVJPlugin:
         if hasattr(self.config, "workerinput"):
             return  # the controller aggregates what workers send it
         outcome = str(report.outcome)
-        if str(getattr(report, "wasxfail", "")).startswith(XFAIL_PREFIX):
+        quarantined = any(name == QUARANTINE_PROPERTY for name, _ in report.user_properties)
+        if quarantined and str(getattr(report, "wasxfail", "")).startswith(XFAIL_PREFIX):
             outcome = "failed"  # a quarantined test's failure: reported, not gated
         failed = outcome in ("failed", "rerun")  # "rerun": a failed attempt run again
         failure = failure_of(report) if failed else None

@@ -252,6 +252,30 @@ def test_a_quarantined_failing_test_runs_is_reported_and_not_gated(
     assert entry["line"] == 2
 
 
+def test_an_own_xfail_that_reads_like_quarantine_is_not_taken_for_it(
+    pytester: pytest.Pytester,
+) -> None:
+    _suite(pytester)
+    _write(
+        pytester,
+        "tests/integration/test_own.py",
+        """
+        import pytest
+
+        @pytest.mark.stage("agent")
+        @pytest.mark.bvj(segment="mid", goal="retention", value_impact="v", revenue_impact="r")
+        @pytest.mark.xfail(reason="quarantined by hand", strict=True)
+        def test_own():
+            assert False
+        """,
+    )
+    result = _run(pytester, "--gp-report=out", "--gp-gate")
+    result.assert_outcomes(passed=20, xfailed=1)
+    assert result.ret == pytest.ExitCode.OK
+    (own,) = [t for t in _json(pytester, "out")["tests"] if t["nodeid"].endswith("test_own")]
+    assert (own["outcome"], own["quarantine"]) == ("skipped", "")
+
+
 def test_an_expired_entry_fails_the_gate_naming_its_owner(pytester: pytest.Pytester) -> None:
     _suite(pytester, "gp_quarantine = quarantine.toml\n")
     _write(
