@@ -266,3 +266,58 @@ def test_two_shards_merge_flaky_quarantine_risk_and_history_as_one_run(
         "run-000001.json",
         "run-000002.json",
     ]
+
+
+def test_the_pytest_split_recipe_merges_to_the_single_runs_gate_parts(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(REVISION_ENV, "rev-a")
+    pytester.makeini(
+        INI + "gp_quarantine = quarantine.toml\n"
+        "gp_segment_value = free=0 early=120000 mid=180000 enterprise=200000\n"
+    )
+    (pytester.path / "quarantine.toml").write_text(
+        '[[quarantine]]\ntest = "tests/e2e/test_quarantined.py"\nowner = "carol"\n'
+        'reason = "flaky upstream"\nexpires = 2999-01-01\n'
+    )
+    _write(pytester, "tests/integration/test_cells.py", CELLS)
+    # Passes on every second attempt, so it is flaky in each run however many ran before.
+    _write(
+        pytester,
+        "tests/integration/test_flaky.py",
+        FLAKY.replace("attempt > 1", "attempt % 2 == 0"),
+    )
+    _write(pytester, "tests/e2e/test_quarantined.py", BROKEN.format(stage="auth", segment="mid"))
+    _write(pytester, "tests/e2e/test_early.py", BROKEN.format(stage="events", segment="early"))
+
+    whole = pytester.runpytest_subprocess(
+        "-p", "pytest_split", "--store-durations", "--reruns=1", "--gp-report=whole"
+    )
+    assert whole.parseoutcomes() == {"passed": 21, "failed": 1, "xfailed": 1, "rerun": 2}
+    for group in (1, 2):
+        pytester.runpytest_subprocess(
+            "-p",
+            "pytest_split",
+            "--splits",
+            "2",
+            "--group",
+            str(group),
+            "--splitting-algorithm",
+            "least_duration",
+            f"--randomly-seed={group}",
+            "--reruns=1",
+            f"--gp-report=shard{group}",
+        )
+    merged = _merge(pytester, "shard1", "shard2", "--out", "merged", "--history", "history")
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    single, union = _json(pytester, "whole"), _json(pytester, "merged")
+    for key in ("risk", "failed", "totals"):
+        assert union[key] == single[key], key
+    # The same test, flaky on its second attempt (its message counts attempts across runs).
+    assert (
+        [(f["nodeid"], f["attempts"]) for f in union["flaky"]]
+        == [(f["nodeid"], f["attempts"]) for f in single["flaky"]]
+        == [("tests/integration/test_flaky.py::test_flaky", 2)]
+    )
+    assert union["quarantine"]["entries"] == single["quarantine"]["entries"]
+    assert union["history"]["runs"] == 1
