@@ -28,6 +28,7 @@ from golden_path.testing.bvj.report_quarantine import (
     QuarantineError,
     entry_for,
     load_quarantine,
+    quarantine_json,
 )
 from golden_path.testing.bvj.report_risk import (
     SegmentValueError,
@@ -220,3 +221,24 @@ def test_the_page_shows_each_part_only_with_its_data_as_inline_svg() -> None:
     assert not re.search(
         r'(src|href)="(https?:)?//', page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     )
+
+
+def test_a_quarantined_test_is_ready_to_release_only_if_it_passed_in_every_kept_run() -> None:
+    def quarantined(outcome: str) -> Report:
+        report = _report({"t::q": outcome})
+        report.tests["t::q"].quarantine = "t::q"
+        report.settings = ReportSettings(
+            quarantine=(QuarantineEntry("t::q", "alice", "r", date(2999, 1, 1)),)
+        )
+        return report
+
+    now = quarantined("passed")
+    now.history = [record_of(quarantined("passed"), "r1"), record_of(quarantined("passed"), "r1")]
+    assert quarantine_json(now, date(2026, 1, 1), [r.tests for r in now.history])["entries"][0][
+        "ready_to_release"
+    ]
+    now.history.insert(1, record_of(quarantined("failed"), "r1"))
+    (entry,) = quarantine_json(now, date(2026, 1, 1), [r.tests for r in now.history])["entries"]
+    assert (entry["ready_to_release"], entry["expired"], entry["stale"]) == (False, False, False)
+    assert "ready to release" not in "\n".join(now.summary_lines())
+    assert quarantine_json(now, date(3000, 1, 1))["entries"][0]["expired"] is True
