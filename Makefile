@@ -68,7 +68,8 @@ lint: $(STAMP)
 # The whole suite in parallel and random order, as two shards on this one machine, as a CI
 # would split it over jobs (docs/testing.md): the main pass, then the tests that drive inner
 # pytest runs or a browser; `golden-path report merge --gate` then gates the union (a failed
-# test, an empty coverage cell or a missing BVJ in either fails it) into gp-report/. Then the
+# test, an empty coverage cell or a missing BVJ in either fails it) into gp-report/, keeping
+# the union as one run of gp-report/history (the last 20 runs: the report's trends). Then the
 # e2e suite again against `golden-path serve` in its own process, reached only by URL; then the
 # AG-UI conformance suite against a peer no one here wrote (examples/agui-pydantic-ai), and
 # against the reference server's own POST /agui (golden-path serve, a signed-up user); then
@@ -81,14 +82,15 @@ DOCKER_TESTS := tests/integration/services/test_docker_provider.py
 SECOND_SHARD := tests/integration/harness tests/browser
 test: lint
 	@bash scripts/install-browser.sh || echo "make test: Chromium is missing; the browser tests will error" >&2
-	@rm -rf gp-report; status=0; \
+	@find gp-report -mindepth 1 -maxdepth 1 ! -name history -exec rm -rf {} + 2>/dev/null; status=0; \
 	$(BIN)/pytest -n auto --gp-report=gp-report/main --ignore=$(DOCKER_TESTS) \
 		$(foreach t,$(SECOND_SHARD),--ignore=$(t)) $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests; the suite is broken" >&2; fi; \
 	[ $$status -eq 0 ] || exit $$status; \
 	$(BIN)/pytest -n auto --gp-report=gp-report/inner-runs-and-browser $(SECOND_SHARD) || status=$$?; \
 	[ $$status -eq 0 ] || exit $$status; \
-	$(BIN)/golden-path report merge gp-report/main gp-report/inner-runs-and-browser --out gp-report --gate
+	$(BIN)/golden-path report merge gp-report/main gp-report/inner-runs-and-browser --out gp-report --gate \
+		--history gp-report/history
 	$(BIN)/python scripts/conformance.py -- -n auto -q
 	$(BIN)/python scripts/agui_conformance.py -- -n auto -q
 	$(BIN)/python scripts/agui_conformance.py --reference -- -n auto -q

@@ -68,7 +68,15 @@ def _purge(args: argparse.Namespace) -> int:
 def _report_merge(args: argparse.Namespace) -> int:
     from golden_path.testing.bvj.report_merge import run
 
-    return run(args.folders, args.out, args.gate)
+    return run(
+        args.folders,
+        args.out,
+        args.gate,
+        gate_flaky=args.gate_flaky,
+        gate_max_risk=args.gate_max_risk,
+        history=args.history,
+        history_runs=args.history_runs,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -141,6 +149,32 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 1 when the union has a failed test, an empty coverage cell or a test "
         "without a BVJ (what --gp-gate checks in one run)",
+    )
+    merge.add_argument(
+        "--gate-flaky",
+        choices=("pass", "fail"),
+        default="pass",
+        help="a flaky test (failed, then passed on a rerun) passes the gate (default) or fails it",
+    )
+    merge.add_argument(
+        "--gate-max-risk",
+        type=float,
+        default=None,
+        metavar="X",
+        help="fail the gate when the value at risk (gp_segment_value) exceeds X",
+    )
+    merge.add_argument(
+        "--history",
+        default=None,
+        metavar="DIR",
+        help="keep the union as one run in DIR (a folder CI caches) and show the trends",
+    )
+    merge.add_argument(
+        "--history-runs",
+        type=int,
+        default=20,
+        metavar="N",
+        help="how many runs --history keeps (default 20)",
     )
     merge.set_defaults(handler=_report_merge)
     return parser

@@ -108,6 +108,19 @@ INI: dict[str, tuple[str, str, str | list[str]]] = {
         "string",
         "",
     ),
+    "gp_quarantine": (
+        "a TOML file of [[quarantine]] entries (test, owner, reason, link, expires): a "
+        "quarantined test runs, its failure is reported but not gated",
+        "string",
+        "",
+    ),
+    "gp_segment_value": (
+        "each segment's value, e.g. free=0 early=120000 mid=180000 enterprise=200000: the "
+        "report shows the value behind each failing segment x stage cell and the total at risk",
+        "linelist",
+        [],
+    ),
+    "gp_history_runs": ("how many runs --gp-history keeps (default 20)", "string", "20"),
 }
 
 
@@ -146,6 +159,28 @@ def add_options(parser: pytest.Parser) -> None:
         action="store_true",
         help="fail the session when a test failed, a segment x stage cell of the coverage "
         "matrix is empty, or a test lacks a BVJ",
+    )
+    group.addoption(
+        "--gp-gate-flaky",
+        choices=("pass", "fail"),
+        default="pass",
+        help="a flaky test (failed, then passed on a pytest-rerunfailures rerun): pass (the "
+        "default) or fail the gate",
+    )
+    group.addoption(
+        "--gp-gate-max-risk",
+        type=float,
+        default=None,
+        metavar="X",
+        help="fail the gate when the value at risk (gp_segment_value of the segments with a "
+        "failing cell) exceeds X",
+    )
+    group.addoption(
+        "--gp-history",
+        default=None,
+        metavar="DIR",
+        help="keep this run in DIR (with the last gp_history_runs runs) and show the trends and "
+        "each failing test's history in the report",
     )
     group.addoption(
         "--gp-url",

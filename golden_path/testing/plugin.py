@@ -15,6 +15,7 @@ import pytest
 
 from golden_path.testing import fixtures
 from golden_path.testing.agui.fixtures import agui_report_sections, agui_skip_reason
+from golden_path.testing.bvj.gate_hooks import register as register_gate_hooks
 from golden_path.testing.bvj.hooks import BVJPlugin
 from golden_path.testing.markers import (
     CUSTOMER_TIERS,
@@ -51,7 +52,13 @@ def pytest_configure(config: pytest.Config) -> None:
     open_session(config)
     config.pluginmanager.register(fixtures, "golden-path-fixtures")
     options = harness_options(config)
-    if options.bvj != "off" or config.getoption("gp_report") or config.getoption("gp_gate"):
+    register_gate_hooks(config)
+    if (
+        options.bvj != "off"
+        or config.getoption("gp_report")
+        or config.getoption("gp_gate")
+        or config.getoption("gp_history")
+    ):
         config.pluginmanager.register(BVJPlugin(config), "golden-path-bvj")
 
 

@@ -11,9 +11,17 @@ from typing import Any
 
 import pytest
 
+from golden_path.testing.bvj.gate_hooks import (
+    history_runs,
+    read_history_option,
+    report_settings,
+)
 from golden_path.testing.bvj.justification import BVJ, BVJError, from_docstring, from_marker
 from golden_path.testing.bvj.report import Report, failure_of, properties_for
 from golden_path.testing.bvj.report_files import write_report
+from golden_path.testing.bvj.report_history import code_revision, record_of, write_run
+from golden_path.testing.bvj.report_quarantine import PROPERTY as QUARANTINE_PROPERTY
+from golden_path.testing.bvj.report_quarantine import XFAIL_PREFIX
 from golden_path.testing.markers import CUSTOMER_TIERS, test_tier_from_path
 from golden_path.testing.options import harness_options
 
@@ -84,7 +92,10 @@ class BVJPlugin:
         self.mode: str = harness_options(config).bvj
         self.report_dir: str | None = config.getoption("gp_report")
         self.gate: bool = config.getoption("gp_gate")
-        self.report = Report()
+        self.report = Report(settings=report_settings(config))
+        self.history_dir: str | None = config.getoption("gp_history")
+        if not hasattr(config, "workerinput"):
+            self.report.history = read_history_option(config)
         self.gate_problems: list[str] = []
 
     @pytest.hookimpl(trylast=True)
@@ -136,11 +147,16 @@ class BVJPlugin:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if hasattr(self.config, "workerinput"):
             return  # the controller aggregates what workers send it
-        failure = failure_of(report) if report.failed else None
+        outcome = str(report.outcome)
+        quarantined = any(name == QUARANTINE_PROPERTY for name, _ in report.user_properties)
+        if quarantined and str(getattr(report, "wasxfail", "")).startswith(XFAIL_PREFIX):
+            outcome = "failed"  # a quarantined test's failure: reported, not gated
+        failed = outcome in ("failed", "rerun")  # "rerun": a failed attempt run again
+        failure = failure_of(report) if failed else None
         self.report.record(
             report.nodeid,
             report.when,
-            report.outcome,
+            outcome,
             report.duration,
             report.user_properties,
             failure,
@@ -150,8 +166,13 @@ class BVJPlugin:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if hasattr(self.config, "workerinput"):
             return
+        if self.history_dir:
+            self.report.revision = code_revision(Path(self.config.rootpath))
         if self.report_dir:
             write_report(self.report, Path(self.report_dir))
+        if self.history_dir:
+            record = record_of(self.report, self.report.revision)
+            write_run(Path(self.history_dir), record, history_runs(self.config))
         if self.gate:
             self.gate_problems = self.report.gate_problems()
             if self.gate_problems and session.exitstatus == pytest.ExitCode.OK:

@@ -15,13 +15,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from golden_path.testing.bvj.justification import SEGMENTS
+from golden_path.testing.bvj.report_gate import (
+    ReportSettings,
+    extra_gate_problems,
+    extra_json,
+    extra_markdown,
+    extra_summary_lines,
+    settings_from_json,
+)
+from golden_path.testing.bvj.report_history import RunRecord
 from golden_path.testing.markers import STAGES, TEST_TIERS
 
 MATRIX_SEGMENTS: tuple[str, ...] = tuple(s for s in SEGMENTS if s != "all")
 MATRIX_TIERS: tuple[str, ...] = ("integration", "e2e", "browser")
 # Counted in every report, even at 0; the browser tier and "unknown" only where they occur.
 ALWAYS_SHOWN_TIERS: frozenset[str] = frozenset({"unit", "integration", "e2e"})
-FORMAT = 2  # report.json's layout; 2 added "tests" (every test, what a merge reads back)
+# report.json's layout; 2 added "tests" (every test, what a merge reads back); 3 added each
+# test's failed attempts ("reruns") and quarantine, and "flaky", "quarantine", "risk", "history".
+FORMAT = 3
+READABLE_FORMATS = (2, 3)
 _RANK = {"unknown": 0, "passed": 1, "skipped": 2, "failed": 3}
 # Kept of a failure: the traceback's and each section's last characters (a section is
 # captured output or a gp_client socket transcript), so a report stays small.
@@ -37,6 +49,7 @@ SINGLE_PROPERTIES: dict[str, str] = {
     "bvj.value_impact": "value_impact",
     "bvj.revenue_impact": "revenue_impact",
     "bvj.problem": "bvj_problem",
+    "gp.quarantine": "quarantine",
 }
 REPEATED_PROPERTIES: dict[str, str] = {"gp.stage": "stages", "gp.customer_tier": "customer_tiers"}
 
@@ -84,6 +97,8 @@ class TestFacts:
     outcome: str = "unknown"
     duration_s: float = 0.0
     failures: list[Failure] = field(default_factory=list)
+    reruns: list[Failure] = field(default_factory=list)  # failed attempts (pytest-rerunfailures)
+    quarantine: str = ""  # the ``test`` of the quarantine entry it is under
 
     @property
     def matrix_segments(self) -> tuple[str, ...]:
@@ -110,6 +125,9 @@ class TestFacts:
             "outcome": self.outcome,
             "duration_s": round(self.duration_s, 6),
             "failures": [f.to_json() for f in self.failures],
+            "attempts": len(self.reruns) + 1,
+            "reruns": [f.to_json() for f in self.reruns],
+            "quarantine": self.quarantine,
         }
 
     @classmethod
@@ -127,6 +145,8 @@ class TestFacts:
             outcome=str(data.get("outcome", "unknown")),
             duration_s=float(data.get("duration_s", 0.0)),
             failures=[Failure.from_json(f) for f in data.get("failures", ())],
+            reruns=[Failure.from_json(f) for f in data.get("reruns", ())],
+            quarantine=str(data.get("quarantine", "")),
         )
 
 
@@ -161,6 +181,7 @@ def facts_from_properties(nodeid: str, props: Iterable[tuple[str, object]]) -> T
         stages=tuple(repeated["stages"]),
         customer_tiers=tuple(repeated["customer_tiers"]),
         bvj_problem=single.get("bvj_problem", ""),
+        quarantine=single.get("quarantine", ""),
     )
 
 
@@ -189,6 +210,9 @@ def failure_of(report: Any) -> Failure:
 @dataclass
 class Report:
     tests: dict[str, TestFacts] = field(default_factory=dict)
+    settings: ReportSettings = field(default_factory=ReportSettings)
+    history: list[RunRecord] | None = None  # the kept runs before this one; None: no history
+    revision: str = ""  # the code this run tested (report_history.code_revision)
 
     def record(
         self,
@@ -199,12 +223,20 @@ class Report:
         props: Iterable[tuple[str, object]],
         failure: Failure | None = None,
     ) -> None:
-        """Fold one phase's report in: failed beats skipped beats passed."""
+        """Fold one phase's report in: failed beats skipped beats passed.
+
+        A ``rerun`` (a failed attempt pytest-rerunfailures runs again) is kept apart: the
+        outcome is the last attempt's.
+        """
         facts = self.tests.get(nodeid)
         if facts is None:
             facts = facts_from_properties(nodeid, props or ())
             self.tests[nodeid] = facts
         facts.duration_s += duration
+        if outcome == "rerun":
+            if failure is not None:
+                facts.reruns.append(failure)
+            return
         counts = when == "call" or outcome != "passed"
         if counts and _RANK.get(outcome, 0) > _RANK[facts.outcome]:
             facts.outcome = outcome
@@ -215,7 +247,7 @@ class Report:
     def from_json(cls, data: Mapping[str, Any]) -> Report:
         """The report a ``report.json`` describes (what :meth:`to_json` wrote)."""
         tests = (TestFacts.from_json(t) for t in data["tests"])
-        return cls(tests={t.nodeid: t for t in tests})
+        return cls(tests={t.nodeid: t for t in tests}, settings=settings_from_json(data))
 
     # -- figures --------------------------------------------------------------------------
 
@@ -292,13 +324,16 @@ class Report:
         return sorted(f"{t.nodeid}: {t.bvj_problem}" for t in self.tests.values() if t.bvj_problem)
 
     def failed(self) -> list[str]:
-        return sorted(t.nodeid for t in self.tests.values() if t.outcome == "failed")
+        """The failed tests the gate counts: a quarantined one is reported, not gated."""
+        return sorted(
+            t.nodeid for t in self.tests.values() if t.outcome == "failed" and not t.quarantine
+        )
 
     def gate_problems(self) -> list[str]:
         problems = [f"failed: {nodeid}" for nodeid in self.failed()]
         problems += [f"no passing integration/e2e test for {cell}" for cell in self.empty_cells()]
         problems += [f"no BVJ: {line}" for line in self.without_bvj()]
-        return problems
+        return problems + extra_gate_problems(self)
 
     # -- output ---------------------------------------------------------------------------
 
@@ -317,6 +352,7 @@ class Report:
                 if tier in ALWAYS_SHOWN_TIERS
                 or any(t.test_tier == tier for t in self.tests.values())
             },
+            **extra_json(self),
             "tests": [self.tests[nodeid].to_json() for nodeid in sorted(self.tests)],
         }
 
@@ -365,7 +401,7 @@ class Report:
         missing = self.without_bvj()
         lines += ["", "## Tests without a valid BVJ", ""]
         lines += [f"- {line}" for line in missing] or ["None."]
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + extra_markdown(self)) + "\n"
 
     def summary_lines(self) -> list[str]:
         totals = self.totals()
@@ -387,4 +423,4 @@ class Report:
         missing = self.without_bvj()
         if missing:
             lines.append(f"{len(missing)} tests without a valid BVJ")
-        return lines
+        return lines + extra_summary_lines(self)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from golden_path.testing.bvj.report import FORMAT, Report
+from golden_path.testing.bvj.report import READABLE_FORMATS, Report
 from golden_path.testing.bvj.report_html import render_html
 
 JSON_FILE = "report.json"
@@ -35,10 +35,11 @@ def read_report(folder: Path) -> Report:
         ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ReportFileError(f"{path}: not a readable report ({exc})") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT or "tests" not in data:
-        found = data.get("format") if isinstance(data, dict) else None
+    found = data.get("format") if isinstance(data, dict) else None
+    if found not in READABLE_FORMATS or "tests" not in data:
         raise ReportFileError(
-            f"{path}: a report of format {found!r}, this golden-path reads format {FORMAT}; "
+            f"{path}: a report of format {found!r}, this golden-path reads format "
+            f"{' or '.join(map(str, READABLE_FORMATS))}; "
             "run that shard again with this version's plugin"
         )
     try:

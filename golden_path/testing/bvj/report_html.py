@@ -11,6 +11,8 @@ import html
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
+from golden_path.testing.bvj import report_html_gate as gate
+from golden_path.testing.bvj.report_history import failing_status
 from golden_path.testing.markers import STAGES
 
 if TYPE_CHECKING:
@@ -112,11 +114,12 @@ def _summary(report: Report) -> list[str]:
         if not problems
         else f'<span class="badge failed">fails</span> {len(problems)} problems'
     )
-    boxes = [
+    boxes: list[tuple[str, object]] = [
         ("tests", totals["collected"]),
         ("passed", totals["passed"]),
         ("failed", totals["failed"]),
         ("skipped", totals["skipped"]),
+        *gate.summary_boxes(report),
     ]
     out = ['<div class="summary">']
     out += [f"<div>{_e(label)}<b>{value}</b></div>" for label, value in boxes]
@@ -171,7 +174,8 @@ def _cell_lists(report: Report, bvj_anchor: dict[str, str]) -> list[str]:
         else:
             out.append('<ul class="tests">')
             for facts in members:
-                out.append(f"<li>{_badge(facts.outcome)}{_test_link(facts, bvj_anchor)}</li>")
+                badge = _badge(gate.outcome_label(facts))
+                out.append(f"<li>{badge}{_test_link(facts, bvj_anchor)}</li>")
             out.append("</ul>")
         out.append("</section>")
     return out
@@ -230,10 +234,12 @@ def _failures(report: Report) -> list[str]:
     if not failed:
         return ["<p>None.</p>"]
     out: list[str] = []
+    status = failing_status(report)
     for facts in failed:
         where = f"{facts.test_tier} · {facts.segment or '-'} · {', '.join(facts.stages) or '-'}"
         out.append(f'<div class="failure" id="{_e(_failure_id(facts))}">')
         out.append(f'<h3 class="id">{_e(facts.nodeid)}</h3><p class="muted">{_e(where)}</p>')
+        out.append(gate.failure_tags(report, facts, status))
         for failure in facts.failures:
             out.append(f'<p class="msg">at {_e(failure.when)}: {_e(failure.message)}</p>')
             out.append(f"<details><summary>traceback</summary><pre>{_e(failure.longrepr)}</pre>")
@@ -288,11 +294,12 @@ def render_html(report: Report) -> str:
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)}</title><style>{CSS}</style></head><body><main>",
+        f"<title>{_e(title)}</title><style>{CSS}{gate.CSS}</style></head><body><main>",
         "<h1>golden-path test report</h1>",
         '<nav><a href="#matrix">coverage matrix</a><a href="#outcomes">outcomes</a>'
         '<a href="#slowest">slowest</a><a href="#failures">failures</a>'
-        '<a href="#bvj">why each test exists</a><a href="#cells">tests per cell</a></nav>',
+        '<a href="#bvj">why each test exists</a><a href="#cells">tests per cell</a>'
+        f"{gate.nav_links(report)}</nav>",
         *_summary(report),
         '<h2 id="matrix">Coverage matrix</h2>',
         *_heat_map(report),
@@ -302,6 +309,7 @@ def render_html(report: Report) -> str:
         *_slowest(report),
         f'<h2 id="failures">Failures ({totals["failed"]})</h2>',
         *_failures(report),
+        *gate.sections(report),
         '<h2 id="bvj">Why each test exists (its Business Value Justification)</h2>',
         *_bvjs(report, groups),
         '<h2 id="cells">Tests per coverage cell</h2>',

@@ -14,6 +14,16 @@ from pathlib import Path
 
 from golden_path.testing.bvj.report import Report
 from golden_path.testing.bvj.report_files import ReportFileError, read_report, write_report
+from golden_path.testing.bvj.report_gate import ReportSettings
+from golden_path.testing.bvj.report_history import (
+    DEFAULT_RUNS,
+    HistoryError,
+    code_revision,
+    read_history,
+    record_of,
+    write_run,
+)
+from golden_path.testing.bvj.report_quarantine import QuarantineEntry
 
 
 class MergeError(ValueError):
@@ -40,6 +50,7 @@ def merge(shards: Sequence[tuple[str, Report]]) -> Report:
                 continue
             seen[nodeid] = label
             merged.tests[nodeid] = facts
+    merged.settings = merged_settings(shards)
     if twice:
         shown = "\n  ".join(twice[:50])
         more = f"\n  … and {len(twice) - 50} more" if len(twice) > 50 else ""
@@ -50,20 +61,64 @@ def merge(shards: Sequence[tuple[str, Report]]) -> Report:
     return merged
 
 
+def merged_settings(shards: Sequence[tuple[str, Report]]) -> ReportSettings:
+    """The shards' quarantine entries united; their segment values, which must agree."""
+    settings = ReportSettings()
+    entries: dict[str, QuarantineEntry] = {}
+    values_from = ""
+    for label, report in shards:
+        for entry in report.settings.quarantine:
+            entries.setdefault(entry.test, entry)
+        settings.quarantine_file = settings.quarantine_file or report.settings.quarantine_file
+        values = report.settings.segment_value
+        if values and settings.segment_value and values != settings.segment_value:
+            raise MergeError(
+                f"the shards were run with different gp_segment_value: {values_from} has "
+                f"{settings.segment_value}, {label} has {values}"
+            )
+        if values and not settings.segment_value:
+            settings.segment_value, values_from = dict(values), label
+    settings.quarantine = tuple(entries.values())
+    return settings
+
+
 def merge_folders(folders: Sequence[Path]) -> Report:
     if not folders:
         raise MergeError("name at least one report folder to merge")
     return merge([(str(folder), load(folder)) for folder in folders])
 
 
-def run(folders: Sequence[str], out: str, gate: bool) -> int:
-    """The command: merge, write ``out``, print the summary; 1 if the gate fails, 2 on error."""
+def run(
+    folders: Sequence[str],
+    out: str,
+    gate: bool,
+    *,
+    gate_flaky: str = "pass",
+    gate_max_risk: float | None = None,
+    history: str | None = None,
+    history_runs: int = DEFAULT_RUNS,
+) -> int:
+    """The command: merge, write ``out``, print the summary; 1 if the gate fails, 2 on error.
+
+    With ``history`` the union is kept there as one run (the shards are one run).
+    """
     try:
         report = merge_folders([Path(f) for f in folders])
-    except MergeError as exc:
+        if gate_max_risk is not None and not report.settings.segment_value:
+            raise MergeError("--gate-max-risk needs shards run with gp_segment_value")
+        if history_runs < 1:
+            raise MergeError(f"--history-runs={history_runs}: keep at least 1 run")
+        if history:
+            report.history = read_history(Path(history), history_runs)
+            report.revision = code_revision(Path.cwd())
+    except (MergeError, HistoryError) as exc:
         print(f"golden-path report merge: {exc}", file=sys.stderr, flush=True)
         return 2
+    report.settings.gate_flaky = gate_flaky
+    report.settings.gate_max_risk = gate_max_risk
     write_report(report, Path(out))
+    if history:
+        write_run(Path(history), record_of(report, report.revision), history_runs)
     for line in report.summary_lines():
         print(line)
     print(f"merged {len(folders)} reports: {Path(out) / 'report.html'}")

@@ -509,7 +509,9 @@ def test_to_json_shape() -> None:
         "without_bvj",
         "failed",
         "by_test_tier",
+        "flaky",  # always there: [] says no test needed a rerun to pass
     }
+    assert data["flaky"] == []
     assert data["totals"] == {"collected": 3, "passed": 2, "failed": 1}
     assert data["failed"] == ["a.py::test_fail"]
     assert data["without_bvj"] == ["a.py::test_none: no BVJ"]
