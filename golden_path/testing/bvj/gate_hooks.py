@@ -15,20 +15,18 @@ from pathlib import Path
 import pytest
 
 from golden_path.testing.bvj.report_flaky import FlakyJUnit, FlakyJUnitAfter
-from golden_path.testing.bvj.report_gate import ReportSettings
 from golden_path.testing.bvj.report_history import (
     DEFAULT_RUNS,
     HistoryError,
-    RunRecord,
     read_history,
 )
 from golden_path.testing.bvj.report_quarantine import (
     PROPERTY,
-    QuarantineEntry,
     QuarantineError,
     entry_for,
     load_quarantine,
 )
+from golden_path.testing.bvj.report_records import QuarantineEntry, ReportSettings, RunRecord
 from golden_path.testing.bvj.report_risk import SegmentValueError, read_segment_value
 
 _SETTINGS = pytest.StashKey[ReportSettings]()

@@ -21,7 +21,7 @@ from golden_path.testing.bvj.report import Report, failure_of, properties_for
 from golden_path.testing.bvj.report_files import write_report
 from golden_path.testing.bvj.report_history import code_revision, record_of, write_run
 from golden_path.testing.bvj.report_quarantine import PROPERTY as QUARANTINE_PROPERTY
-from golden_path.testing.bvj.report_quarantine import XFAIL_PREFIX
+from golden_path.testing.bvj.report_records import XFAIL_PREFIX
 from golden_path.testing.markers import CUSTOMER_TIERS, test_tier_from_path
 from golden_path.testing.options import harness_options
 

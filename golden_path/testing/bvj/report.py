@@ -14,197 +14,42 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from golden_path.testing.bvj.justification import SEGMENTS
 from golden_path.testing.bvj.report_gate import (
-    ReportSettings,
     extra_gate_problems,
     extra_json,
     extra_markdown,
     extra_summary_lines,
+)
+from golden_path.testing.bvj.report_records import (
+    _RANK,
+    ALWAYS_SHOWN_TIERS,
+    FORMAT,
+    MATRIX_SEGMENTS,
+    MATRIX_TIERS,
+    READABLE_FORMATS,
+    Failure,
+    ReportSettings,
+    RunRecord,
+    TestFacts,
+    facts_from_properties,
+    failure_of,
+    properties_for,
     settings_from_json,
 )
-from golden_path.testing.bvj.report_history import RunRecord
+
+# Read from here by the report's users (hooks, files, merge, tests) as before the split.
+__all__ = [
+    "FORMAT",
+    "MATRIX_SEGMENTS",
+    "READABLE_FORMATS",
+    "Failure",
+    "Report",
+    "TestFacts",
+    "facts_from_properties",
+    "failure_of",
+    "properties_for",
+]
 from golden_path.testing.markers import STAGES, TEST_TIERS
-
-MATRIX_SEGMENTS: tuple[str, ...] = tuple(s for s in SEGMENTS if s != "all")
-MATRIX_TIERS: tuple[str, ...] = ("integration", "e2e", "browser")
-# Counted in every report, even at 0; the browser tier and "unknown" only where they occur.
-ALWAYS_SHOWN_TIERS: frozenset[str] = frozenset({"unit", "integration", "e2e"})
-# report.json's layout; 2 added "tests" (every test, what a merge reads back); 3 added each
-# test's failed attempts ("reruns") and quarantine, and "flaky", "quarantine", "risk", "history".
-FORMAT = 3
-READABLE_FORMATS = (2, 3)
-_RANK = {"unknown": 0, "passed": 1, "skipped": 2, "failed": 3}
-# Kept of a failure: the traceback's and each section's last characters (a section is
-# captured output or a gp_client socket transcript), so a report stays small.
-MAX_LONGREPR = 20_000
-MAX_SECTION = 20_000
-
-# The user_properties a test carries (and --junitxml writes): name → TestFacts field.
-# Repeatable ones (a test may have several stages or customer tiers) become tuples.
-SINGLE_PROPERTIES: dict[str, str] = {
-    "gp.test_tier": "test_tier",
-    "bvj.segment": "segment",
-    "bvj.goal": "goal",
-    "bvj.value_impact": "value_impact",
-    "bvj.revenue_impact": "revenue_impact",
-    "bvj.problem": "bvj_problem",
-    "gp.quarantine": "quarantine",
-}
-REPEATED_PROPERTIES: dict[str, str] = {"gp.stage": "stages", "gp.customer_tier": "customer_tiers"}
-
-
-@dataclass
-class Failure:
-    """One failed phase of a test: where, the one-line reason, the traceback, the sections."""
-
-    when: str
-    message: str
-    longrepr: str = ""
-    sections: list[tuple[str, str]] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "when": self.when,
-            "message": self.message,
-            "longrepr": self.longrepr,
-            "sections": [{"title": title, "text": text} for title, text in self.sections],
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Failure:
-        return cls(
-            when=str(data["when"]),
-            message=str(data["message"]),
-            longrepr=str(data.get("longrepr", "")),
-            sections=[(str(s["title"]), str(s["text"])) for s in data.get("sections", ())],
-        )
-
-
-@dataclass
-class TestFacts:
-    __test__ = False  # not a pytest test class, wherever it is imported
-
-    nodeid: str
-    test_tier: str = "unknown"
-    segment: str = ""
-    goal: str = ""
-    value_impact: str = ""
-    revenue_impact: str = ""
-    stages: tuple[str, ...] = ()
-    customer_tiers: tuple[str, ...] = ()
-    bvj_problem: str = ""
-    outcome: str = "unknown"
-    duration_s: float = 0.0
-    failures: list[Failure] = field(default_factory=list)
-    reruns: list[Failure] = field(default_factory=list)  # failed attempts (pytest-rerunfailures)
-    quarantine: str = ""  # the ``test`` of the quarantine entry it is under
-
-    @property
-    def matrix_segments(self) -> tuple[str, ...]:
-        """The segments a test counts for: its BVJ's, or the tiers it is about."""
-        if self.segment in MATRIX_SEGMENTS:
-            return (self.segment,)
-        return tuple(t for t in self.customer_tiers if t in MATRIX_SEGMENTS)
-
-    @property
-    def in_matrix(self) -> bool:
-        return self.test_tier in MATRIX_TIERS
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "nodeid": self.nodeid,
-            "test_tier": self.test_tier,
-            "segment": self.segment,
-            "goal": self.goal,
-            "value_impact": self.value_impact,
-            "revenue_impact": self.revenue_impact,
-            "stages": list(self.stages),
-            "customer_tiers": list(self.customer_tiers),
-            "bvj_problem": self.bvj_problem,
-            "outcome": self.outcome,
-            "duration_s": round(self.duration_s, 6),
-            "failures": [f.to_json() for f in self.failures],
-            "attempts": len(self.reruns) + 1,
-            "reruns": [f.to_json() for f in self.reruns],
-            "quarantine": self.quarantine,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> TestFacts:
-        return cls(
-            nodeid=str(data["nodeid"]),
-            test_tier=str(data.get("test_tier", "unknown")),
-            segment=str(data.get("segment", "")),
-            goal=str(data.get("goal", "")),
-            value_impact=str(data.get("value_impact", "")),
-            revenue_impact=str(data.get("revenue_impact", "")),
-            stages=tuple(str(s) for s in data.get("stages", ())),
-            customer_tiers=tuple(str(t) for t in data.get("customer_tiers", ())),
-            bvj_problem=str(data.get("bvj_problem", "")),
-            outcome=str(data.get("outcome", "unknown")),
-            duration_s=float(data.get("duration_s", 0.0)),
-            failures=[Failure.from_json(f) for f in data.get("failures", ())],
-            reruns=[Failure.from_json(f) for f in data.get("reruns", ())],
-            quarantine=str(data.get("quarantine", "")),
-        )
-
-
-def properties_for(facts: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The ``user_properties`` for a test's facts (field name → value, as collected)."""
-    props: list[tuple[str, str]] = []
-    for name, key in SINGLE_PROPERTIES.items():
-        value = facts.get(key)
-        if value:
-            props.append((name, str(value)))
-    for name, key in REPEATED_PROPERTIES.items():
-        props.extend((name, str(value)) for value in facts.get(key, ()))
-    return props
-
-
-def facts_from_properties(nodeid: str, props: Iterable[tuple[str, object]]) -> TestFacts:
-    """A test's facts back from its ``user_properties`` (other properties are ignored)."""
-    single: dict[str, str] = {}
-    repeated: dict[str, list[str]] = defaultdict(list)
-    for name, value in props:
-        if name in SINGLE_PROPERTIES:
-            single[SINGLE_PROPERTIES[name]] = str(value)
-        elif name in REPEATED_PROPERTIES:
-            repeated[REPEATED_PROPERTIES[name]].append(str(value))
-    return TestFacts(
-        nodeid=nodeid,
-        test_tier=single.get("test_tier", "unknown"),
-        segment=single.get("segment", ""),
-        goal=single.get("goal", ""),
-        value_impact=single.get("value_impact", ""),
-        revenue_impact=single.get("revenue_impact", ""),
-        stages=tuple(repeated["stages"]),
-        customer_tiers=tuple(repeated["customer_tiers"]),
-        bvj_problem=single.get("bvj_problem", ""),
-        quarantine=single.get("quarantine", ""),
-    )
-
-
-def _tail(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    return f"[… {len(text) - limit} characters cut …]\n" + text[-limit:]
-
-
-def failure_of(report: Any) -> Failure:
-    """What a failed ``pytest.TestReport`` says: its crash line, traceback and sections."""
-    crash = getattr(getattr(report, "longrepr", None), "reprcrash", None)
-    longrepr = str(getattr(report, "longreprtext", "") or "")
-    message = str(getattr(crash, "message", "") or "")
-    if not message:
-        lines = [line for line in longrepr.splitlines() if line.strip()]
-        message = lines[-1].strip() if lines else f"failed at {report.when}"
-    return Failure(
-        when=str(report.when),
-        message=message,
-        longrepr=_tail(longrepr, MAX_LONGREPR),
-        sections=[(str(t), _tail(str(c), MAX_SECTION)) for t, c in report.sections],
-    )
 
 
 @dataclass

@@ -19,7 +19,8 @@ from _pytest.junitxml import xml_key
 if TYPE_CHECKING:
     from _pytest.junitxml import LogXML, _NodeReporter
 
-    from golden_path.testing.bvj.report import Report, TestFacts
+    from golden_path.testing.bvj.report_records import ReportView as Report
+    from golden_path.testing.bvj.report_records import TestFacts
 
 GATE_FLAKY = ("pass", "fail")
 
@@ -52,7 +53,7 @@ def flaky_problems(report: Report) -> list[str]:
 
 
 def _element(tag: str, report: pytest.TestReport) -> ET.Element:
-    from golden_path.testing.bvj.report import failure_of  # report imports this module
+    from golden_path.testing.bvj.report_records import failure_of
 
     failure = failure_of(report)
     kind = failure.message.split(":", 1)[0] if ":" in failure.message else "failure"

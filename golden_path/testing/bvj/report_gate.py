@@ -8,31 +8,19 @@ same quarantine and segment values (its own flags give the gate's part).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from golden_path.testing.bvj.report_flaky import flaky_json, flaky_problems, flaky_tests
 from golden_path.testing.bvj.report_history import history_json
 from golden_path.testing.bvj.report_quarantine import (
-    QuarantineEntry,
     quarantine_json,
     quarantine_problems,
 )
 from golden_path.testing.bvj.report_risk import money, risk_json, risk_problems
 
 if TYPE_CHECKING:
-    from golden_path.testing.bvj.report import Report
-
-
-@dataclass
-class ReportSettings:
-    quarantine: tuple[QuarantineEntry, ...] = ()
-    quarantine_file: str = ""
-    segment_value: dict[str, float] = field(default_factory=dict)
-    gate_flaky: str = "pass"  # or "fail": a flaky test fails the gate
-    gate_max_risk: float | None = None
+    from golden_path.testing.bvj.report_records import ReportView as Report
 
 
 def today() -> date:
@@ -65,17 +53,6 @@ def extra_json(report: Report) -> dict[str, Any]:
     }
     out.update({name: value for name, value in sections.items() if value is not None})
     return out
-
-
-def settings_from_json(data: Mapping[str, Any]) -> ReportSettings:
-    """The project's settings a ``report.json`` carries (for a merge to gate with)."""
-    quarantine = data.get("quarantine") or {}
-    risk = data.get("risk") or {}
-    return ReportSettings(
-        quarantine=tuple(QuarantineEntry.from_json(e) for e in quarantine.get("entries", ())),
-        quarantine_file=str(quarantine.get("file", "")),
-        segment_value={str(k): float(v) for k, v in risk.get("segment_value", {}).items()},
-    )
 
 
 def extra_summary_lines(report: Report) -> list[str]:

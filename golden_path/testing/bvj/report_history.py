@@ -18,16 +18,16 @@ import json
 import os
 import re
 import subprocess
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from golden_path.testing.bvj.report import Report
+from golden_path.testing.bvj.report_records import HISTORY_FORMAT, RunRecord
 
-HISTORY_FORMAT = 1
+if TYPE_CHECKING:
+    from golden_path.testing.bvj.report_records import ReportView as Report
+
 DEFAULT_RUNS = 20
 REVISION_ENV = "GOLDEN_PATH_REVISION"
 _RUN_FILE = re.compile(r"^run-(\d{6,})\.json$")
@@ -36,45 +36,6 @@ OVERALL = "overall"
 
 class HistoryError(ValueError):
     """A history folder holds a file this version cannot read (newer format, not JSON)."""
-
-
-@dataclass
-class RunRecord:
-    time: str
-    revision: str
-    tests: dict[str, str] = field(default_factory=dict)  # node id → passed/failed/skipped
-    # "overall" and "segment × stage" → passed, failed, skipped, duration_s
-    cells: dict[str, dict[str, float]] = field(default_factory=dict)
-    seq: int = 0
-
-    def pass_rate(self, cell: str) -> float | None:
-        counts = self.cells.get(cell, {})
-        ran = counts.get("passed", 0) + counts.get("failed", 0)
-        return counts.get("passed", 0) / ran if ran else None
-
-    def duration(self, cell: str) -> float:
-        return float(self.cells.get(cell, {}).get("duration_s", 0.0))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "format": HISTORY_FORMAT,
-            "time": self.time,
-            "revision": self.revision,
-            "cells": self.cells,
-            "tests": self.tests,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any], seq: int) -> RunRecord:
-        return cls(
-            time=str(data["time"]),
-            revision=str(data.get("revision", "")),
-            tests={str(k): str(v) for k, v in data["tests"].items()},
-            cells={
-                str(k): {str(n): float(x) for n, x in v.items()} for k, v in data["cells"].items()
-            },
-            seq=seq,
-        )
 
 
 def cell_name(segment: str, stage: str) -> str:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from golden_path.testing.bvj.report import Report
 from golden_path.testing.bvj.report_files import ReportFileError, read_report, write_report
-from golden_path.testing.bvj.report_gate import ReportSettings
 from golden_path.testing.bvj.report_history import (
     DEFAULT_RUNS,
     HistoryError,
@@ -23,7 +22,7 @@ from golden_path.testing.bvj.report_history import (
     record_of,
     write_run,
 )
-from golden_path.testing.bvj.report_quarantine import QuarantineEntry
+from golden_path.testing.bvj.report_records import QuarantineEntry, ReportSettings
 
 
 class MergeError(ValueError):

@@ -20,16 +20,17 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from golden_path.testing.bvj.report_records import QuarantineEntry
+
 if TYPE_CHECKING:
-    from golden_path.testing.bvj.report import Report
+    from golden_path.testing.bvj.report_records import ReportView as Report
 
 PROPERTY = "gp.quarantine"  # the user_property naming a test's entry (its ``test``)
-XFAIL_PREFIX = "quarantined"  # how a quarantined failure's wasxfail reason starts
 REQUIRED = ("test", "owner", "reason", "expires")
 FIELDS = (*REQUIRED, "link")
 _HEADER = re.compile(r"^\s*\[\[\s*quarantine\s*\]\]")
@@ -37,51 +38,6 @@ _HEADER = re.compile(r"^\s*\[\[\s*quarantine\s*\]\]")
 
 class QuarantineError(ValueError):
     """The quarantine file is missing, not TOML, or an entry is malformed."""
-
-
-@dataclass(frozen=True)
-class QuarantineEntry:
-    test: str
-    owner: str
-    reason: str
-    expires: date
-    link: str = ""
-    line: int = 0  # where the entry starts in its file
-
-    def matches(self, nodeid: str) -> bool:
-        """The test itself, a test under a file or class it names, or a ``*`` pattern."""
-        if "*" in self.test:
-            pattern = ".*".join(re.escape(part) for part in self.test.split("*"))
-            return re.fullmatch(pattern, nodeid) is not None
-        return nodeid == self.test or nodeid.startswith((f"{self.test}::", f"{self.test}["))
-
-    def expired(self, today: date) -> bool:
-        return self.expires < today
-
-    def reason_line(self) -> str:
-        """The xfail reason pytest shows for a quarantined failure."""
-        return f"{XFAIL_PREFIX}: {self.reason} (owner {self.owner}, until {self.expires})"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "test": self.test,
-            "owner": self.owner,
-            "reason": self.reason,
-            "link": self.link,
-            "expires": self.expires.isoformat(),
-            "line": self.line,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> QuarantineEntry:
-        return cls(
-            test=str(data["test"]),
-            owner=str(data["owner"]),
-            reason=str(data["reason"]),
-            expires=date.fromisoformat(str(data["expires"])),
-            link=str(data.get("link", "")),
-            line=int(data.get("line", 0)),
-        )
 
 
 def entry_for(entries: Iterable[QuarantineEntry], nodeid: str) -> QuarantineEntry | None:

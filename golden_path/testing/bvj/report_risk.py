@@ -22,7 +22,7 @@ from golden_path.testing.markers import STAGES
 if TYPE_CHECKING:
     import pytest
 
-    from golden_path.testing.bvj.report import Report
+    from golden_path.testing.bvj.report_records import ReportView as Report
 
 INI_NAME = "gp_segment_value"
 _ITEM = re.compile(r"^([A-Za-z0-9_-]+)=(.*)$")

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from golden_path.testing.bvj.report import Failure, Report, properties_for
-from golden_path.testing.bvj.report_gate import ReportSettings
 from golden_path.testing.bvj.report_history import (
     HistoryError,
     failing_status,
@@ -24,12 +23,12 @@ from golden_path.testing.bvj.report_history import (
 )
 from golden_path.testing.bvj.report_html import render_html
 from golden_path.testing.bvj.report_quarantine import (
-    QuarantineEntry,
     QuarantineError,
     entry_for,
     load_quarantine,
     quarantine_json,
 )
+from golden_path.testing.bvj.report_records import QuarantineEntry, ReportSettings
 from golden_path.testing.bvj.report_risk import (
     SegmentValueError,
     parse_segment_value,
