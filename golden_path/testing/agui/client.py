@@ -280,7 +280,9 @@ class AGUIClient:
         token: str | None = None,
         timeout: float = DEFAULT_TIMEOUT_S,
         headers: Mapping[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        """``transport``: httpx's, e.g. ``httpx.ASGITransport(app)`` for an app in-process."""
         self.url = url
         self.timeout = timeout
         self.headers = dict(headers or {})
@@ -288,7 +290,9 @@ class AGUIClient:
             self.headers["Authorization"] = f"Bearer {token}"
         self.transcript: list[TranscriptEntry] = []
         self.runs: list[AGUIRun] = []
-        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=10.0))
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=10.0), transport=transport
+        )
 
     async def __aenter__(self) -> AGUIClient:
         return self

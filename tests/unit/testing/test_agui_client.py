@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
+
+import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+from starlette.routing import Route
 
 from golden_path.testing.agui.client import AGUIClient, AGUIRun
 from golden_path.testing.agui.contract import Stage
@@ -172,3 +180,32 @@ def check_transcript(client: AGUIClient) -> None:
     assert lines[2].endswith("<- not json")
     assert lines[3].endswith("xx after 2 events")
     assert client.format_transcript(limit=1).splitlines() == lines[-1:]
+
+
+def keep_alive_app() -> Starlette:
+    """An AG-UI endpoint that sends an SSE comment (a keep-alive) before every event."""
+
+    async def agui(request: Request) -> StreamingResponse:
+        body = await request.json()
+        ids = {"threadId": body["threadId"], "runId": body["runId"]}
+
+        async def frames() -> AsyncIterator[str]:
+            yield ": keep-alive\n\n"
+            for event in [{"type": "RUN_STARTED", **ids}, *TOOL_RUN[1:-1]]:
+                yield f": keep-alive\n\ndata: {json.dumps(event)}\n\n"
+            yield ":\n\n"
+            yield f"data: {json.dumps({'type': 'RUN_FINISHED', **ids})}\n\n"
+
+        return StreamingResponse(frames(), media_type="text/event-stream")
+
+    return Starlette(routes=[Route("/agui", agui, methods=["POST"])])
+
+
+async def test_keep_alive_comments_between_events_are_tolerated() -> None:
+    """SSE comments (``: keep-alive``) are not events: the run reads as if they were absent."""
+    transport = httpx.ASGITransport(app=keep_alive_app())
+    async with AGUIClient("http://agui.test/agui", transport=transport) as client:
+        run = await client.run("Weather?")
+    assert run.types == [e["type"] for e in TOOL_RUN]
+    assert run.text == "It is sunny."
+    run.assert_contract(strict=True)
