@@ -22,6 +22,12 @@ Three layers:
    ``TOOL_CALL_RESULT`` must answer a started call, and one run keeps one
    ``threadId``/``runId``. The deprecated ``THINKING_*`` events of AG-UI 0.x
    are still recognised and paired as the 0.x verifier paired them.
+   AG-UI 1.1's rules join them: continuations keep their opener's
+   role/toolCallName/attribution, no undeclared property, no ``null`` for an
+   optional field, no unrecognised union member, patches that apply to the
+   state the stream built, unique interrupt ids, ``pendingToolCallIds`` that
+   agree with the stream, one thread per stream, a ``MAJOR.MINOR``
+   ``protocolVersion``.
 3. **The golden path** on top: :func:`read_stages` reads the five stages of
    a run (started, thinking, tool executing, tool completed, completed or
    error) from its events, and ``stages=`` demands the ones a journey must
@@ -33,7 +39,10 @@ into the list given, e.g. ``run r1: TEXT_MESSAGE_CONTENT m1 without
 TEXT_MESSAGE_START (event #4)``. Events that are not objects, name no AG-UI
 event or fail their model get that violation and take no part in the sequence
 checks. Where the verifier stops at its first error, this checker goes on and
-reports every violation.
+reports every violation. Each has a ``severity``: ``"error"`` where the stream
+breaks a MUST, ``"warning"`` where a conforming client tolerates it (drops,
+strips or skips the material): :data:`WARNING_RULES`. ``assert_agui_events``
+fails on errors and reports warnings (``strict=True`` fails on both).
 """
 
 from __future__ import annotations
