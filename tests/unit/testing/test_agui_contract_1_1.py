@@ -97,7 +97,7 @@ def test_a_continuation_attributed_to_another_subagent_than_its_opener_is_an_err
     )
     assert found(other) == [("subagent_mismatch", "error")]
     assert found(silent) == []
-    assert ("subagent_mismatch", "error") in found(chunk)
+    assert found(chunk) == [("subagent_mismatch", "error")]  # once, on the expanded event
 
 
 # -- what the 1.1 schema allows
@@ -177,6 +177,7 @@ def test_encrypted_value_type_is_declared_in_1_1_and_must_be_a_string() -> None:
     }
     assert found(run({**base, "encryptedValueType": "vendor-sealed"})) == []
     assert found(run({**base, "encryptedValueType": 7})) == [("invalid_event", "error")]
+    assert found(run({**base, "encryptedValueType": ""})) == [("invalid_event", "error")]
 
 
 # -- state and activities
@@ -237,6 +238,27 @@ def test_an_activity_delta_needs_its_snapshot_first() -> None:
     assert found(run(snapshot, bad)) == [("patch_not_applicable", "warning")]
 
 
+def test_an_activity_snapshot_with_replace_false_leaves_the_activity_as_it_was() -> None:
+    """Activity: replace: false on an existing activity keeps its content; a later delta
+    patches the content the first snapshot set."""
+    first = {
+        "type": "ACTIVITY_SNAPSHOT",
+        "messageId": "a",
+        "activityType": "search",
+        "content": {"hits": 0},
+    }
+    kept = {**first, "content": {"other": 1}, "replace": False}
+    replaced = {**first, "content": {"other": 1}}
+    delta = {
+        "type": "ACTIVITY_DELTA",
+        "messageId": "a",
+        "activityType": "search",
+        "patch": [{"op": "test", "path": "/hits", "value": 0}],
+    }
+    assert found(run(first, kept, delta)) == []
+    assert found(run(first, replaced, delta)) == [("patch_not_applicable", "warning")]
+
+
 # -- runs, interrupts, versions
 
 
@@ -267,11 +289,20 @@ def test_pending_tool_call_ids_name_exactly_the_calls_left_open() -> None:
     wrong = run(*calls, outcome={"type": "success", "pendingToolCallIds": ["a", "b"]})
     assert found(right) == []
     assert found(wrong) == [("pending_tool_calls_mismatch", "error")]
+    unanswered = calls[:4]  # neither call answered: both pending, in the order they were made
+    in_order = run(*unanswered, outcome={"type": "success", "pendingToolCallIds": ["a", "b"]})
+    reversed_ = run(*unanswered, outcome={"type": "success", "pendingToolCallIds": ["b", "a"]})
+    assert found(in_order) == []
+    assert found(reversed_) == [("pending_tool_calls_mismatch", "error")]
 
 
 def test_a_later_run_of_the_stream_keeps_the_first_runs_thread() -> None:
     assert found(run(thread="t") + run(thread="t", run_id="r2")) == []
     assert found(run(thread="t") + run(thread="u", run_id="r2")) == [("thread_changed", "error")]
+    # Asked for thread t, the other thread is already the run the client did not ask for.
+    assert found(run(thread="t") + run(thread="u", run_id="r2"), thread_id="t") == [
+        ("inconsistent_id", "error")
+    ]
 
 
 def test_protocol_version_is_major_minor_and_required_only_when_asked() -> None:
