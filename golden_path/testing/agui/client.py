@@ -214,6 +214,7 @@ class AGUIRun:
         *,
         stages: Collection[Stage | str] = (),
         non_empty_deltas: bool = False,
+        require_protocol_version: bool = False,
         strict: bool = False,
     ) -> None:
         """Raise :class:`~golden_path.testing.violation.ContractViolation` if the run breaks
@@ -225,6 +226,7 @@ class AGUIRun:
             run_id=self.run_id,
             stages=stages,
             non_empty_deltas=non_empty_deltas,
+            require_protocol_version=require_protocol_version,
             prior_tool_calls=self.prior_tool_calls,
             strict=strict,
         )
