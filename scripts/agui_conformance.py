@@ -40,6 +40,7 @@ READY_TIMEOUT_S = 60.0
 LOG = Path(tempfile.gettempdir()) / "golden-path-agui-conformance-server.log"
 # What makes the example agent fail (see its module doc): its error path is tested too.
 EXAMPLE_ERROR_PROMPT = "Please fail."
+REFERENCE_STEP_DELAY_MS = 40
 
 
 def start_example(env: dict[str, str]) -> ChildServer:
@@ -94,7 +95,8 @@ def main() -> int:
     server: ChildServer | None = None
     url = args.url
     if args.reference:
-        reference = start_server(secrets.token_urlsafe(48))
+        # A step delay, so a run lasts long enough to tell flushed events from buffered ones.
+        reference = start_server(secrets.token_urlsafe(48), step_delay_ms=REFERENCE_STEP_DELAY_MS)
         try:
             env["GOLDEN_PATH_AGUI_TOKEN"] = enterprise_token(reference.base_url)
             url = reference.base_url + AGUI_PATH

@@ -29,11 +29,12 @@ READY_TIMEOUT_S = 60.0
 LOG = Path(tempfile.gettempdir()) / "golden-path-conformance-server.log"
 
 
-def start_server(jwt_secret: str) -> ServeProcess:
-    """``golden-path serve`` on its own embedded services (no DSN, no Redis URL given)."""
+def start_server(jwt_secret: str, *, step_delay_ms: int = 0) -> ServeProcess:
+    """``golden-path serve`` on its own embedded services (no DSN, no Redis URL given);
+    ``step_delay_ms``: the agent's simulated latency per step."""
     settings = Settings(jwt_secret=jwt_secret, password_hash_profile="fast")  # noqa: S106
     # The suite signs hundreds of users up and in from this one address: its throttles.
-    settings = replace(settings, **SUITE_LIMITS)
+    settings = replace(settings, **SUITE_LIMITS, agent_step_delay_ms=step_delay_ms)
     LOG.unlink(missing_ok=True)
     server = ServeProcess(settings.validated(), log_path=LOG, cwd=ROOT).start(READY_TIMEOUT_S)
     answer = httpx.get(f"{server.base_url}/readyz", timeout=READY_TIMEOUT_S)

@@ -10,6 +10,11 @@ network, no weights. What it does depends only on the conversation so far:
   with ``RUN_ERROR``;
 * a user message that asks for a story: the model streams 40 deltas 25 ms apart (a run
   that lasts a second, for a client that disconnects mid-run);
+* a user message that asks for a transfer: the model calls ``transfer_funds``, a tool that
+  needs a human's approval (``requires_approval``), so the run pauses: ``RUN_FINISHED``
+  with an interrupt outcome. The next run on the thread answers it in ``resume[]``
+  (``payload: {"approved": true}`` or ``false``): approved, the tool runs and the model
+  reports its result; denied, the model says the transfer was not made;
 * any other user message: the model streams a short answer in a few text deltas.
 
 Serve it as its own process (the AG-UI endpoint is ``POST /agui``)::
@@ -31,7 +36,7 @@ import re
 from collections.abc import AsyncIterator
 
 import uvicorn
-from pydantic_ai import Agent
+from pydantic_ai import Agent, DeferredToolRequests, Tool
 from pydantic_ai.messages import ModelMessage, ModelRequest, ToolReturnPart, UserPromptPart
 from pydantic_ai.models.function import (
     AgentInfo,
@@ -57,6 +62,11 @@ def get_weather(city: str) -> str:
     return WEATHER.get(city.strip().lower(), "unknown")
 
 
+def transfer_funds(amount_usd: int, to: str) -> str:
+    """Send money: a costly action a human approves first."""
+    return f"sent {amount_usd} USD to {to}"
+
+
 def _last_request(messages: list[ModelMessage]) -> ModelRequest:
     last = messages[-1]
     assert isinstance(last, ModelRequest)
@@ -70,7 +80,8 @@ async def respond(
     request = _last_request(messages)
     returned = [p for p in request.parts if isinstance(p, ToolReturnPart)]
     if returned:
-        for chunk in ("The weather there: ", str(returned[0].content), "."):
+        intro = "Transfer: " if returned[0].tool_name == "transfer_funds" else "The weather there: "
+        for chunk in (intro, str(returned[0].content), "."):
             yield chunk
         return
     prompts = [p for p in request.parts if isinstance(p, UserPromptPart)]
@@ -86,6 +97,10 @@ async def respond(
         yield {1: DeltaToolCall(name="get_weather", json_args=args[:5])}
         yield {1: DeltaToolCall(json_args=args[5:])}
         return
+    if "transfer" in text.lower():
+        args = json.dumps({"amount_usd": 500, "to": "Alice"})
+        yield {0: DeltaToolCall(name="transfer_funds", json_args=args)}
+        return
     if "story" in text.lower():
         for number in range(STORY_DELTAS):
             await asyncio.sleep(STORY_DELAY_S)  # the model is slow on purpose
@@ -95,7 +110,11 @@ async def respond(
         yield chunk
 
 
-agent = Agent(FunctionModel(stream_function=respond), tools=[get_weather])
+agent = Agent(
+    FunctionModel(stream_function=respond),
+    tools=[get_weather, Tool(transfer_funds, requires_approval=True)],
+    output_type=[str, DeferredToolRequests],
+)
 
 
 def make_app(token: str | None = None) -> Starlette:

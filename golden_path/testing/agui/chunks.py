@@ -98,6 +98,32 @@ class _OpenChunk:
     chunk_type: str
     entity_id: str
     end: dict[str, Any]
+    said: dict[str, Any]  # what the opener established: role, toolCallName, parentMessageId
+
+
+# What a continuation chunk may repeat, but only with the value its opener established.
+_REPEATABLE = ("role", "toolCallName", "parentMessageId")
+
+
+def _continuation_conflicts(
+    raw: Mapping[str, Any], current: _OpenChunk, index: int
+) -> list[Violation]:
+    found = []
+    for name in _REPEATABLE:
+        if raw.get(name) is not None and name in current.said and raw[name] != current.said[name]:
+            found.append(
+                Violation(
+                    "chunk_conflict",
+                    f"event #{index}: {current.chunk_type} {current.entity_id} {name} "
+                    f"{raw[name]!r} does not match the open stream's {name} "
+                    f"{current.said[name]!r}",
+                    index,
+                    None,
+                )
+            )
+    # A subagentRunId that disagrees with the opener's is the sequence rules' to report
+    # (subagent_mismatch): the expanded event carries it.
+    return found
 
 
 def expand(items: Iterable[tuple[int, Mapping[str, Any]]], out: list[Violation]) -> list[Item]:
@@ -140,6 +166,7 @@ def expand(items: Iterable[tuple[int, Mapping[str, Any]]], out: list[Violation])
             )
             if current is not None and continues:
                 entity_id = current.entity_id
+                out.extend(_continuation_conflicts(raw, current, index))
             else:
                 close(lane, index)
                 missing = [id_field] if not isinstance(entity_id, str) else []
@@ -171,8 +198,9 @@ def expand(items: Iterable[tuple[int, Mapping[str, Any]]], out: list[Violation])
                 else:
                     start["role"] = "reasoning"
                 expanded.append(Item(index, start, kind))
+                said = {k: start[k] for k in _REPEATABLE if k in start}
                 lanes[lane] = _OpenChunk(
-                    kind, entity_id, {"type": end_type, id_field: entity_id, **tag}
+                    kind, entity_id, {"type": end_type, id_field: entity_id, **tag}, said
                 )
             if raw.get("delta") is not None:
                 content = {"type": content_type, id_field: entity_id, "delta": raw["delta"], **tag}

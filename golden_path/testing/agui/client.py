@@ -121,7 +121,8 @@ class AGUIRun:
 
     @property
     def tool_calls(self) -> list[dict[str, Any]]:
-        """Each tool call: ``toolCallId``, ``name``, ``args`` (the joined deltas), ``result``."""
+        """Each tool call: ``toolCallId``, ``name``, ``parentMessageId``, ``args`` (the joined
+        deltas), ``result``."""
         calls: dict[str, dict[str, Any]] = {}
         for event in expand_chunks(self._objects()):
             kind, call_id = event["type"], str(event.get("toolCallId"))
@@ -129,6 +130,7 @@ class AGUIRun:
                 calls[call_id] = {
                     "toolCallId": call_id,
                     "name": event.get("toolCallName"),
+                    "parentMessageId": event.get("parentMessageId"),
                     "args": "",
                     "result": None,
                 }
@@ -138,13 +140,65 @@ class AGUIRun:
                 calls[call_id]["result"] = event.get("content")
         return list(calls.values())
 
+    @property
+    def interrupts(self) -> list[Mapping[str, Any]]:
+        """The ``Interrupt`` objects of a paused run (``RUN_FINISHED`` outcome ``interrupt``)."""
+        outcome = self.terminal.get("outcome") if self.terminal is not None else None
+        if isinstance(outcome, Mapping) and outcome.get("type") == "interrupt":
+            return [i for i in outcome.get("interrupts") or [] if isinstance(i, Mapping)]
+        return []
+
+    @property
+    def prior_tool_calls(self) -> set[str]:
+        """The tool calls of the history the client sent: a resumed run may answer them."""
+        ids = set()
+        for message in self.input.get("messages") or []:
+            for call in message.get("toolCalls") or [] if isinstance(message, Mapping) else []:
+                if isinstance(call, Mapping) and isinstance(call.get("id"), str):
+                    ids.add(call["id"])
+        return ids
+
+    def history(self) -> list[dict[str, Any]]:
+        """The messages the run added to the conversation, as a client keeps them: assistant
+        messages (text, tool calls, keyed by ``parentMessageId``) and tool results."""
+        messages: dict[str, dict[str, Any]] = {}
+        for event in expand_chunks(self._objects()):
+            kind = event["type"]
+            if kind == "TEXT_MESSAGE_START":
+                messages.setdefault(
+                    str(event["messageId"]),
+                    {"id": event["messageId"], "role": event.get("role", "assistant")},
+                )
+            elif kind == "TEXT_MESSAGE_CONTENT" and str(event["messageId"]) in messages:
+                message = messages[str(event["messageId"])]
+                message["content"] = message.get("content", "") + str(event.get("delta", ""))
+        for call in self.tool_calls:
+            parent = call["parentMessageId"] or f"msg-{call['toolCallId']}"
+            owner = messages.setdefault(parent, {"id": parent, "role": "assistant"})
+            owner.setdefault("toolCalls", []).append(
+                {
+                    "id": call["toolCallId"],
+                    "type": "function",
+                    "function": {"name": call["name"], "arguments": call["args"]},
+                }
+            )
+            if call["result"] is not None:
+                messages[f"result-{call['toolCallId']}"] = {
+                    "id": f"result-{call['toolCallId']}",
+                    "role": "tool",
+                    "toolCallId": call["toolCallId"],
+                    "content": call["result"],
+                }
+        return list(messages.values())
+
     def _objects(self) -> list[Mapping[str, Any]]:
         return [e for e in self.events if isinstance(e, Mapping)]
 
     def violations(
         self, *, stages: Collection[Stage | str] = (), non_empty_deltas: bool = False
     ) -> list[Violation]:
-        """The AG-UI contract check of this run, with the ids the client asked for."""
+        """The AG-UI contract check of this run, with the ids the client asked for (and the
+        tool calls its history holds, which a resumed run may answer)."""
         return check_agui_events(
             self.events,
             require_complete=not self.closed_early,
@@ -152,12 +206,19 @@ class AGUIRun:
             run_id=self.run_id,
             stages=stages,
             non_empty_deltas=non_empty_deltas,
+            prior_tool_calls=self.prior_tool_calls,
         )
 
     def assert_contract(
-        self, *, stages: Collection[Stage | str] = (), non_empty_deltas: bool = False
+        self,
+        *,
+        stages: Collection[Stage | str] = (),
+        non_empty_deltas: bool = False,
+        require_protocol_version: bool = False,
+        strict: bool = False,
     ) -> None:
-        """Raise :class:`~golden_path.testing.violation.ContractViolation` if the run breaks it."""
+        """Raise :class:`~golden_path.testing.violation.ContractViolation` if the run breaks
+        a MUST of the contract (and, with ``strict=True``, on a warning too)."""
         assert_agui_events(
             self.events,
             require_complete=not self.closed_early,
@@ -165,6 +226,9 @@ class AGUIRun:
             run_id=self.run_id,
             stages=stages,
             non_empty_deltas=non_empty_deltas,
+            require_protocol_version=require_protocol_version,
+            prior_tool_calls=self.prior_tool_calls,
+            strict=strict,
         )
 
 
@@ -218,7 +282,9 @@ class AGUIClient:
         token: str | None = None,
         timeout: float = DEFAULT_TIMEOUT_S,
         headers: Mapping[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        """``transport``: httpx's, e.g. ``httpx.ASGITransport(app)`` for an app in-process."""
         self.url = url
         self.timeout = timeout
         self.headers = dict(headers or {})
@@ -226,7 +292,9 @@ class AGUIClient:
             self.headers["Authorization"] = f"Bearer {token}"
         self.transcript: list[TranscriptEntry] = []
         self.runs: list[AGUIRun] = []
-        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=10.0))
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=10.0), transport=transport
+        )
 
     async def __aenter__(self) -> AGUIClient:
         return self
@@ -333,6 +401,40 @@ class AGUIClient:
             ) from None
         assert run is not None
         return run
+
+    async def resume(
+        self,
+        paused: AGUIRun,
+        *,
+        approve: bool | None = None,
+        payload: Any = None,
+        status: Literal["resolved", "cancelled"] = "resolved",
+        timeout: float | None = None,
+        **input_fields: Any,
+    ) -> AGUIRun:
+        """The next run on ``paused``'s thread, answering each of its interrupts.
+
+        It sends the conversation so far (``paused``'s input messages and
+        :meth:`AGUIRun.history`) and one ``resume`` entry per interrupt, with ``status``
+        and ``payload``; ``approve=True``/``False`` is the payload of AG-UI's approval
+        pattern, ``{"approved": ...}``. Raises ``ValueError`` if ``paused`` did not pause.
+        """
+        if not paused.interrupts:
+            raise ValueError(f"run {paused.run_id} ended without an interrupt: {paused.terminal}")
+        answer = {"approved": approve} if approve is not None else payload
+        entries = []
+        for interrupt in paused.interrupts:
+            entry: dict[str, Any] = {"interruptId": interrupt["id"], "status": status}
+            if answer is not None:
+                entry["payload"] = answer
+            entries.append(entry)
+        body = self.make_input(
+            thread_id=paused.thread_id,
+            messages=[*paused.input.get("messages", []), *paused.history()],
+            resume=entries,
+            **input_fields,
+        )
+        return await self.run(input=body, timeout=timeout)
 
     def format_transcript(self, limit: int = 200) -> str:
         """The last ``limit`` entries: what was sent, each event received, when it closed."""

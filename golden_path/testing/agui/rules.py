@@ -7,61 +7,19 @@ The rules of ``verifyEvents`` in npm ``@ag-ui/client`` 1.0, plus: a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from ag_ui.core import EventType
 
 from golden_path.testing.agui.chunks import Item
-from golden_path.testing.violation import Violation
+from golden_path.testing.agui.rules_base import RunState
+from golden_path.testing.agui.rules_legacy import LegacyThinkingRules
+from golden_path.testing.agui.rules_outcome import OutcomeRules
+from golden_path.testing.agui.rules_state import StateRules
 
 _T = EventType
 
 
-@dataclass
-class _RunState:
-    start: Item | None = None
-    messages: dict[str, Item] = field(default_factory=dict)
-    tool_calls: dict[str, Item] = field(default_factory=dict)
-    steps: dict[tuple[object, str], Item] = field(default_factory=dict)
-    reasoning_spans: dict[str, Item] = field(default_factory=dict)
-    reasoning_messages: dict[str, Item] = field(default_factory=dict)
-    thinking_step: Item | None = None
-    thinking_message: Item | None = None
-    subagents: dict[str, Item] = field(default_factory=dict)
-    closed_subagents: set[str] = field(default_factory=set)
-
-
-class Checker:
-    def __init__(
-        self,
-        out: list[Violation],
-        *,
-        thread_id: str | None,
-        run_id: str | None,
-        non_empty_deltas: bool,
-    ) -> None:
-        self.out = out
-        self.thread_id = thread_id
-        self.run_id = run_id
-        self.non_empty_deltas = non_empty_deltas
-        self.state = _RunState()
-        self.status: str | None = None  # None (no event yet), active, finished, errored
-        self.terminal: Item | None = None
-        self.started_calls: set[str] = set()  # across the stream, for TOOL_CALL_RESULT
-
-    # -- reporting
-
-    def run_label(self) -> str | None:
-        start = self.state.start
-        if start is not None and isinstance(start.event.get("runId"), str):
-            return str(start.event["runId"])
-        return None
-
-    def report(self, rule: str, message: str, item: Item | None) -> None:
-        run = self.run_label()
-        prefix = f"run {run}: " if run else ""
-        index = item.index if item is not None else None
-        self.out.append(Violation(rule, prefix + message, index, run))
+class Checker(StateRules, OutcomeRules, LegacyThinkingRules):
+    """The whole state machine: lifecycle and paired entities here, the families mixed in."""
 
     # -- the state machine
 
@@ -119,8 +77,10 @@ class Checker:
     # run lifecycle
 
     def on_run_started(self, item: Item) -> None:
-        self.state = _RunState(start=item)
+        self.state = RunState(start=item)
         self.status = "active"
+        self.check_run_start(item)
+        self.seed_state(item)
         for name, expected in (("threadId", self.thread_id), ("runId", self.run_id)):
             given = item.event.get(name)
             if expected is not None and given != expected:
@@ -179,44 +139,13 @@ class Checker:
                 f"subagent {subagent} ({opened.ref()}) not finished {at}",
                 item,
             )
+        self.check_outcome(item)
         self.status = "finished"
         self.terminal = item
 
     def on_run_error(self, item: Item) -> None:
         self.status = "errored"
         self.terminal = item
-
-    # paired entities
-
-    def _open(self, item: Item, entities: dict[str, Item], key: str, rule: str, what: str) -> None:
-        if key in entities:
-            self.report(
-                rule,
-                f"{item.type} {key} {item.at()} while {what} {key} "
-                f"({entities[key].ref()}) is still open",
-                item,
-            )
-            return
-        entities[key] = item
-
-    def _continue(
-        self,
-        item: Item,
-        entities: dict[str, Item],
-        key: str,
-        rule: str,
-        opener: str,
-        close: bool,
-    ) -> None:
-        if key not in entities:
-            self.report(rule, f"{item.type} {key} without {opener} {item.at()}", item)
-            return
-        if close:
-            del entities[key]
-
-    def _check_delta(self, item: Item, key: str) -> None:
-        if self.non_empty_deltas and item.event.get("delta") == "":
-            self.report("empty_delta", f"{item.type} {key} has an empty delta {item.at()}", item)
 
     def on_text_message_start(self, item: Item) -> None:
         key = item.id("messageId")
@@ -240,6 +169,7 @@ class Checker:
         key = item.id("toolCallId")
         self._open(item, self.state.tool_calls, key, "tool_call_already_started", "tool call")
         self.started_calls.add(key)
+        self.state.run_calls.append(key)
 
     def on_tool_call_args(self, item: Item) -> None:
         key = item.id("toolCallId")
@@ -255,6 +185,7 @@ class Checker:
 
     def on_tool_call_result(self, item: Item) -> None:
         key = item.id("toolCallId")
+        self.state.answered_calls.add(key)
         if key not in self.started_calls:
             self.report(
                 "tool_result_unknown_call",
@@ -334,65 +265,6 @@ class Checker:
             "REASONING_MESSAGE_START",
             True,
         )
-
-    # legacy 0.x thinking: one step and one message at a time, no ids
-
-    def on_thinking_start(self, item: Item) -> None:
-        if self.state.thinking_step is not None:
-            self.report(
-                "reasoning_already_started",
-                f"THINKING_START {item.at()} while the thinking step "
-                f"({self.state.thinking_step.ref()}) is still open",
-                item,
-            )
-            return
-        self.state.thinking_step = item
-
-    def on_thinking_end(self, item: Item) -> None:
-        if self.state.thinking_step is None:
-            self.report(
-                "reasoning_not_started", f"THINKING_END without THINKING_START {item.at()}", item
-            )
-            return
-        self.state.thinking_step = None
-
-    def on_thinking_text_message_start(self, item: Item) -> None:
-        if self.state.thinking_step is None:
-            self.report(
-                "reasoning_not_started",
-                f"THINKING_TEXT_MESSAGE_START outside a THINKING_START step {item.at()}",
-                item,
-            )
-            return
-        if self.state.thinking_message is not None:
-            self.report(
-                "reasoning_already_started",
-                f"THINKING_TEXT_MESSAGE_START {item.at()} while a thinking message "
-                f"({self.state.thinking_message.ref()}) is still open",
-                item,
-            )
-            return
-        self.state.thinking_message = item
-
-    def on_thinking_text_message_content(self, item: Item) -> None:
-        if self.state.thinking_message is None:
-            self.report(
-                "reasoning_not_started",
-                f"THINKING_TEXT_MESSAGE_CONTENT without THINKING_TEXT_MESSAGE_START {item.at()}",
-                item,
-            )
-            return
-        self._check_delta(item, "(thinking)")
-
-    def on_thinking_text_message_end(self, item: Item) -> None:
-        if self.state.thinking_message is None:
-            self.report(
-                "reasoning_not_started",
-                f"THINKING_TEXT_MESSAGE_END without THINKING_TEXT_MESSAGE_START {item.at()}",
-                item,
-            )
-            return
-        self.state.thinking_message = None
 
     # subagents
 

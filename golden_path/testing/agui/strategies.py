@@ -232,12 +232,12 @@ def agui_runs(
 
 @st.composite
 def agui_streams(draw: st.DrawFn, *, max_runs: int = 2, max_entities: int = 4) -> list[Event]:
-    """One to ``max_runs`` valid runs back to back, on one thread or several."""
+    """One to ``max_runs`` valid runs back to back, all on one thread (a stream carries
+    the runs of one thread: another ``threadId`` is ``thread_changed``)."""
     count = draw(st.integers(1, max_runs))
-    same_thread = draw(st.booleans())
+    thread = draw(st.sampled_from(("thread-shared", "thr-1", "t")))
     events: list[Event] = []
     for number in range(count):
-        thread = "thread-shared" if same_thread else None
         events += draw(agui_runs(thread_id=thread, max_entities=max_entities, salt=f"r{number}"))
     return events
 

@@ -18,6 +18,7 @@ import pytest
 
 from golden_path.testing.agui.client import AGUIClient, AGUIHTTPError
 from golden_path.testing.agui.contract import Stage, check_agui_events
+from golden_path.testing.agui.rules_outcome import VERSION_FORMAT
 
 pytestmark = [
     pytest.mark.stage("agent"),
@@ -52,6 +53,15 @@ async def test_a_plain_question_streams_one_valid_run_to_its_end(gp_agui: AGUICl
     assert run.stages[0] is Stage.STARTED
     assert run.stages[-1] is Stage.COMPLETED
     assert run.text.strip(), "the agent answered a question with no text"
+
+
+async def test_run_started_declares_the_protocol_version_it_speaks(gp_agui: AGUIClient) -> None:
+    """AG-UI 1.0: a producer MUST declare its version on RUN_STARTED, as MAJOR.MINOR."""
+    run = await gp_agui.run("Hello!")
+    run.assert_contract(require_protocol_version=True)
+    declared = run.events[0].get("protocolVersion")
+    assert isinstance(declared, str), f"RUN_STARTED declares no protocolVersion: {run.events[0]}"
+    assert VERSION_FORMAT.match(declared), f"protocolVersion {declared!r} is not MAJOR.MINOR"
 
 
 @pytest.mark.golden_path
