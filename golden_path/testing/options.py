@@ -68,6 +68,12 @@ INI: dict[str, tuple[str, str, str | list[str]]] = {
         "args",
         [],
     ),
+    "gp_stages": (
+        "the stages of your golden path, e.g. 'login search checkout' (default: auth websocket "
+        "agent events persistence): what the stage marker, the matrix and the gate accept",
+        "args",
+        [],
+    ),
     "gp_jwt_issuer": ("the iss of the tokens gp_jwt makes", "string", "golden-path"),
     "gp_jwt_audience": ("the aud of the tokens gp_jwt makes", "string", "golden-path-api"),
     "gp_jwt_algorithm": (
@@ -234,6 +240,7 @@ class HarnessOptions:
     user_factory: str
     url: str | None
     segments: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()
     deployment_dsn: str | None = None
     deployment_redis_url: str | None = None
 
@@ -268,6 +275,7 @@ class HarnessOptions:
             user_factory=ini("gp_user_factory"),
             url=config.getoption("gp_url"),
             segments=tuple(str(v) for v in config.getini("gp_segments") or ()),
+            stages=tuple(str(v) for v in config.getini("gp_stages") or ()),
             deployment_dsn=config.getoption("gp_deployment_dsn"),
             deployment_redis_url=config.getoption("gp_deployment_redis_url"),
         )
@@ -281,8 +289,12 @@ class HarnessOptions:
                 f"gp_jwt_algorithm = {options.jwt_algorithm!r}: expected one of "
                 + ", ".join(JWT_ALGORITHMS)
             )
-        if len(set(options.segments)) != len(options.segments):
-            raise pytest.UsageError(f"gp_segments names a segment twice: {options.segments}")
+        for name in ("segments", "stages"):
+            values = getattr(options, name)
+            if len(set(values)) != len(values):
+                raise pytest.UsageError(f"gp_{name} names one twice: {' '.join(values)}")
+            if "all" in values:
+                raise pytest.UsageError(f"gp_{name}: 'all' is the BVJ's word for every one")
         if not options.health_path.startswith("/"):
             raise pytest.UsageError(f"gp_health_path = {options.health_path!r}: start it with /")
         return options

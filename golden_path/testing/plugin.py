@@ -17,13 +17,7 @@ from golden_path.testing import fixtures
 from golden_path.testing.agui.fixtures import agui_report_sections, agui_skip_reason
 from golden_path.testing.bvj.gate_hooks import register as register_gate_hooks
 from golden_path.testing.bvj.hooks import BVJPlugin
-from golden_path.testing.markers import (
-    CUSTOMER_TIERS,
-    MARKERS,
-    STAGES,
-    check_choice,
-    test_tier_from_path,
-)
+from golden_path.testing.markers import MARKERS, check_choice, test_tier_from_path, vocabulary
 from golden_path.testing.options import INI, add_options, harness_options, is_worker
 from golden_path.testing.services.session import (
     close_session,
@@ -99,6 +93,7 @@ def pytest_collection_modifyitems(
 ) -> None:
     problems: list[str] = []
     gp_url = config.getoption("gp_url")
+    words = vocabulary(config)
     for item in items:
         tier = test_tier_from_path(item.path)
         if tier is not None and item.get_closest_marker(tier) is None:
@@ -116,7 +111,7 @@ def pytest_collection_modifyitems(
         protocol_skip = agui_skip_reason(item, config)
         if protocol_skip is not None:
             item.add_marker(pytest.mark.skip(reason=protocol_skip))
-        for marker, choices in (("tier", CUSTOMER_TIERS), ("stage", STAGES)):
+        for marker, choices in (("tier", words.segments), ("stage", words.stages)):
             for mark in item.iter_markers(marker):
                 problem = check_choice(marker, mark.args, choices)
                 if problem:

@@ -22,36 +22,37 @@ from golden_path.testing.bvj.report_files import write_report
 from golden_path.testing.bvj.report_history import code_revision, record_of, write_run
 from golden_path.testing.bvj.report_quarantine import PROPERTY as QUARANTINE_PROPERTY
 from golden_path.testing.bvj.report_records import XFAIL_PREFIX
-from golden_path.testing.markers import CUSTOMER_TIERS, test_tier_from_path
+from golden_path.testing.markers import test_tier_from_path, vocabulary
 from golden_path.testing.options import harness_options
 
 _PROBLEM = pytest.StashKey[str]()
 
 
-def item_bvj(item: pytest.Item) -> BVJ | None:
+def item_bvj(item: pytest.Item, segments: tuple[str, ...] = ()) -> BVJ | None:
     """The item's BVJ: the closest marker, else the test's, class's or module's docstring."""
     marker = item.get_closest_marker("bvj")
     if marker is not None:
-        return from_marker(marker.args, marker.kwargs)
+        return from_marker(marker.args, marker.kwargs, segments)
     owners: list[Any] = [getattr(item, "function", None), getattr(item, "cls", None)]
     module = getattr(item, "module", None)
     owners.append(module)
     for owner in owners:
         if owner is None:
             continue
-        found = from_docstring(inspect.getdoc(owner) if owner is not module else owner.__doc__)
+        doc = inspect.getdoc(owner) if owner is not module else owner.__doc__
+        found = from_docstring(doc, segments)
         if found is not None:
             return found
     return None
 
 
-def customer_tiers(item: pytest.Item) -> tuple[str, ...]:
+def customer_tiers(item: pytest.Item, segments: tuple[str, ...] = ()) -> tuple[str, ...]:
     """The tiers a test is about: ``tier`` markers, or a ``tier`` parameter's value."""
     tiers = [str(m.args[0]) for m in item.iter_markers("tier") if m.args]
     callspec = getattr(item, "callspec", None)
     if callspec is not None:
         value = callspec.params.get("tier")
-        if value is not None and str(value) in CUSTOMER_TIERS:
+        if value is not None and (not segments or str(value) in segments):
             tiers.append(str(value))
     return tuple(dict.fromkeys(tiers))
 
@@ -92,7 +93,11 @@ class BVJPlugin:
         self.mode: str = harness_options(config).bvj
         self.report_dir: str | None = config.getoption("gp_report")
         self.gate: bool = config.getoption("gp_gate")
-        self.report = Report(settings=report_settings(config))
+        words = vocabulary(config)
+        self.segments = words.segments
+        self.report = Report(
+            settings=report_settings(config), segments=words.segments, stages=words.stages
+        )
         self.history_dir: str | None = config.getoption("gp_history")
         if not hasattr(config, "workerinput"):
             self.report.history = read_history_option(config)
@@ -107,10 +112,10 @@ class BVJPlugin:
             facts: dict[str, Any] = {
                 "test_tier": test_tier_from_path(item.path) or "unknown",
                 "stages": [str(m.args[0]) for m in item.iter_markers("stage") if m.args],
-                "customer_tiers": list(customer_tiers(item)),
+                "customer_tiers": list(customer_tiers(item, self.segments)),
             }
             try:
-                bvj = item_bvj(item)
+                bvj = item_bvj(item, self.segments)
                 if bvj is None:
                     raise BVJError(
                         "no BVJ: add @pytest.mark.bvj(segment=..., goal=..., value_impact=..., "

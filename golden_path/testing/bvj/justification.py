@@ -26,10 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from golden_path.errors import GoldenPathError
-from golden_path.tiers import TIER_ORDER
 
-# A segment is a customer tier (the tier table is the one source) or "all".
-SEGMENTS: tuple[str, ...] = (*(tier.value for tier in TIER_ORDER), "all")
+# A segment is one of the project's (gp_segments) or "all"; without gp_segments, any name.
+ALL = "all"
 GOALS: tuple[str, ...] = ("conversion", "expansion", "retention", "stability")
 FIELDS: tuple[str, ...] = ("segment", "goal", "value_impact", "revenue_impact")
 _DOC_LABELS: dict[str, str] = {
@@ -64,16 +63,21 @@ class BVJ:
 
 
 def _choice(field: str, value: object, choices: tuple[str, ...]) -> str:
+    """``value`` when it is one of ``choices``; with none (an open vocabulary), any name."""
     text = str(value).strip().lower() if value is not None else ""
-    if text in choices:
+    if text in choices or (field == "segment" and len(choices) == 1 and text):
         return text
     close = difflib.get_close_matches(text, choices, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     raise BVJError(f"{field} {value!r} is not one of {', '.join(choices)}{hint}")
 
 
-def from_fields(fields: Mapping[str, Any]) -> BVJ:
-    """A BVJ from its four fields; :class:`BVJError` says what is missing or misspelt."""
+def from_fields(fields: Mapping[str, Any], segments: tuple[str, ...] = ()) -> BVJ:
+    """A BVJ from its four fields; :class:`BVJError` says what is missing or misspelt.
+
+    ``segments``: the project's (``gp_segments``); the segment must be one of them or
+    ``all``. Empty: any name.
+    """
     unknown = sorted(set(fields) - set(FIELDS))
     if unknown:
         raise BVJError(
@@ -83,14 +87,14 @@ def from_fields(fields: Mapping[str, Any]) -> BVJ:
     if missing:
         raise BVJError(f"BVJ is missing {', '.join(missing)}")
     return BVJ(
-        segment=_choice("segment", fields["segment"], SEGMENTS),
+        segment=_choice("segment", fields["segment"], (*segments, ALL)),
         goal=_choice("goal", fields["goal"], GOALS),
         value_impact=str(fields["value_impact"]).strip(),
         revenue_impact=str(fields["revenue_impact"]).strip(),
     )
 
 
-def from_docstring(doc: str | None) -> BVJ | None:
+def from_docstring(doc: str | None, segments: tuple[str, ...] = ()) -> BVJ | None:
     """The BVJ block of a docstring, or ``None`` when it has none (errors if it is malformed).
 
     The block is the header line and the bullet lines under it, up to the first blank
@@ -101,7 +105,7 @@ def from_docstring(doc: str | None) -> BVJ | None:
     lines = doc.splitlines()
     for index, line in enumerate(lines):
         if _DOC_HEADER.fullmatch(line.strip()):
-            return from_fields(_block_fields(lines[index + 1 :]))
+            return from_fields(_block_fields(lines[index + 1 :]), segments)
     return None
 
 
@@ -132,7 +136,9 @@ def _block_fields(lines: list[str]) -> dict[str, str]:
     return fields
 
 
-def from_marker(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> BVJ:
+def from_marker(
+    args: tuple[Any, ...], kwargs: Mapping[str, Any], segments: tuple[str, ...] = ()
+) -> BVJ:
     if args:
         raise BVJError("@pytest.mark.bvj takes keyword arguments only")
-    return from_fields(kwargs)
+    return from_fields(kwargs, segments)

@@ -24,6 +24,7 @@ from golden_path.testing.bvj.report_records import (
     _RANK,
     ALWAYS_SHOWN_TIERS,
     FORMAT,
+    LEGACY_STAGES,
     MATRIX_SEGMENTS,
     MATRIX_TIERS,
     READABLE_FORMATS,
@@ -58,6 +59,8 @@ class Report:
     settings: ReportSettings = field(default_factory=ReportSettings)
     history: list[RunRecord] | None = None  # the kept runs before this one; None: no history
     revision: str = ""  # the code this run tested (report_history.code_revision)
+    segments: tuple[str, ...] = ()  # gp_segments; empty: the segments the tests name
+    stages: tuple[str, ...] = STAGES  # gp_stages
 
     def record(
         self,
@@ -92,7 +95,20 @@ class Report:
     def from_json(cls, data: Mapping[str, Any]) -> Report:
         """The report a ``report.json`` describes (what :meth:`to_json` wrote)."""
         tests = (TestFacts.from_json(t) for t in data["tests"])
-        return cls(tests={t.nodeid: t for t in tests}, settings=settings_from_json(data))
+        legacy = int(data.get("format", FORMAT)) < 4  # written for golden-path's own four
+        return cls(
+            tests={t.nodeid: t for t in tests},
+            settings=settings_from_json(data),
+            segments=MATRIX_SEGMENTS if legacy else tuple(data.get("segments", ())),
+            stages=LEGACY_STAGES if legacy else tuple(data.get("stages", STAGES)),
+        )
+
+    def matrix_segments(self) -> tuple[str, ...]:
+        """The matrix's rows: the project's segments, else every segment a test names."""
+        if self.segments:
+            return self.segments
+        named = {s for t in self.tests.values() for s in t.named_segments()}
+        return tuple(sorted(named))
 
     # -- figures --------------------------------------------------------------------------
 
@@ -125,11 +141,12 @@ class Report:
 
     def matrix(self) -> dict[str, dict[str, int]]:
         """Passing integration, e2e and browser tests per segment × stage."""
-        cells = {s: dict.fromkeys(STAGES, 0) for s in MATRIX_SEGMENTS}
+        segments = self.matrix_segments()
+        cells = {s: dict.fromkeys(self.stages, 0) for s in segments}
         for facts in self.tests.values():
             if facts.outcome != "passed" or facts.test_tier not in MATRIX_TIERS:
                 continue
-            for segment in facts.matrix_segments:
+            for segment in facts.segments_in(segments):
                 for stage in facts.stages:
                     if stage in cells[segment]:
                         cells[segment][stage] += 1
@@ -137,13 +154,14 @@ class Report:
 
     def cells(self) -> dict[tuple[str, str], list[TestFacts]]:
         """Every integration, e2e and browser test of each segment × stage cell, any outcome."""
+        segments = self.matrix_segments()
         cells: dict[tuple[str, str], list[TestFacts]] = {
-            (segment, stage): [] for segment in MATRIX_SEGMENTS for stage in STAGES
+            (segment, stage): [] for segment in segments for stage in self.stages
         }
         for facts in sorted(self.tests.values(), key=lambda t: t.nodeid):
             if not facts.in_matrix:
                 continue
-            for segment in facts.matrix_segments:
+            for segment in facts.segments_in(segments):
                 for stage in facts.stages:
                     if (segment, stage) in cells:
                         cells[(segment, stage)].append(facts)
@@ -185,6 +203,8 @@ class Report:
     def to_json(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
+            "segments": list(self.segments),
+            "stages": list(self.stages),
             "totals": dict(self.totals()),
             "by_tier_segment_stage": self.by_tier_segment_stage(),
             "matrix": self.matrix(),
@@ -203,10 +223,10 @@ class Report:
 
     def matrix_markdown(self) -> list[str]:
         matrix = self.matrix()
-        lines = ["| segment \\ stage | " + " | ".join(STAGES) + " |"]
-        lines.append("|---" * (len(STAGES) + 1) + "|")
+        lines = ["| segment \\ stage | " + " | ".join(self.stages) + " |"]
+        lines.append("|---" * (len(self.stages) + 1) + "|")
         for segment, row in matrix.items():
-            lines.append(f"| {segment} | " + " | ".join(str(row[s]) for s in STAGES) + " |")
+            lines.append(f"| {segment} | " + " | ".join(str(row[s]) for s in self.stages) + " |")
         return lines
 
     def to_markdown(self) -> str:
@@ -259,9 +279,9 @@ class Report:
             )
         ]
         lines.append("coverage matrix (passing integration + e2e tests, segment × stage):")
-        lines.append("  " + " " * 11 + "".join(f"{s:>13}" for s in STAGES))
+        lines.append("  " + " " * 11 + "".join(f"{s:>13}" for s in self.stages))
         for segment, row in self.matrix().items():
-            lines.append(f"  {segment:<11}" + "".join(f"{row[s]:>13}" for s in STAGES))
+            lines.append(f"  {segment:<11}" + "".join(f"{row[s]:>13}" for s in self.stages))
         empty = self.empty_cells()
         if empty:
             lines.append(f"empty cells: {', '.join(empty)}")

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from golden_path.testing.bvj import report_html_gate as gate
 from golden_path.testing.bvj.report_history import failing_status
-from golden_path.testing.markers import STAGES
 
 if TYPE_CHECKING:
     from golden_path.testing.bvj.report import Report, TestFacts
@@ -146,11 +145,11 @@ def _heat_map(report: Report) -> list[str]:
         '<span class="p2">passing tests (darker: more)</span></p>',
         '<div class="scroll"><table class="heat"><thead><tr><th>segment \\ stage</th>',
     ]
-    out += [f"<th>{_e(stage)}</th>" for stage in STAGES]
+    out += [f"<th>{_e(stage)}</th>" for stage in report.stages]
     out.append("</tr></thead><tbody>")
     for segment, row in matrix.items():
         out.append(f"<tr><th>{_e(segment)}</th>")
-        for stage in STAGES:
+        for stage in report.stages:
             members = cells[(segment, stage)]
             failed = sum(1 for t in members if t.outcome == "failed")
             css = _heat_class(row[stage], failed, top)

@@ -16,7 +16,6 @@ from golden_path.testing.bvj.report_gate import quarantine_section
 from golden_path.testing.bvj.report_history import OVERALL, cell_name, runs_with
 from golden_path.testing.bvj.report_risk import money, risk_json
 from golden_path.testing.bvj.report_svg import duration_line, rate_bars
-from golden_path.testing.markers import STAGES
 
 if TYPE_CHECKING:
     from golden_path.testing.bvj.report import Report, TestFacts
@@ -178,7 +177,7 @@ def _trends(report: Report) -> list[str]:
     out.append('<div class="scroll"><table class="trends"><thead><tr><th>cell</th>')
     out.append('<th>pass rate</th><th class="num">now</th><th>duration</th>')
     out.append('<th class="num">now (s)</th></tr></thead><tbody>')
-    cells = [OVERALL] + [cell_name(s, st) for s in report.matrix() for st in STAGES]
+    cells = [OVERALL] + [cell_name(s, st) for s in report.matrix() for st in report.stages]
     for cell in cells:
         rates = [run.pass_rate(cell) for run in runs]
         durations = [run.duration(cell) for run in runs]

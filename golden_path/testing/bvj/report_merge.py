@@ -50,6 +50,7 @@ def merge(shards: Sequence[tuple[str, Report]]) -> Report:
             seen[nodeid] = label
             merged.tests[nodeid] = facts
     merged.settings = merged_settings(shards)
+    merged.segments, merged.stages = merged_vocabulary(shards)
     if twice:
         shown = "\n  ".join(twice[:50])
         more = f"\n  … and {len(twice) - 50} more" if len(twice) > 50 else ""
@@ -58,6 +59,24 @@ def merge(shards: Sequence[tuple[str, Report]]) -> Report:
             f"counts cannot be added:\n  {shown}{more}"
         )
     return merged
+
+
+def merged_vocabulary(
+    shards: Sequence[tuple[str, Report]],
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The segments and stages every shard was run with, which must be the same."""
+    if not shards:
+        return (), Report().stages
+    first_label, first = shards[0]
+    for label, report in shards[1:]:
+        if (report.segments, report.stages) != (first.segments, first.stages):
+            raise MergeError(
+                f"{label} was run with segments {' '.join(report.segments) or '(any)'} and "
+                f"stages {' '.join(report.stages)}, {first_label} with "
+                f"{' '.join(first.segments) or '(any)'} and {' '.join(first.stages)}: "
+                "shards of one run share gp_segments and gp_stages"
+            )
+    return first.segments, first.stages
 
 
 def merged_settings(shards: Sequence[tuple[str, Report]]) -> ReportSettings:

@@ -15,19 +15,24 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-from golden_path.testing.bvj.justification import SEGMENTS
+from golden_path.testing.bvj.justification import ALL
+from golden_path.testing.markers import STAGES
 
 HISTORY_FORMAT = 1
 XFAIL_PREFIX = "quarantined"  # how a quarantined failure's wasxfail reason starts
 
-MATRIX_SEGMENTS: tuple[str, ...] = tuple(s for s in SEGMENTS if s != "all")
+# The segments and stages a report.json of format 2 or 3 was written for: golden-path's own
+# four tiers and five stages (later formats say theirs).
+MATRIX_SEGMENTS: tuple[str, ...] = ("free", "early", "mid", "enterprise")
+LEGACY_STAGES: tuple[str, ...] = STAGES
 MATRIX_TIERS: tuple[str, ...] = ("integration", "e2e", "browser")
 # Counted in every report, even at 0; the browser tier and "unknown" only where they occur.
 ALWAYS_SHOWN_TIERS: frozenset[str] = frozenset({"unit", "integration", "e2e"})
 # report.json's layout; 2 added "tests" (every test, what a merge reads back); 3 added each
-# test's failed attempts ("reruns") and quarantine, and "flaky", "quarantine", "risk", "history".
-FORMAT = 3
-READABLE_FORMATS = (2, 3)
+# test's failed attempts ("reruns") and quarantine, and "flaky", "quarantine", "risk", "history";
+# 4 added the project's "segments" and "stages" (gp_segments, gp_stages).
+FORMAT = 4
+READABLE_FORMATS = (2, 3, 4)
 _RANK = {"unknown": 0, "passed": 1, "skipped": 2, "failed": 3}
 # Kept of a failure: the traceback's and each section's last characters (a section is
 # captured output or a gp_client socket transcript), so a report stays small.
@@ -94,12 +99,17 @@ class TestFacts:
     reruns: list[Failure] = field(default_factory=list)  # failed attempts (pytest-rerunfailures)
     quarantine: str = ""  # the ``test`` of the quarantine entry it is under
 
-    @property
-    def matrix_segments(self) -> tuple[str, ...]:
-        """The segments a test counts for: its BVJ's, or the tiers it is about."""
-        if self.segment in MATRIX_SEGMENTS:
+    def segments_in(self, segments: tuple[str, ...]) -> tuple[str, ...]:
+        """The segments of ``segments`` a test counts for: its BVJ's, or the ones it is
+        about (``tier`` markers)."""
+        if self.segment in segments:
             return (self.segment,)
-        return tuple(t for t in self.customer_tiers if t in MATRIX_SEGMENTS)
+        return tuple(t for t in self.customer_tiers if t in segments)
+
+    def named_segments(self) -> tuple[str, ...]:
+        """Every segment the test names (for a run whose gp_segments is unset)."""
+        named = (self.segment, *self.customer_tiers)
+        return tuple(s for s in named if s and s not in (ALL, "-"))
 
     @property
     def in_matrix(self) -> bool:
@@ -312,5 +322,6 @@ class ReportView(Protocol):
     settings: ReportSettings
     history: list[RunRecord] | None
     revision: str
+    stages: tuple[str, ...]
 
     def cells(self) -> dict[tuple[str, str], list[TestFacts]]: ...

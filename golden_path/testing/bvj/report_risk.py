@@ -16,8 +16,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from golden_path.testing.bvj.justification import SEGMENTS
-from golden_path.testing.markers import STAGES
+from golden_path.testing.markers import vocabulary
 
 if TYPE_CHECKING:
     import pytest
@@ -32,13 +31,9 @@ class SegmentValueError(ValueError):
     """``gp_segment_value`` names an unknown segment, lacks one, or gives no number."""
 
 
-def project_segments(config: pytest.Config | None = None) -> tuple[str, ...]:
-    """The project's customer segments, in order: the one place this code reads them.
-
-    Today the four of the tier table; once segments are the project's own setting
-    (``gp_segments``), this reads that setting from ``config``.
-    """
-    return tuple(s for s in SEGMENTS if s != "all")
+def project_segments(config: pytest.Config) -> tuple[str, ...]:
+    """The project's customer segments (``gp_segments``), in order."""
+    return vocabulary(config).segments
 
 
 def parse_segment_value(
@@ -56,6 +51,8 @@ def parse_segment_value(
     values: dict[str, float] = {}
     for line in lines:
         for field in line.split():
+            if not segments:
+                raise fail(field, "set gp_segments first: the segments these values are for")
             match = _ITEM.match(field)
             if match is None:
                 raise fail(field, "expected segment=value, such as enterprise=200000")
@@ -134,7 +131,7 @@ def risk_json(report: Report) -> dict[str, Any] | None:
             for (segment, stage), ids in sorted(
                 cells.items(), key=lambda item: (list(values).index(item[0][0]), item[0][1])
             )
-            if stage in STAGES
+            if stage in report.stages
         ],
         "segments_at_risk": at_risk,
         "total": sum(values[s] for s in at_risk),

@@ -119,6 +119,7 @@ def inner_ini(pytester: pytest.Pytester) -> None:
     """Each inner project has its own pytest.ini (its tests are sync: no asyncio_mode)."""
     (pytester.path / "pytest.ini").write_text(
         "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+        "gp_segments = free early mid enterprise\n"
     )
 
 

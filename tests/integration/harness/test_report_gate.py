@@ -35,6 +35,7 @@ pytestmark = [
 GOLDEN_PATH = str(Path(sys.executable).with_name("golden-path"))
 INI = (
     "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+    "gp_segments = free early mid enterprise\n"
     "asyncio_default_test_loop_scope = function\n"
 )
 # Every segment × stage cell covered by one passing integration test.
@@ -393,7 +394,7 @@ def test_an_unknown_segment_value_stops_the_run_naming_line_and_field(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         [
-            f"ERROR: {pytester.path / 'tox.ini'}:7: gp_segment_value, field 'enterprize=200000': "
+            f"ERROR: {pytester.path / 'tox.ini'}:8: gp_segment_value, field 'enterprize=200000': "
             "no segment 'enterprize'; the segments are free, early, mid, enterprise"
         ]
     )

@@ -34,6 +34,7 @@ pytestmark = [
 GOLDEN_PATH = str(Path(sys.executable).with_name("golden-path"))
 INI = (
     "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+    "gp_segments = free early mid enterprise\n"
     "asyncio_default_test_loop_scope = function\n"
 )
 CELLS = """

@@ -73,6 +73,7 @@ def test_unit(n):
 def inner_ini(pytester: pytest.Pytester) -> None:
     pytester.makeini(
         "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+        "gp_segments = free early mid enterprise\n"
         "asyncio_default_test_loop_scope = function\n"
     )
 

@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from golden_path.testing.bvj.justification import (
-    BVJ,
-    FIELDS,
-    GOALS,
-    SEGMENTS,
-    BVJError,
-    from_docstring,
-    from_fields,
-    from_marker,
-)
+from golden_path.testing.bvj import justification
+from golden_path.testing.bvj.justification import BVJ, FIELDS, GOALS, BVJError
 from golden_path.testing.bvj.report import MATRIX_SEGMENTS, Report, properties_for
 from golden_path.testing.markers import STAGES
+
+# This file's project: golden-path's own four segments (gp_segments), and "all".
+SEGMENTS = (*MATRIX_SEGMENTS, "all")
+
+
+def from_fields(fields: Mapping[str, Any]) -> BVJ:
+    return justification.from_fields(fields, MATRIX_SEGMENTS)
+
+
+def from_docstring(doc: str | None) -> BVJ | None:
+    return justification.from_docstring(doc, MATRIX_SEGMENTS)
+
+
+def from_marker(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> BVJ:
+    return justification.from_marker(args, kwargs, MATRIX_SEGMENTS)
+
 
 pytestmark = [
     pytest.mark.stage("persistence"),
@@ -315,7 +325,7 @@ def _run(
 
 def _full_matrix_report() -> Report:
     """Every segment × stage cell filled by one passing integration test."""
-    report = Report()
+    report = Report(segments=MATRIX_SEGMENTS)
     for segment in MATRIX_SEGMENTS:
         for stage in STAGES:
             _run(report, f"t.py::test_{segment}_{stage}", segment=segment, stages=(stage,))
@@ -348,7 +358,7 @@ def _full_matrix_report() -> Report:
 def test_record_folds_the_phases_into_one_outcome(
     phases: tuple[tuple[str, str], ...], outcome: str
 ) -> None:
-    report = Report()
+    report = Report(segments=MATRIX_SEGMENTS)
     props = _props()
     for when, result in phases:
         report.record("t.py::test_x", when, result, 0.5, props)
@@ -358,7 +368,7 @@ def test_record_folds_the_phases_into_one_outcome(
 
 
 def test_a_later_passing_phase_does_not_undo_a_failure_or_skip() -> None:
-    report = Report()
+    report = Report(segments=MATRIX_SEGMENTS)
     for when, outcome in (("setup", "passed"), ("call", "failed"), ("teardown", "passed")):
         report.record("t.py::test_f", when, outcome, 0.0, _props())
     for when, outcome in (("setup", "skipped"), ("teardown", "passed")):
@@ -368,7 +378,7 @@ def test_a_later_passing_phase_does_not_undo_a_failure_or_skip() -> None:
 
 
 def test_record_keeps_the_facts_from_user_properties() -> None:
-    report = Report()
+    report = Report(segments=MATRIX_SEGMENTS)
     report.record(
         "t.py::test_x",
         "setup",
@@ -383,7 +393,7 @@ def test_record_keeps_the_facts_from_user_properties() -> None:
 
 
 def test_record_without_properties_gives_unknown_facts() -> None:
-    report = Report()
+    report = Report(segments=MATRIX_SEGMENTS)
     report.record("t.py::test_x", "call", "passed", 0.0, [])
     facts = report.tests["t.py::test_x"]
     assert (facts.test_tier, facts.segment, facts.stages, facts.outcome) == (
@@ -395,7 +405,7 @@ def test_record_without_properties_gives_unknown_facts() -> None:
 
 
 def test_totals_count_each_test_once() -> None:
-    report = Report()
+    report = Report(segments=MATRIX_SEGMENTS)
     _run(report, "a.py::test_pass")
     _run(report, "a.py::test_pass_too")
     _run(report, "a.py::test_fail", (("setup", "passed"), ("call", "failed")))
@@ -404,7 +414,7 @@ def test_totals_count_each_test_once() -> None:
 
 
 def test_by_tier_segment_stage_groups_and_counts() -> None:
-    report = Report()
+    report = Report(segments=MATRIX_SEGMENTS)
     _run(report, "a.py::test_1", segment="free", stages=("auth", "events"))
     _run(report, "a.py::test_2", (("setup", "passed"), ("call", "failed")), segment="free")
     _run(report, "b.py::test_3", tier="unit", segment="mid", stages=())
@@ -421,7 +431,7 @@ def test_by_tier_segment_stage_groups_and_counts() -> None:
 
 
 def test_matrix_counts_only_passing_integration_and_e2e_tests() -> None:
-    report = Report()
+    report = Report(segments=MATRIX_SEGMENTS)
     _run(report, "a.py::test_integration", tier="integration", segment="free", stages=("auth",))
     _run(report, "a.py::test_e2e", tier="e2e", segment="free", stages=("auth",))
     _run(report, "a.py::test_unit", tier="unit", segment="free", stages=("auth",))
@@ -443,7 +453,7 @@ def test_matrix_counts_only_passing_integration_and_e2e_tests() -> None:
 
 
 def test_a_test_for_all_segments_counts_for_its_customer_tiers() -> None:
-    report = Report()
+    report = Report(segments=MATRIX_SEGMENTS)
     _run(report, "a.py::test_x", segment="all", stages=("agent",), customer_tiers=("free", "mid"))
     _run(report, "a.py::test_no_tiers", segment="all", stages=("agent",))
     _run(report, "a.py::test_own", segment="early", stages=("agent",), customer_tiers=("mid",))
@@ -452,7 +462,7 @@ def test_a_test_for_all_segments_counts_for_its_customer_tiers() -> None:
 
 
 def test_empty_cells_lists_exactly_the_zero_cells() -> None:
-    report = Report()
+    report = Report(segments=MATRIX_SEGMENTS)
     assert len(report.empty_cells()) == len(MATRIX_SEGMENTS) * len(STAGES) == 20
     _run(report, "a.py::test_1", segment="free", stages=("auth", "websocket"))
     _run(report, "a.py::test_2", segment="enterprise", stages=("persistence",))
@@ -468,7 +478,7 @@ def test_empty_cells_lists_exactly_the_zero_cells() -> None:
 
 
 def test_without_bvj_lists_the_undeclared_tests_sorted() -> None:
-    report = Report()
+    report = Report(segments=MATRIX_SEGMENTS)
     _run(report, "b.py::test_none", bvj_problem="no BVJ: add it")
     _run(report, "a.py::test_typo", bvj_problem="segment 'enterprize' is not one of ...")
     _run(report, "a.py::test_fine")
@@ -479,7 +489,7 @@ def test_without_bvj_lists_the_undeclared_tests_sorted() -> None:
 
 
 def test_gate_problems_lists_failures_empty_cells_and_missing_bvj() -> None:
-    report = Report()
+    report = Report(segments=MATRIX_SEGMENTS)
     _run(report, "a.py::test_fail", (("setup", "passed"), ("call", "failed")), stages=("auth",))
     _run(report, "a.py::test_pass", segment="mid", stages=("events",))
     _run(report, "a.py::test_none", tier="unit", bvj_problem="no BVJ")
@@ -494,7 +504,7 @@ def test_a_complete_green_report_has_no_gate_problems() -> None:
 
 
 def test_to_json_shape() -> None:
-    report = Report()
+    report = Report(segments=MATRIX_SEGMENTS)
     _run(report, "a.py::test_pass", segment="free", stages=("auth",))
     _run(report, "a.py::test_fail", (("setup", "passed"), ("call", "failed")), tier="e2e")
     _run(report, "a.py::test_none", tier="unit", bvj_problem="no BVJ")
@@ -510,8 +520,12 @@ def test_to_json_shape() -> None:
         "failed",
         "by_test_tier",
         "flaky",  # always there: [] says no test needed a rerun to pass
+        "segments",  # the project's (gp_segments) and stages (gp_stages): a merge checks them
+        "stages",
     }
     assert data["flaky"] == []
+    assert data["segments"] == list(MATRIX_SEGMENTS)
+    assert data["stages"] == list(STAGES)
     assert data["totals"] == {"collected": 3, "passed": 2, "failed": 1}
     assert data["failed"] == ["a.py::test_fail"]
     assert data["without_bvj"] == ["a.py::test_none: no BVJ"]
@@ -566,7 +580,7 @@ def test_to_markdown_says_none_when_every_test_has_a_bvj() -> None:
 
 
 def test_summary_lines_show_the_matrix_and_what_is_missing() -> None:
-    report = Report()
+    report = Report(segments=MATRIX_SEGMENTS)
     _run(report, "a.py::test_pass", segment="free", stages=("auth",))
     _run(report, "a.py::test_none", tier="unit", bvj_problem="no BVJ")
     lines = report.summary_lines()
@@ -576,3 +590,17 @@ def test_summary_lines_show_the_matrix_and_what_is_missing() -> None:
     assert lines[3].split() == ["free", "1", "0", "0", "0", "0"]
     assert lines[-2].startswith("empty cells: free × websocket, ")
     assert lines[-1] == "1 tests without a valid BVJ"
+
+
+def test_without_gp_segments_any_segment_name_is_taken() -> None:
+    bvj = justification.from_fields({**VALID, "segment": "Team"})
+    assert bvj.segment == "team"
+    with pytest.raises(BVJError, match="BVJ is missing segment"):
+        justification.from_fields({**VALID, "segment": " "})
+
+
+def test_with_gp_segments_the_projects_own_names_are_the_segments() -> None:
+    plans = ("free", "pro", "team")
+    assert justification.from_fields({**VALID, "segment": "pro"}, plans).segment == "pro"
+    with pytest.raises(BVJError, match="segment 'mid' is not one of free, pro, team, all"):
+        justification.from_fields({**VALID, "segment": "mid"}, plans)

@@ -37,7 +37,7 @@ CONCERNS = {"services", "server", "identity", "v1", "agui", "bvj"}
 # the package by dotted prefix. Its own modules are always allowed.
 MAY_IMPORT: dict[str, set[str]] = {
     "options": set(),
-    "markers": {"golden_path.tiers"},
+    "markers": {"options"},
     "violation": {"golden_path.errors"},
     "services": {"options", "golden_path.services", "golden_path.db"},
     "server": {

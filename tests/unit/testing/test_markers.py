@@ -38,33 +38,50 @@ def test_tier_from_path(path: str, tier: str | None) -> None:
     assert markers.test_tier_from_path(Path(path)) == tier
 
 
+PLANS = ("free", "pro", "team")
+
+
 def test_check_choice_accepts_each_allowed_value() -> None:
-    for choice in markers.CUSTOMER_TIERS:
-        assert markers.check_choice("tier", (choice,), markers.CUSTOMER_TIERS) is None
+    for choice in PLANS:
+        assert markers.check_choice("tier", (choice,), PLANS) is None
     for stage in markers.STAGES:
         assert markers.check_choice("stage", (stage,), markers.STAGES) is None
 
 
+def test_without_gp_segments_any_one_name_is_a_segment() -> None:
+    assert markers.Vocabulary().segment_problem(("platinum",)) is None
+    assert markers.Vocabulary().segment_problem(("",)) == "@pytest.mark.tier(''): expected a name"
+
+
 @pytest.mark.parametrize(
-    ("args", "shown"),
+    ("args", "problem"),
     [
-        (("platinum",), "'platinum'"),
-        ((), "nothing"),
-        (("free", "mid"), "'free', 'mid'"),
-        ((1,), "1"),
-        (("FREE",), "'FREE'"),
+        (("platinum",), "expected one of free, pro, team (gp_segments)"),
+        ((), "expected a name"),
+        (("FREE",), "expected one of free, pro, team (gp_segments)"),
+        ((1,), "expected a name"),
     ],
 )
-def test_check_choice_explains_what_is_wrong(args: tuple[object, ...], shown: str) -> None:
-    problem = markers.check_choice("tier", args, markers.CUSTOMER_TIERS)
-    assert problem == f"@pytest.mark.tier({shown}): expected one of free, early, mid, enterprise"
+def test_check_choice_explains_what_is_wrong(args: tuple[object, ...], problem: str) -> None:
+    shown = ", ".join(repr(a) for a in args) or "nothing"
+    assert markers.check_choice("tier", args, PLANS) == f"@pytest.mark.tier({shown}): {problem}"
 
 
-def test_stage_choices_are_the_five_golden_path_stages() -> None:
+def test_two_names_in_one_marker_are_told_to_stack_two_markers() -> None:
+    """stage("a", "b") used to be refused as if the values were wrong."""
+    assert markers.check_choice("stage", ("auth", "agent"), markers.STAGES) == (
+        "@pytest.mark.stage('auth', 'agent'): one name per marker; a test of several "
+        "stacks one @pytest.mark.stage(...) for each"
+    )
+
+
+def test_stage_choices_default_to_the_five_golden_path_stages() -> None:
     assert markers.STAGES == ("auth", "websocket", "agent", "events", "persistence")
-    problem = markers.check_choice("stage", ("billing",), markers.STAGES)
+    assert markers.Vocabulary().stages == markers.STAGES
+    problem = markers.Vocabulary().stage_problem(("billing",))
     assert problem == (
-        "@pytest.mark.stage('billing'): expected one of auth, websocket, agent, events, persistence"
+        "@pytest.mark.stage('billing'): expected one of auth, websocket, agent, events, "
+        "persistence (gp_stages)"
     )
 
 

@@ -79,7 +79,7 @@ def _failure() -> Failure:
 
 
 def _sample() -> Report:
-    report = Report()
+    report = Report(segments=MATRIX_SEGMENTS)
     _add(report, "tests/integration/test_a.py::test_auth")
     _add(report, "tests/integration/test_a.py::test_auth_too")
     _add(report, "tests/e2e/test_b.py::test_ws", tier="e2e", segment="mid", stages=("websocket",))
@@ -154,7 +154,7 @@ def test_json_lists_every_test_and_reads_back_into_the_same_report() -> None:
 
 def _shards() -> tuple[Report, Report]:
     whole = _sample()
-    first, second = Report(), Report()
+    first, second = Report(segments=MATRIX_SEGMENTS), Report(segments=MATRIX_SEGMENTS)
     for index, nodeid in enumerate(sorted(whole.tests)):
         (first if index % 2 else second).tests[nodeid] = whole.tests[nodeid]
     return first, second

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from golden_path.testing.bvj.report import Failure, Report, properties_for
+from golden_path.testing.bvj.report import MATRIX_SEGMENTS, Failure, Report, properties_for
 from golden_path.testing.bvj.report_history import (
     HistoryError,
     failing_status,
@@ -32,7 +32,6 @@ from golden_path.testing.bvj.report_records import QuarantineEntry, ReportSettin
 from golden_path.testing.bvj.report_risk import (
     SegmentValueError,
     parse_segment_value,
-    project_segments,
 )
 
 pytestmark = [
@@ -108,8 +107,7 @@ def test_a_malformed_quarantine_is_named_by_file_line_and_field(
 
 
 def test_segment_values_name_only_known_segments_and_all_of_them() -> None:
-    segments = project_segments()
-    assert segments == ("free", "early", "mid", "enterprise")
+    segments = ("free", "early", "mid", "enterprise")
     good = parse_segment_value(["free=0 early=120000", "mid=180_000 enterprise=200000.5"], segments)
     assert good == {"free": 0, "early": 120000, "mid": 180000, "enterprise": 200000.5}
     assert parse_segment_value([], segments) == {}
@@ -129,7 +127,7 @@ def test_segment_values_name_only_known_segments_and_all_of_them() -> None:
 
 
 def _report(outcomes: dict[str, str], revision: str = "r1") -> Report:
-    report = Report(revision=revision)
+    report = Report(revision=revision, segments=MATRIX_SEGMENTS)
     for nodeid, outcome in outcomes.items():
         props = properties_for(
             {
