@@ -1,4 +1,5 @@
-"""The ``golden-path`` command: ``demo``, ``serve``, ``services up``, ``purge``, ``report``."""
+"""The ``golden-path`` command: ``demo``, ``serve``, ``services up``, ``purge``, ``report``,
+``model serve`` and ``model record``."""
 
 from __future__ import annotations
 
@@ -69,6 +70,12 @@ def _report_merge(args: argparse.Namespace) -> int:
     from golden_path.testing.report_merge import run
 
     return run(args.folders, args.out, args.gate)
+
+
+def _model(args: argparse.Namespace) -> int:
+    from golden_path.testing.model.commands import run
+
+    return run(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -143,6 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
         "without a BVJ (what --gp-gate checks in one run)",
     )
     merge.set_defaults(handler=_report_merge)
+
+    from golden_path.testing.model.commands import add_model_commands
+
+    add_model_commands(commands, _model)
     return parser
 
 

@@ -14,6 +14,9 @@ Users, sockets and tokens
     ``gp_user(tier)``, ``gp_client(user)`` (transcripts in failure reports),
     ``gp_jwt`` (tokens a strict server must refuse), ``gp_server_process`` (more
     reference-server nodes), ``gp_agui`` / ``gp_agui_factory`` (AG-UI clients).
+The model at the wire
+    ``gp_model``: a scripted LLM server (OpenAI and Anthropic wires) for this test
+    (``golden_path.testing.model``).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from golden_path.services.model import Services, ServicesError
 from golden_path.testing.agui_fixtures import gp_agui, gp_agui_factory
 from golden_path.testing.endpoint import ServerEndpoint
 from golden_path.testing.jwt_factory import JWTFactory, claims_from_lines
+from golden_path.testing.model.fixtures import _gp_model_server, gp_model
 from golden_path.testing.own_server import start_own_server
 from golden_path.testing.reference_server import (
     endpoint_for_url,
@@ -48,6 +52,7 @@ from golden_path.testing.users import GoldenPathUser, create_user
 from golden_path.tiers import Tier
 
 __all__ = [
+    "_gp_model_server",
     "gp_agui",
     "gp_agui_factory",
     "gp_api",
@@ -56,6 +61,7 @@ __all__ = [
     "gp_database",
     "gp_db",
     "gp_jwt",
+    "gp_model",
     "gp_redis",
     "gp_reference_services",
     "gp_server",

@@ -23,6 +23,7 @@ from golden_path.testing.markers import (
     check_choice,
     test_tier_from_path,
 )
+from golden_path.testing.model.fixtures import model_report
 from golden_path.testing.options import add_options
 from golden_path.testing.session import (
     close_session,
@@ -104,6 +105,7 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """A failed test's report shows every socket's transcript and the server's own log."""
     report = yield
+    model_report(item, report)  # fails a test whose model saw a problem; adds its journal
     if report.when == "call" and report.failed:
         for index, sock in enumerate(getattr(item, "gp_sockets", ())):
             report.sections.append(

@@ -83,7 +83,7 @@ def _key(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
-async def _read_body(request: Request, limit: int) -> bytes | None:
+async def read_body(request: Request, limit: int) -> bytes | None:
     """The body, or None when it is over ``limit`` bytes (read no further than that)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -154,7 +154,7 @@ async def _answer(
         return _error(module, 404, "this namespace is gone (its test has ended) or never was")
     if state.api_key is not None and _key(request) != state.api_key:
         return _error(module, 401, "invalid API key (the model's key is {model_api_key})")
-    raw = await _read_body(request, state.max_body)
+    raw = await read_body(request, state.max_body)
     if raw is None:
         entry.problem = f"request body over {state.max_body} bytes"
         return _error(module, 413, f"request body over {state.max_body} bytes")
