@@ -156,7 +156,7 @@ async def _answer(
         return _error(module, 401, "invalid API key (the model's key is {model_api_key})")
     raw = await read_body(request, state.max_body)
     if raw is None:
-        entry.problem = f"request body over {state.max_body} bytes"
+        entry.body = f"(over {state.max_body} bytes: not read)"
         return _error(module, 413, f"request body over {state.max_body} bytes")
     entry.body = clip_body(raw)
     try:
