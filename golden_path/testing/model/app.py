@@ -169,7 +169,7 @@ async def _answer(
     seed = hashlib.sha256(module.WIRE.encode() + raw).hexdigest()
     reply = _reply(namespace, conv, seed, entry)
     if reply is None:
-        return _error(module, 400, f"golden-path model: no script matches; {entry.problem}")
+        return _error(module, 400, f"golden-path model: {entry.problem}")
     if reply.hang:
         await asyncio.sleep(reply.hang)
     if reply.error is not None:
