@@ -29,6 +29,7 @@ _PUBLIC: dict[str, str] = {
     "TokenSet": "golden_path.client",
     "AGUIClient": "golden_path.testing.agui_client",
     "AGUIRun": "golden_path.testing.agui_client",
+    "ModelHandle": "golden_path.testing.model.fixtures",
     # protocol v1's event contract
     "assert_events": "golden_path.testing.contract",
     "check_events": "golden_path.testing.contract",
@@ -48,6 +49,7 @@ __all__ = [
     "GoldenPathSocket",
     "GoldenPathUser",
     "JWTFactory",
+    "ModelHandle",
     "RunHandle",
     "ServerEndpoint",
     "Services",
@@ -85,4 +87,5 @@ if TYPE_CHECKING:
     )
     from golden_path.testing.endpoint import ServerEndpoint
     from golden_path.testing.jwt_factory import JWTFactory
+    from golden_path.testing.model.fixtures import ModelHandle
     from golden_path.testing.users import GoldenPathUser

@@ -39,7 +39,7 @@ from golden_path.services.model import Services, ServicesError
 from golden_path.testing.agui_fixtures import gp_agui, gp_agui_factory
 from golden_path.testing.endpoint import ServerEndpoint
 from golden_path.testing.jwt_factory import JWTFactory, claims_from_lines
-from golden_path.testing.model.fixtures import _gp_model_server, gp_model
+from golden_path.testing.model.fixtures import gp_model
 from golden_path.testing.own_server import start_own_server
 from golden_path.testing.reference_server import (
     endpoint_for_url,
@@ -52,7 +52,6 @@ from golden_path.testing.users import GoldenPathUser, create_user
 from golden_path.tiers import Tier
 
 __all__ = [
-    "_gp_model_server",
     "gp_agui",
     "gp_agui_factory",
     "gp_api",

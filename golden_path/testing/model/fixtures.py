@@ -99,22 +99,16 @@ class ModelHandle:
         return self.namespace.format()
 
 
-@pytest.fixture(scope="session")
-def _gp_model_server() -> ModelServer:
-    return worker_model_server()
-
-
 @pytest.fixture
-def gp_model(
-    request: pytest.FixtureRequest, _gp_model_server: ModelServer
-) -> Iterator[ModelHandle]:
+def gp_model(request: pytest.FixtureRequest) -> Iterator[ModelHandle]:
     """The model at the wire for this test: ``gp_model.script(user="weather",
     steps=[tool_call("get_weather", city="Paris")])``, ``gp_model.journal``; the team's
     server reaches it through ``{openai_base_url}`` / ``{anthropic_base_url}``."""
-    state = _gp_model_server.state
+    server = worker_model_server()  # one per worker, stopped when the worker exits
+    state = server.state
     namespace = state.open()
     state.current = namespace
-    handle = ModelHandle(_gp_model_server, namespace)
+    handle = ModelHandle(server, namespace)
     request.node.gp_model = handle
     try:
         yield handle
