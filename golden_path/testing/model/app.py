@@ -166,7 +166,9 @@ async def _answer(
         conv: Conversation = module.parse(body)
     except (ValueError, BadRequest) as exc:
         return _error(module, 400, f"invalid request: {exc}")
-    seed = hashlib.sha256(module.WIRE.encode() + raw).hexdigest()
+    # Ids (of the response, its messages and tool calls) are unique per response, as a
+    # provider's are: two identical requests at once must not share a tool call id.
+    seed = hashlib.sha256(module.WIRE.encode() + raw + secrets.token_bytes(16)).hexdigest()
     reply = _reply(namespace, conv, seed, entry)
     if reply is None:
         return _error(module, 400, f"golden-path model: {entry.problem}")
@@ -195,7 +197,7 @@ def _reply(
         return None
     if chosen is None:
         entry.script = "autopilot"
-        return autopilot(conv)
+        return autopilot(conv, seed)
     entry.script = f"script {chosen.label}"
     reply = reply_from_steps(chosen.script.steps, seed)
     unoffered = [c.name for c in reply.tool_calls if c.name not in conv.tool_names]

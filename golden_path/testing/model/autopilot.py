@@ -3,7 +3,8 @@
 Tools offered and no tool result yet (since the last user message): call the first
 offered tool with arguments that satisfy its JSON schema (:func:`example_value`).
 Tool results present: answer in text quoting each. No tools: a fixed text quoting
-the last user message. The same request always gets the same answer.
+the last user message. The same request always gets the same answer (only its ids,
+unique per response as a provider's are, differ).
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ from golden_path.testing.model.reply import Output, Reply, call_id
 MAX_DEPTH = 8
 
 
-def autopilot(conv: Conversation) -> Reply:
+def autopilot(conv: Conversation, seed: str = "") -> Reply:
+    """The answer; ``seed`` makes its tool call ids (unique per response, as a provider's)."""
     if conv.tools and not conv.tool_results:
         tool = conv.tools[0]
         arguments = example_value(tool.parameters or {"type": "object"}, tool.parameters)
         if not isinstance(arguments, dict):
             arguments = {}
-        seed = f"{conv.wire}/{conv.turn}/{conv.last_user}/{tool.name}"
         return Reply(
             [
                 Output(

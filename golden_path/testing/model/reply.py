@@ -47,7 +47,7 @@ class Reply:
 
 
 def call_id(seed: str, index: int) -> str:
-    """A tool call id, the same for the same request (the answers are deterministic)."""
+    """The ``index``-th tool call's id in the response ``seed`` names."""
     return "call_" + hashlib.sha256(f"{seed}/{index}".encode()).hexdigest()[:24]
 
 
