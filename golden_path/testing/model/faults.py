@@ -19,6 +19,7 @@ from golden_path.testing.model.reply import Reply
 
 Event = tuple[str | None, Any]
 MALFORMED = b'data: {"this event is cut": \n\n'
+BATCH_BYTES = 16 * 1024
 
 
 class StreamCut(Exception):
@@ -55,17 +56,28 @@ def encode(name: str | None, data: Any) -> bytes:
 
 
 async def stream(events: Sequence[Event], reply: Reply) -> AsyncIterator[bytes]:
+    """The events as SSE. Unpaced, they go out in writes of up to ``BATCH_BYTES`` (one
+    syscall for many events; a slow reader still holds the server to one batch)."""
     pace = reply.pace
+    gap = 1 / pace.tps if pace is not None and pace.tps else None
     if pace is not None and pace.ttft:
         await asyncio.sleep(pace.ttft)
+    batch = bytearray()
     for index, (name, data) in enumerate(events):
         if reply.cut_after is not None and index >= reply.cut_after:
+            if batch:
+                yield bytes(batch)
             raise StreamCut(f"scripted cut after {reply.cut_after} events")
         if reply.malformed_at is not None and index == reply.malformed_at:
-            yield (f"event: {name}\n".encode() if name else b"") + MALFORMED
-        if index and pace is not None and pace.tps:
-            await asyncio.sleep(1 / pace.tps)
-        yield encode(name, data)
+            batch += (f"event: {name}\n".encode() if name else b"") + MALFORMED
+        if index and gap is not None:
+            await asyncio.sleep(gap)
+        batch += encode(name, data)
+        if gap is not None or len(batch) >= BATCH_BYTES or index == 0:
+            yield bytes(batch)
+            batch.clear()
+    if batch:
+        yield bytes(batch)
 
 
 async def plain_body(body: bytes, reply: Reply) -> AsyncIterator[bytes]:
