@@ -24,5 +24,5 @@ class WithModelPlaceholders(dict[str, str]):
         return self[key]
 
     def __iter__(self) -> Iterator[str]:
-        yield from super().__iter__()
-        yield from (name for name in MODEL_PLACEHOLDERS if not super().__contains__(name))
+        yield from dict.__iter__(self)
+        yield from (name for name in MODEL_PLACEHOLDERS if not dict.__contains__(self, name))

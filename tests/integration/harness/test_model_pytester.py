@@ -115,6 +115,7 @@ gp_app_env =
 """
 
 
+@pytest.mark.timeout(180)  # two inner workers, each starting a team server that imports openai
 def test_gp_model_scripts_a_teams_server_per_test(
     pytester: pytest.Pytester, gp_services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
