@@ -214,12 +214,28 @@ def _deliver(module: Any, conv: Conversation, reply: Reply, seed: str) -> Respon
     if conv.stream:
         events = module.events(conv, reply, seed)
         headers["cache-control"] = "no-cache"
-        return StreamingResponse(
-            stream(events, reply), media_type="text/event-stream", headers=headers
-        )
+        kind = StreamingResponse if reply.pace is not None else UnpacedResponse
+        return kind(stream(events, reply), media_type="text/event-stream", headers=headers)
     body = json.dumps(module.plain(conv, reply, seed)).encode()
+    if reply.cut_after is None and reply.malformed_at is None and reply.pace is None:
+        return Response(body, media_type="application/json", headers=headers)
     if reply.cut_after is not None:
         headers["content-length"] = str(len(body))
     return StreamingResponse(
         plain_body(body, reply), media_type="application/json", headers=headers
     )
+
+
+class UnpacedResponse(StreamingResponse):
+    """A stream that never waits: its chunks are sent as they are made, without
+    Starlette's disconnect watcher (a task group per response; nothing here can wait
+    on a client that left, so there is nothing to cancel)."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        async for chunk in self.body_iterator:
+            data = chunk.encode(self.charset) if isinstance(chunk, str) else bytes(chunk)
+            await send({"type": "http.response.body", "body": data, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
