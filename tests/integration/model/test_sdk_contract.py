@@ -67,7 +67,7 @@ ANTHROPIC_TOOLS = [
 @pytest.fixture
 def oai(gp_model: ModelHandle) -> Iterator[openai.OpenAI]:
     client = openai.OpenAI(
-        base_url=gp_model.openai_base_url, api_key=gp_model.api_key, max_retries=0, timeout=10
+        base_url=gp_model.openai_base_url, api_key=gp_model.api_key, max_retries=0, timeout=30
     )
     with client:
         yield client
@@ -76,7 +76,7 @@ def oai(gp_model: ModelHandle) -> Iterator[openai.OpenAI]:
 @pytest.fixture
 def claude(gp_model: ModelHandle) -> Iterator[anthropic.Anthropic]:
     client = anthropic.Anthropic(
-        base_url=gp_model.anthropic_base_url, api_key=gp_model.api_key, max_retries=0, timeout=10
+        base_url=gp_model.anthropic_base_url, api_key=gp_model.api_key, max_retries=0, timeout=30
     )
     with client:
         yield client
