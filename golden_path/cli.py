@@ -1,4 +1,5 @@
-"""The ``golden-path`` command: ``demo``, ``serve``, ``services up``, ``purge``, ``report``."""
+"""The ``golden-path`` command: ``demo``, ``serve``, ``services up``, ``purge``, ``report``,
+``model serve`` and ``model record``."""
 
 from __future__ import annotations
 
@@ -77,6 +78,12 @@ def _report_merge(args: argparse.Namespace) -> int:
         history=args.history,
         history_runs=args.history_runs,
     )
+
+
+def _model(args: argparse.Namespace) -> int:
+    from golden_path.testing.model.commands import run
+
+    return run(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,6 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="how many runs --history keeps (default 20)",
     )
     merge.set_defaults(handler=_report_merge)
+
+    from golden_path.testing.model.commands import add_model_commands
+
+    add_model_commands(commands, _model)
     return parser
 
 

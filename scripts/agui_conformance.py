@@ -5,7 +5,9 @@ With ``--reference`` it starts ``golden-path serve`` (on its own embedded servic
 signs an enterprise user up and runs ``tests/e2e/agui`` against the server's
 ``/agui`` with that user's bearer token. Without either, it starts
 ``examples/agui-pydantic-ai`` (a pydantic-ai agent behind pydantic-ai's own AG-UI
-adapter) as its own process, in its own process group (through
+adapter, its model golden-path's model at the wire, ``golden-path model serve
+--script examples/agui-pydantic-ai/model.yaml``, reached over HTTP, started first) as
+its own process, in its own process group (through
 ``golden_path.server.runner.ChildServer``), on a port the OS picks, with a fresh
 bearer token; runs ``pytest tests/e2e --gp-url URL
 --gp-protocol=ag-ui`` against it; and stops the whole process group, whatever
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -36,11 +39,35 @@ from golden_path.tiers import Tier
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "agui-pydantic-ai" / "app.py"
+EXAMPLE_MODEL_SCRIPT = EXAMPLE.parent / "model.yaml"
+# golden-path model serve --json's line, once it accepts connections.
+MODEL_READY = re.compile(r'"anthropic_base_url": "http://(?P<host>[^:"]+):(?P<port>\d+)"')
 READY_TIMEOUT_S = 60.0
 LOG = Path(tempfile.gettempdir()) / "golden-path-agui-conformance-server.log"
 # What makes the example agent fail (see its module doc): its error path is tested too.
 EXAMPLE_ERROR_PROMPT = "Please fail."
 REFERENCE_STEP_DELAY_MS = 40
+
+
+def start_example_model(env: dict[str, str]) -> ChildServer:
+    """The example agent's model: ``golden-path model serve`` on its script file, in its own
+    process (group), on a port the OS picks."""
+    return ChildServer(
+        [
+            sys.executable,
+            "-m",
+            "golden_path.cli",
+            "model",
+            "serve",
+            "--json",
+            "--script",
+            str(EXAMPLE_MODEL_SCRIPT),
+        ],
+        name="agui-pydantic-ai-model",
+        env=env,
+        ready=MODEL_READY,
+        cwd=ROOT,
+    ).start(READY_TIMEOUT_S)
 
 
 def start_example(env: dict[str, str]) -> ChildServer:
@@ -93,6 +120,7 @@ def main() -> int:
     pytest_args = [a for a in pytest_args if a != "--"]
     env = dict(os.environ)
     server: ChildServer | None = None
+    model: ChildServer | None = None
     url = args.url
     if args.reference:
         # A step delay, so a run lasts long enough to tell flushed events from buffered ones.
@@ -111,13 +139,18 @@ def main() -> int:
             token = secrets.token_urlsafe(32)
             env["GOLDEN_PATH_AGUI_TOKEN"] = token
             env["GOLDEN_PATH_AGUI_ERROR_PROMPT"] = EXAMPLE_ERROR_PROMPT
-            server = start_example({**env, "AGUI_EXAMPLE_TOKEN": token})
+            model = start_example_model(env)
+            server = start_example(
+                {**env, "AGUI_EXAMPLE_TOKEN": token, "AGUI_EXAMPLE_MODEL_URL": model.base_url}
+            )
             url = f"{server.base_url}/agui"
         print(f"agui-conformance: running tests/e2e --gp-protocol=ag-ui against {url}", flush=True)
         return run_suite("agui-conformance", pytest_command(url, pytest_args), env, server)
     finally:
         if server is not None:
             server.stop_group()
+        if model is not None:
+            model.stop_group()
 
 
 if __name__ == "__main__":

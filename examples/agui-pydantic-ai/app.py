@@ -1,25 +1,28 @@
 """An AG-UI server no one on golden-path wrote: a pydantic-ai agent behind pydantic-ai's adapter.
 
-The model is pydantic-ai's ``FunctionModel`` with a ``stream_function``: deterministic, no
-network, no weights. What it does depends only on the conversation so far:
+The agent is pydantic-ai's ``AnthropicModel`` with a ``get_weather`` tool; its model is
+reached over HTTP (the Anthropic Messages API, streamed) at ``--model-url`` (or
+``$AGUI_EXAMPLE_MODEL_URL``): in this repository, golden-path's model at the wire
+serving ``model.yaml`` beside this file (``golden-path model serve --script ...``),
+deterministic, no network beyond loopback, no weights. What it answers:
 
-* a user message that mentions the weather: the model thinks (a thinking part), then calls
-  the ``get_weather`` tool with the city it names; once the tool has returned, it streams an
-  answer quoting the tool's result;
-* a user message containing ``ERROR_TRIGGER``: the model raises, so the adapter ends the run
-  with ``RUN_ERROR``;
-* a user message that asks for a story: the model streams 40 deltas 25 ms apart (a run
-  that lasts a second, for a client that disconnects mid-run);
+* a user message that mentions the weather: the model thinks, then calls ``get_weather``
+  for Paris; once the tool has returned, it answers quoting the weather;
+* a user message containing "please fail": the model answers HTTP 400, so the adapter
+  ends the run with ``RUN_ERROR``;
+* a user message that asks for a story: about 40 text deltas at 40 a second (a run that
+  lasts a second, for a client that disconnects mid-run);
 * a user message that asks for a transfer: the model calls ``transfer_funds``, a tool that
   needs a human's approval (``requires_approval``), so the run pauses: ``RUN_FINISHED``
   with an interrupt outcome. The next run on the thread answers it in ``resume[]``
-  (``payload: {"approved": true}`` or ``false``): approved, the tool runs and the model
-  reports its result; denied, the model says the transfer was not made;
-* any other user message: the model streams a short answer in a few text deltas.
+  (``payload: {"approved": true}`` or ``false``): approved, the tool runs; either way the
+  model then reports what the tool answered;
+* any other user message: a short answer in a few text deltas.
 
 Serve it as its own process (the AG-UI endpoint is ``POST /agui``)::
 
-    python examples/agui-pydantic-ai/app.py --port 8765 [--token SECRET]
+    golden-path model serve --script examples/agui-pydantic-ai/model.yaml --port 8766 &
+    python examples/agui-pydantic-ai/app.py --port 8765 --model-url http://127.0.0.1:8766
 
 With ``--token`` (or ``$AGUI_EXAMPLE_TOKEN``) every request must carry
 ``Authorization: Bearer SECRET``; others get 401.
@@ -28,33 +31,21 @@ With ``--token`` (or ``$AGUI_EXAMPLE_TOKEN``) every request must carry
 from __future__ import annotations
 
 import argparse
-import asyncio
 import hmac
-import json
 import os
-import re
-from collections.abc import AsyncIterator
 
 import uvicorn
 from pydantic_ai import Agent, DeferredToolRequests, Tool
-from pydantic_ai.messages import ModelMessage, ModelRequest, ToolReturnPart, UserPromptPart
-from pydantic_ai.models.function import (
-    AgentInfo,
-    DeltaThinkingCalls,
-    DeltaThinkingPart,
-    DeltaToolCall,
-    DeltaToolCalls,
-    FunctionModel,
-)
+from pydantic_ai.models.anthropic import AnthropicModel
+from pydantic_ai.providers.anthropic import AnthropicProvider
 from pydantic_ai.ui.ag_ui import AGUIAdapter
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-ERROR_TRIGGER = "please fail"
-STORY_DELTAS, STORY_DELAY_S = 40, 0.025
 WEATHER = {"paris": "sunny, 21 °C", "london": "drizzle, 14 °C", "tokyo": "clear, 25 °C"}
+MODEL_URL_ENV = "AGUI_EXAMPLE_MODEL_URL"
 
 
 def get_weather(city: str) -> str:
@@ -67,57 +58,22 @@ def transfer_funds(amount_usd: int, to: str) -> str:
     return f"sent {amount_usd} USD to {to}"
 
 
-def _last_request(messages: list[ModelMessage]) -> ModelRequest:
-    last = messages[-1]
-    assert isinstance(last, ModelRequest)
-    return last
+def make_agent(
+    model_url: str, api_key: str = "example-key"
+) -> Agent[None, str | DeferredToolRequests]:
+    provider = AnthropicProvider(base_url=model_url, api_key=api_key)
+    model = AnthropicModel("claude-example", provider=provider)
+    return Agent(
+        model,
+        tools=[get_weather, Tool(transfer_funds, requires_approval=True)],
+        output_type=[str, DeferredToolRequests],
+        model_settings={"max_tokens": 1024},
+    )
 
 
-async def respond(
-    messages: list[ModelMessage], info: AgentInfo
-) -> AsyncIterator[str | DeltaToolCalls | DeltaThinkingCalls]:
-    """The deterministic model: a pure function of the conversation so far."""
-    request = _last_request(messages)
-    returned = [p for p in request.parts if isinstance(p, ToolReturnPart)]
-    if returned:
-        intro = "Transfer: " if returned[0].tool_name == "transfer_funds" else "The weather there: "
-        for chunk in (intro, str(returned[0].content), "."):
-            yield chunk
-        return
-    prompts = [p for p in request.parts if isinstance(p, UserPromptPart)]
-    text = " ".join(str(p.content) for p in prompts)
-    if ERROR_TRIGGER in text.lower():
-        raise RuntimeError("the example model was asked to fail")
-    if "weather" in text.lower():
-        match = re.search(r"\bin ([A-Za-z]+)", text)
-        city = match.group(1) if match else "Paris"
-        yield {0: DeltaThinkingPart(content=f"The user asks about the weather in {city}; ")}
-        yield {0: DeltaThinkingPart(content="the get_weather tool knows it.")}
-        args = json.dumps({"city": city})
-        yield {1: DeltaToolCall(name="get_weather", json_args=args[:5])}
-        yield {1: DeltaToolCall(json_args=args[5:])}
-        return
-    if "transfer" in text.lower():
-        args = json.dumps({"amount_usd": 500, "to": "Alice"})
-        yield {0: DeltaToolCall(name="transfer_funds", json_args=args)}
-        return
-    if "story" in text.lower():
-        for number in range(STORY_DELTAS):
-            await asyncio.sleep(STORY_DELAY_S)  # the model is slow on purpose
-            yield f"Once upon a time ({number}). "
-        return
-    for chunk in ("Hello", "! I am a ", "deterministic ", "example agent."):
-        yield chunk
+def make_app(model_url: str, token: str | None = None) -> Starlette:
+    agent = make_agent(model_url)
 
-
-agent = Agent(
-    FunctionModel(stream_function=respond),
-    tools=[get_weather, Tool(transfer_funds, requires_approval=True)],
-    output_type=[str, DeferredToolRequests],
-)
-
-
-def make_app(token: str | None = None) -> Starlette:
     async def run(request: Request) -> Response:
         if token is not None:
             given = request.headers.get("authorization", "")
@@ -136,8 +92,17 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--token", default=os.environ.get("AGUI_EXAMPLE_TOKEN") or None)
+    parser.add_argument(
+        "--model-url",
+        default=os.environ.get(MODEL_URL_ENV) or None,
+        help=f"the model's Anthropic base URL (default ${MODEL_URL_ENV})",
+    )
     args = parser.parse_args()
-    uvicorn.run(make_app(args.token), host=args.host, port=args.port, log_level="info")
+    if not args.model_url:
+        parser.error(f"give --model-url or ${MODEL_URL_ENV}: where the agent's model answers")
+    uvicorn.run(
+        make_app(args.model_url, args.token), host=args.host, port=args.port, log_level="info"
+    )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 from golden_path.services.model import Services, ServicesError
-from golden_path.services.probe import probe_services
 
 POSTGRES_ENV = "GOLDEN_PATH_POSTGRES_DSN"
 REDIS_ENV = "GOLDEN_PATH_REDIS_URL"
@@ -43,6 +42,8 @@ class ExternalProvider:
                 f"and {REDIS_ENV} (redis://host:port/0), or use --gp-services=embedded"
             )
         dsn, url = urls
+        from golden_path.services.probe import probe_services  # asyncpg, redis: when used
+
         return probe_services(Services(postgres_dsn=dsn, redis_url=url, provider=self.name))
 
     def stop(self) -> None:

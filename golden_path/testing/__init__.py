@@ -29,6 +29,7 @@ _PUBLIC: dict[str, str] = {
     "TokenSet": "golden_path.client",
     "AGUIClient": "golden_path.testing.agui.client",
     "AGUIRun": "golden_path.testing.agui.client",
+    "ModelHandle": "golden_path.testing.model.handle",
     # protocol v1's event contract
     "assert_events": "golden_path.testing.v1.contract",
     "check_events": "golden_path.testing.v1.contract",
@@ -48,6 +49,7 @@ __all__ = [
     "GoldenPathSocket",
     "GoldenPathUser",
     "JWTFactory",
+    "ModelHandle",
     "RunHandle",
     "ServerEndpoint",
     "Services",
@@ -78,6 +80,7 @@ if TYPE_CHECKING:
     from golden_path.testing.agui.contract import Stage, assert_agui_events, check_agui_events
     from golden_path.testing.identity.jwt_factory import JWTFactory
     from golden_path.testing.identity.users import GoldenPathUser
+    from golden_path.testing.model.handle import ModelHandle
     from golden_path.testing.server.endpoint import ServerEndpoint
     from golden_path.testing.v1.contract import (
         ContractViolation,

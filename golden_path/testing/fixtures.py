@@ -14,6 +14,9 @@ Users, sockets and tokens
     ``gp_user(tier)``, ``gp_client(user)`` (transcripts in failure reports),
     ``gp_jwt`` (tokens a strict server must refuse), ``gp_server_process`` (more
     reference-server nodes), ``gp_agui`` / ``gp_agui_factory`` (AG-UI clients).
+The model at the wire
+    ``gp_model``: a scripted LLM server (OpenAI and Anthropic wires) for this test
+    (``golden_path.testing.model``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import pytest
 
 from golden_path.services.model import Services, ServicesError
 from golden_path.testing.agui.fixtures import gp_agui, gp_agui_factory
+from golden_path.testing.model.fixtures import gp_model
 from golden_path.testing.options import SCHEMA_REFERENCE, harness_options
 from golden_path.testing.services.session import shared_services
 
@@ -53,6 +57,7 @@ __all__ = [
     "gp_database",
     "gp_db",
     "gp_jwt",
+    "gp_model",
     "gp_redis",
     "gp_reference_services",
     "gp_server",

@@ -18,6 +18,7 @@ from golden_path.testing.agui.fixtures import agui_report_sections, agui_skip_re
 from golden_path.testing.bvj.gate_hooks import register as register_gate_hooks
 from golden_path.testing.bvj.hooks import BVJPlugin
 from golden_path.testing.markers import MARKERS, check_choice, test_tier_from_path, vocabulary
+from golden_path.testing.model.fixtures import model_report
 from golden_path.testing.options import INI, add_options, harness_options, is_worker
 from golden_path.testing.services.session import (
     close_session,
@@ -148,6 +149,7 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """A failed test's report shows every socket's transcript and the server's own log."""
     report = yield
+    model_report(item, report)  # fails a test whose model saw a problem; adds its journal
     if report.when == "call" and report.failed:
         for index, sock in enumerate(getattr(item, "gp_sockets", ())):
             report.sections.append(

@@ -5,7 +5,9 @@
 sync or async). ``gp_server_command`` is started as its own process per worker,
 in any language, with ``{port}``, ``{postgres_dsn}``, ``{redis_url}``,
 ``{redis_namespace}`` (the key prefix this worker owns),
-``{base_url}`` and ``{python}`` (this interpreter) substituted, ready once
+``{base_url}``, ``{python}`` (this interpreter), and ``{openai_base_url}``,
+``{anthropic_base_url}`` and ``{model_api_key}`` (the worker's model at the wire,
+started on first use) substituted, ready once
 ``gp_health_path`` answers 2xx, and stopped with its whole process group.
 ``gp_app_env`` lines (``DATABASE_URL={postgres_dsn}``) set the environment either
 one reads the services from.
@@ -25,6 +27,7 @@ from golden_path.protocol import websocket_url
 from golden_path.server.runner import ChildServer, ServerThread, listening_socket
 from golden_path.services.model import Services
 from golden_path.testing.identity.signing import provide_key
+from golden_path.testing.model.placeholders import WithModelPlaceholders
 from golden_path.testing.options import HarnessOptions
 from golden_path.testing.server.endpoint import ServerEndpoint
 from golden_path.testing.services.schema import SchemaError, load_callable
@@ -37,7 +40,7 @@ class OwnServerError(SchemaError):
 
 
 def placeholders(services: Services, port: int, host: str = "127.0.0.1") -> dict[str, str]:
-    return {
+    values = {
         "postgres_dsn": services.postgres_dsn,
         "redis_url": services.redis_url,
         "redis_namespace": services.redis_namespace,
@@ -46,6 +49,7 @@ def placeholders(services: Services, port: int, host: str = "127.0.0.1") -> dict
         "base_url": f"http://{host}:{port}",
         "python": sys.executable,
     }
+    return WithModelPlaceholders(values)  # and the model's, started when a template names one
 
 
 def substitute(template: str, values: Mapping[str, str], what: str) -> str:

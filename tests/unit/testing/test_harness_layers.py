@@ -32,7 +32,7 @@ pytestmark = [
 ROOT = Path(golden_path.testing.__file__).resolve().parent
 PREFIX = "golden_path.testing"
 SHARED = {"options", "markers", "violation"}
-CONCERNS = {"services", "server", "identity", "v1", "agui", "bvj"}
+CONCERNS = {"services", "server", "identity", "v1", "agui", "bvj", "model"}
 # What each concern may import of golden_path: harness parts by short name, the rest of
 # the package by dotted prefix. Its own modules are always allowed.
 MAY_IMPORT: dict[str, set[str]] = {
@@ -44,6 +44,7 @@ MAY_IMPORT: dict[str, set[str]] = {
         "options",
         "services",
         "identity",
+        "model",
         "golden_path.services",
         "golden_path.server.runner",
         "golden_path.server.config",
@@ -67,12 +68,14 @@ MAY_IMPORT: dict[str, set[str]] = {
     },
     "agui": {"violation", "markers"},
     "bvj": {"options", "markers", "golden_path.errors", "golden_path.tiers"},
+    "model": {"golden_path.server.runner"},
 }
 # Never, whatever else a concern may import: a protocol or the report tied to a server.
 NEVER: dict[str, tuple[str, ...]] = {
     "v1": ("golden_path.server", "golden_path.services", "golden_path.db"),
     "agui": ("golden_path.server", "golden_path.services", "golden_path.db"),
     "bvj": ("golden_path.server", "golden_path.services", "golden_path.db"),
+    "model": ("golden_path.services", "golden_path.db"),
 }
 
 

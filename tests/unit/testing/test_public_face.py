@@ -41,6 +41,7 @@ FIXTURES = {
     "gp_server_process",
     "gp_agui",
     "gp_agui_factory",
+    "gp_model",
 }
 
 
@@ -81,6 +82,7 @@ def test_every_fixture_lives_in_the_fixtures_module(request: pytest.FixtureReque
         assert definitions[-1].func.__module__ in (
             fixtures.__name__,
             "golden_path.testing.agui.fixtures",  # re-exported from fixtures.py
+            "golden_path.testing.model.fixtures",  # re-exported from fixtures.py
         ), name
 
 
