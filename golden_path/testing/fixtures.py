@@ -166,9 +166,7 @@ async def gp_db(request: pytest.FixtureRequest, gp_services: Services) -> AsyncI
 
 
 @pytest.fixture(scope="session")
-def _gp_redis_database(
-    request: pytest.FixtureRequest, gp_services: Services
-) -> tuple[str, str, str]:
+def _gp_redis_database(request: pytest.FixtureRequest, gp_services: Services) -> str:
     try:
         return shared_services(request.config).redis_database()
     except ServicesError as exc:
@@ -177,16 +175,17 @@ def _gp_redis_database(
 
 @pytest.fixture
 async def gp_redis(
-    request: pytest.FixtureRequest, _gp_redis_database: tuple[str, str, str]
+    request: pytest.FixtureRequest, _gp_redis_database: str
 ) -> AsyncIterator[aioredis.Redis]:
     """A redis-py asyncio client on a Redis database of this worker's own, emptied at the
-    start of the test. Its ACL user cannot select another database, FLUSHALL, SWAPDB,
-    MOVE or COPY: no test can touch another worker's keys. With a shared event loop one
+    start of the test. Its ACL user can reach no other database, only channels in the
+    worker's namespace, and no command that observes or stops the server (docs/harness.md:
+    isolation): no test can touch another worker's keys. With a shared event loop one
     client per worker serves every test."""
-    url, user, password = _gp_redis_database
+    url = _gp_redis_database
 
     async def make() -> aioredis.Redis:
-        return aioredis.Redis.from_url(url, username=user or None, password=password or None)
+        return aioredis.Redis.from_url(url)
 
     shared = _loop_is_shared(request.config)
     client = await _per_loop(_REDIS_CLIENTS, make) if shared else await make()
