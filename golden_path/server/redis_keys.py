@@ -37,6 +37,9 @@ class RedisKeys:
     def sockets(self, user_id: str) -> str:
         return f"{self.prefix}sockets:{user_id}"
 
+    def agui_streams(self, user_id: str) -> str:
+        return f"{self.prefix}agui-streams:{user_id}"
+
     def events_channel(self) -> str:
         """Every user's events, between nodes (each message names its user)."""
         return f"{self.prefix}events"
