@@ -44,6 +44,7 @@ from golden_path.testing.reference_server import (
 )
 from golden_path.testing.schema import SchemaError, load_callable
 from golden_path.testing.session import harness_options, shared_services
+from golden_path.testing.throttle_stop import is_throttled, stop_throttled_run
 from golden_path.testing.users import GoldenPathUser, create_user
 from golden_path.tiers import Tier
 
@@ -263,10 +264,15 @@ def gp_user(
     )
 
     async def make(tier: Tier | str = Tier.FREE, *, email: str | None = None) -> Any:
-        if custom is not None:
-            user = custom(gp_server.base_url, Tier.parse(tier))
-            return await user if inspect.isawaitable(user) else user
-        return await create_user(gp_api, tier, email=email)
+        try:
+            if custom is not None:
+                user = custom(gp_server.base_url, Tier.parse(tier))
+                return await user if inspect.isawaitable(user) else user
+            return await create_user(gp_api, tier, email=email)
+        except Exception as exc:
+            if is_throttled(exc):  # one message and a stop, not a 429 in every later test
+                stop_throttled_run(request, exc, gp_server.base_url)
+            raise
 
     return make
 
