@@ -145,7 +145,9 @@ async def _start(
     async def is_revoked() -> bool:
         return await state.sessions.is_revoked(claims)
 
-    watchdog = watch(stream, is_revoked, clock_skew_s=state.settings.clock_skew_s)
+    def watchdog() -> Coroutine[Any, Any, None]:  # made when the body starts, not before
+        return watch(stream, is_revoked, clock_skew_s=state.settings.clock_skew_s)
+
     return _respond(
         encoder,
         _follow(feed, stored, ids, limit, stream, watchdog),
@@ -185,11 +187,11 @@ async def _follow(
     ids: AGUIRunIds,
     limit_s: float,
     stream: OpenStream,
-    watchdog: Coroutine[Any, Any, None],
+    watchdog: Callable[[], Coroutine[Any, Any, None]],
 ) -> AsyncIterator[BaseEvent]:
     """The run's events, until its end, the time limit, or the end of the session."""
     source = feed.events(stored, timeout_s=limit_s)
-    watching = asyncio.ensure_future(watchdog)
+    watching = asyncio.ensure_future(watchdog())
     ended = asyncio.ensure_future(stream.ended.wait())
     try:
         while True:
