@@ -50,6 +50,7 @@ class WorkerRedis:
     services_url: str
     data_url: str
     isolated: bool
+    why_not: str = ""  # what undoes the isolation, when ``isolated`` is false
 
 
 def url_for(admin_url: str, database: int, user: str = "", password: str = "") -> str:
@@ -126,14 +127,34 @@ async def grant_worker(admin_url: str, user: str, namespace: str) -> WorkerRedis
                     *rules(namespace, database, password, data=data, redis7=redis7),
                 )  # fmt: skip
                 made.append((database, name, password))
-        except RedisError:  # an old server, or a user without ACL rights: the databases alone
-            return WorkerRedis(url_for(admin_url, services_db), url_for(admin_url, data_db), False)
+        except RedisError as exc:  # an old server, or no ACL rights: the databases alone
+            return WorkerRedis(
+                url_for(admin_url, services_db),
+                url_for(admin_url, data_db),
+                False,
+                f"the URL's user may not create ACL users ({exc})",
+            )
     finally:
         await client.aclose()
     (sdb, suser, spw), (ddb, duser, dpw) = made
-    return WorkerRedis(
-        url_for(admin_url, sdb, suser, spw), url_for(admin_url, ddb, duser, dpw), True
-    )
+    services_url = url_for(admin_url, sdb, suser, spw)
+    data_url = url_for(admin_url, ddb, duser, dpw)
+    if await default_user_opens(admin_url):
+        why = "its default user has no password (AUTH default <anything> is every right)"
+        return WorkerRedis(services_url, data_url, False, why)
+    return WorkerRedis(services_url, data_url, True)
+
+
+async def default_user_opens(admin_url: str) -> bool:
+    """Whether ``AUTH default <any password>`` succeeds: then an ACL isolates nothing."""
+    client = aioredis.Redis.from_url(url_for(admin_url, 0, "default", secrets.token_hex(8)))
+    try:
+        await client.ping()
+    except RedisError:
+        return False
+    finally:
+        await client.aclose()
+    return True
 
 
 async def _major_version(client: aioredis.Redis) -> int:

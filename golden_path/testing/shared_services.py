@@ -30,6 +30,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,6 +150,13 @@ class SharedServices:
             database = f"{self.database_prefix}_{self.worker}"
             asyncio.run(_clone_database(run.admin.postgres_dsn, run.template, database))
         self._redis = self.grant_redis(run.admin.redis_url, self.worker)
+        if not self._redis.isolated:
+            warnings.warn(
+                f"golden-path: the run's Redis does not isolate test workers: "
+                f"{self._redis.why_not}. Each worker keeps databases of its own, but a test "
+                "could reach another's (docs/harness.md: Redis: what one worker can reach).",
+                stacklevel=2,
+            )
         self._run = run
         self._worker_services = self._services_on(run, database)
         return self._worker_services
