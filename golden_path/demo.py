@@ -299,17 +299,7 @@ class Demo:
         await sock.drop()
         again = await GoldenPathSocket.connect(self.ws_url, tokens.access_token)
         await again.resume(last_seen)
-        final = await again.wait_for(
-            lambda f: f.get("request_id") == handle.request_id and EventType(f["type"]).is_terminal,
-            what="the resumed run's terminal event",
-        )
-        # The resume sends every event after `last_seen`, in order, then goes on live. (An
-        # event that went out live before the resume was read may also come just before it.)
-        received = [e["seq"] for e in again.events()]
-        expected = list(range(last_seen + 1, final["seq"] + 1))
-        first = last_seen + 1  # the resume starts at this seq's last occurrence
-        start = len(received) - 1 - received[::-1].index(first) if first in received else 0
-        resumed = received[start:]
+        resumed, expected, final = await resumed_run(again, last_seen, handle.request_id)
         journey.expect(
             resumed == expected,
             f"after reconnecting, the resume sent {resumed}; expected {expected} in order",
@@ -432,3 +422,35 @@ def main(url: str | None = None, serve: bool = False, port: int = 8000) -> int:
     finally:
         provider.stop()
     return 0 if ok else 1
+
+
+async def resumed_run(
+    sock: GoldenPathSocket, last_seen: int, request_id: str
+) -> tuple[list[int], list[int], dict[str, Any]]:
+    """After ``resume(last_seen)`` on ``sock``: the seqs the resume sent up to the run's end,
+    the seqs it owes (``last_seen`` + 1 to the terminal event's), and the terminal event.
+
+    Events after the new socket's start can come live before the resume is read (the
+    run's end among them, on a busy machine), so waiting for the first terminal event is
+    not enough: this waits for the resume's own first event (``last_seen`` + 1, persisted
+    before the drop and so never sent live to the new socket), then for the terminal
+    event after it.
+    """
+    first = last_seen + 1
+    began = await sock.wait_for(
+        lambda f: f.get("seq") == first, what=f"the resume's first event (#{first})"
+    )
+    since = _index_of(sock.received(), began)
+    final = await sock.wait_for(
+        lambda f: f.get("request_id") == request_id and EventType(f["type"]).is_terminal,
+        what="the resumed run's terminal event",
+        since=since,
+    )
+    received = [int(f["seq"]) for f in sock.received()[since:] if "seq" in f]
+    resumed = received[: received.index(int(final["seq"])) + 1]
+    return resumed, list(range(first, int(final["seq"]) + 1)), final
+
+
+def _index_of(frames: list[dict[str, Any]], frame: dict[str, Any]) -> int:
+    """The position of ``frame`` itself (not an equal copy) in ``frames``."""
+    return next(i for i, candidate in enumerate(frames) if candidate is frame)

@@ -47,6 +47,7 @@ class TierLimits:
     runs_per_day: int
     concurrent_runs: int
     open_websockets: int
+    open_agui_streams: int
     messages_per_minute: int
     max_message_chars: int
     retention_days: int
@@ -58,6 +59,7 @@ TIER_LIMITS: dict[Tier, TierLimits] = {
         runs_per_day=10,
         concurrent_runs=1,
         open_websockets=2,
+        open_agui_streams=2,
         messages_per_minute=20,
         max_message_chars=2_000,
         retention_days=7,
@@ -67,6 +69,7 @@ TIER_LIMITS: dict[Tier, TierLimits] = {
         runs_per_day=100,
         concurrent_runs=3,
         open_websockets=5,
+        open_agui_streams=5,
         messages_per_minute=60,
         max_message_chars=8_000,
         retention_days=30,
@@ -76,6 +79,7 @@ TIER_LIMITS: dict[Tier, TierLimits] = {
         runs_per_day=500,
         concurrent_runs=5,
         open_websockets=10,
+        open_agui_streams=10,
         messages_per_minute=120,
         max_message_chars=16_000,
         retention_days=90,
@@ -85,6 +89,7 @@ TIER_LIMITS: dict[Tier, TierLimits] = {
         runs_per_day=10_000,
         concurrent_runs=20,
         open_websockets=50,
+        open_agui_streams=50,
         messages_per_minute=600,
         max_message_chars=32_000,
         retention_days=365,

@@ -1,8 +1,11 @@
 """Run the end-to-end suite against a server reached only by URL, as a deployment would be.
 
 With ``--url`` it targets that deployment. Without it, it starts ``golden-path serve``
-as a separate process (on its own embedded services), runs ``pytest tests/e2e
---gp-url=...`` against it, and stops it, whatever happens. Tests that need the
+as a separate process (on its own embedded services) configured as a deployment ships
+(the default login and signup throttles, the strong password hash), with this machine
+exempted from the throttles by ``GOLDEN_PATH_THROTTLE_EXEMPT`` as an operator exempts
+their CI runners; runs ``pytest tests/e2e --gp-url=...`` against it, and stops it,
+whatever happens. Tests that need the
 reference server's internals are marked ``reference_only`` and skipped there.
 
     python scripts/conformance.py [--url URL] [-- extra pytest args]
@@ -16,12 +19,11 @@ import secrets
 import subprocess
 import sys
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
 
-from golden_path.server.config import SUITE_LIMITS, Settings
+from golden_path.server.config import Settings
 from golden_path.server.runner import ChildServer, ServeProcess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,12 +31,18 @@ READY_TIMEOUT_S = 60.0
 LOG = Path(tempfile.gettempdir()) / "golden-path-conformance-server.log"
 
 
+# The suite connects from this machine (127.0.0.1, or ::1 where localhost is IPv6).
+RUNNER = ("127.0.0.1/32", "::1/128")
+
+
 def start_server(jwt_secret: str, *, step_delay_ms: int = 0) -> ServeProcess:
-    """``golden-path serve`` on its own embedded services (no DSN, no Redis URL given);
+    """``golden-path serve`` on its own embedded services (no DSN, no Redis URL given), as a
+    deployment ships (default throttles, strong hashing), its CI runner exempted;
     ``step_delay_ms``: the agent's simulated latency per step."""
-    settings = Settings(jwt_secret=jwt_secret, password_hash_profile="fast")  # noqa: S106
-    # The suite signs hundreds of users up and in from this one address: its throttles.
-    settings = replace(settings, **SUITE_LIMITS, agent_step_delay_ms=step_delay_ms)
+    # Every other setting at its default: the throttles, and the strong password hash.
+    settings = Settings(
+        jwt_secret=jwt_secret, throttle_exempt=RUNNER, agent_step_delay_ms=step_delay_ms
+    )
     LOG.unlink(missing_ok=True)
     server = ServeProcess(settings.validated(), log_path=LOG, cwd=ROOT).start(READY_TIMEOUT_S)
     answer = httpx.get(f"{server.base_url}/readyz", timeout=READY_TIMEOUT_S)

@@ -13,17 +13,30 @@
 #   scripts/container_engine.sh status         say what is provisioned
 #
 # Environment: PYTHON (default .venv/bin/python, used to ask the engine and sweep leftovers),
-# GP_DEBIAN_MIRROR (default: the first Debian mirror of this machine's apt sources).
+# GP_DEBIAN_MIRROR (default: the first Debian mirror of this machine's apt sources),
+# GP_CACHE_DIR (default: the project's .cache/golden-path).
 # First provisioning costs about 75 s and 0.5 GB; later runs reuse the packages and images.
+#
+# What it writes: podman's configuration, the provisioning stamp and its lock go in the
+# project's own cache (podman reads the file named by CONTAINERS_CONF, exported to every
+# podman this script runs); nothing under /etc. What needs root, and why: provisioning
+# only -- apt-get install of podman, runc and debootstrap, and the base image's build
+# (debootstrap, chroot, mount of /proc), whose images then live in root's podman storage
+# (/var/lib/containers). So `run` uses podman as root where it provisioned it; a machine
+# where Docker (or a rootless podman holding the images) already answers needs no root
+# at all: `run` uses that engine as the calling user.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 IMAGES="$HERE/images"
 PYTHON="${PYTHON:-.venv/bin/python}"
 PACKAGES=(podman runc debootstrap)
-STAMP=/var/lib/golden-path/container-engine
-LOCK=/var/lock/golden-path-container-engine.lock
-CONF=/etc/containers/containers.conf.d/50-golden-path.conf
+CACHE="${GP_CACHE_DIR:-$(cd "$HERE/.." && pwd)/.cache/golden-path}"
+STAMP="$CACHE/container-engine"
+LOCK="$CACHE/container-engine.lock"
+CONF="$CACHE/containers.conf"
+# Where earlier versions of this script wrote their drop-in: removed if it is ours.
+OLD_CONF=/etc/containers/containers.conf.d/50-golden-path.conf
 BASE_RECIPE="bookworm minbase; postgresql-15 redis-server; v1"
 PROVISION_CMD="sudo bash scripts/container_engine.sh provision"
 
@@ -69,8 +82,9 @@ debian_mirror() {
 
 configure_podman() {
     # The defaults exceed this kind of machine's limits (every container fails to start) and
-    # crun fails on its hybrid cgroup layout: a drop-in of our own, nothing else is edited.
-    mkdir -p "$(dirname "$CONF")"
+    # crun fails on its hybrid cgroup layout: a file of our own in the project's cache, read
+    # by every podman started from here through CONTAINERS_CONF; nothing host-wide.
+    mkdir -p "$CACHE"
     local want
     want="$(
         cat <<'EOF'
@@ -84,6 +98,10 @@ exit_command_delay = 5
 EOF
     )"
     [ "$(cat "$CONF" 2>/dev/null)" = "$want" ] || printf '%s\n' "$want" >"$CONF"
+    export CONTAINERS_CONF="$CONF"
+    if [ -w "$(dirname "$OLD_CONF")" ] && head -n1 "$OLD_CONF" 2>/dev/null | grep -q '^# Written by golden-path'; then
+        rm -f "$OLD_CONF"
+    fi
 }
 
 ROOTFS=""
@@ -129,7 +147,7 @@ build_base() {
 provision() {
     [ "$(id -u)" = 0 ] || die "provisioning needs root (apt-get, debootstrap): run $PROVISION_CMD"
     command -v apt-get >/dev/null || die "provisioning needs Debian's apt-get; install a Docker engine instead"
-    mkdir -p "$(dirname "$LOCK")" "$(dirname "$STAMP")"
+    mkdir -p "$CACHE"
     exec 9>"$LOCK"
     flock 9 # two runs at once: the second waits, then finds everything done
     if packages_missing; then

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Callable, Mapping
@@ -57,6 +58,29 @@ def _csv(raw: str, name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+THROTTLE_EXEMPT_ENV = "GOLDEN_PATH_THROTTLE_EXEMPT"
+
+
+def networks(values: tuple[str, ...], name: str = THROTTLE_EXEMPT_ENV) -> tuple[Network, ...]:
+    """``values`` as IP networks (``10.0.0.0/8``, ``203.0.113.7``, ``::1/128``); a clear
+    :class:`ConfigError` naming ``name`` for anything else."""
+    found: list[Network] = []
+    for value in values:
+        try:
+            found.append(ipaddress.ip_network(value, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"{name}: {value!r} is not an IP address or CIDR block "
+                "(expected e.g. 10.0.0.0/8,203.0.113.7)"
+            ) from None
+    return tuple(found)
+
+
+def _cidrs(raw: str, name: str) -> tuple[str, ...]:
+    return tuple(str(n) for n in networks(_csv(raw, name), name))
+
+
 def _format_csv(value: object) -> str:
     assert isinstance(value, tuple)
     return ",".join(value)
@@ -100,6 +124,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("login_per_ip", "GOLDEN_PATH_LOGIN_PER_IP", _whole(1)),
     Variable("login_per_account", "GOLDEN_PATH_LOGIN_PER_ACCOUNT", _whole(1)),
     Variable("signup_per_ip", "GOLDEN_PATH_SIGNUP_PER_IP", _whole(1)),
+    Variable("throttle_exempt", THROTTLE_EXEMPT_ENV, _cidrs, _format_csv),
     Variable("password_hash_concurrency", "GOLDEN_PATH_PASSWORD_HASH_CONCURRENCY", _whole(1)),
     Variable("password_hash_queue", "GOLDEN_PATH_PASSWORD_HASH_QUEUE", _whole(0)),
     Variable("max_body_bytes", "GOLDEN_PATH_MAX_BODY_BYTES", _whole(1024)),
@@ -171,6 +196,8 @@ class Settings:
     login_per_ip: int = 20
     login_per_account: int = 5
     signup_per_ip: int = 10
+    # Client addresses (CIDR blocks) neither throttle counts: a deployment's CI runners.
+    throttle_exempt: tuple[str, ...] = ()
     # Password hashes at once, and how many more may wait for a turn (then 503).
     password_hash_concurrency: int = field(default_factory=lambda: default_hash_concurrency())
     password_hash_queue: int = 16
@@ -218,6 +245,7 @@ class Settings:
 
     def validated(self) -> Settings:
         """This configuration, checked; in development a missing secret is generated."""
+        networks(self.throttle_exempt)  # a ConfigError naming the variable if one is wrong
         if self.jwt_algorithm not in ("HS256", "RS256", "EdDSA"):
             raise ConfigError(
                 f"GOLDEN_PATH_JWT_ALGORITHM={self.jwt_algorithm!r}: expected HS256, RS256 or EdDSA"

@@ -2,7 +2,9 @@
 
 Redis holds only what may be lost without losing data (protocol §9): refresh
 families and denials, tickets, rate-limit counters, socket presence and the
-per-user channels that carry events between server nodes.
+channel that carries events between server nodes. Every channel is a plain name
+under the prefix (no pattern subscription), so an ACL that allows the channels
+``<prefix>*`` only (the test harness's per-worker users) allows all of them.
 """
 
 from __future__ import annotations
@@ -35,11 +37,12 @@ class RedisKeys:
     def sockets(self, user_id: str) -> str:
         return f"{self.prefix}sockets:{user_id}"
 
-    def user_channel(self, user_id: str) -> str:
-        return f"{self.prefix}events:{user_id}"
+    def agui_streams(self, user_id: str) -> str:
+        return f"{self.prefix}agui-streams:{user_id}"
 
-    def user_channel_pattern(self) -> str:
-        return f"{self.prefix}events:*"
+    def events_channel(self) -> str:
+        """Every user's events, between nodes (each message names its user)."""
+        return f"{self.prefix}events"
 
     def control_channel(self) -> str:
         return f"{self.prefix}control"

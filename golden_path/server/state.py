@@ -8,7 +8,7 @@ This is the composition root: it builds each part and hands it what it needs
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -17,6 +17,7 @@ from golden_path.agent import SpendOptimizationAgent
 from golden_path.db.migrate import migrate_dsn
 from golden_path.db.scope import Database
 from golden_path.ids import UserID
+from golden_path.server.agui_streams import OpenStreams
 from golden_path.server.auth.passwords import Passwords
 from golden_path.server.auth.sessions import SessionStore
 from golden_path.server.auth.throttle import AuthThrottle
@@ -36,6 +37,9 @@ REDIS_TIMEOUT_S = 2.0
 REDIS_CONNECTIONS = 100  # per server process, shared by every request and socket
 END_SESSIONS = "end_sessions"  # the control message: {"end_sessions": family or "*", "user_id"}
 ALL_FAMILIES = "*"
+# An AG-UI stream counts towards its tier's cap for at most the run's time limit and this
+# (the stream's 30 s of grace and a margin): a crashed node's streams stop counting then.
+STREAM_LEASE_MARGIN_S = 60
 DEVELOPMENT_WARNING = (
     "GOLDEN_PATH_ENV is 'development' (the default): JWT secrets may be generated per "
     "process, the 'fast' password hash is allowed and a database login that bypasses "
@@ -58,7 +62,9 @@ class ServerState:
     lease: NodeLease
     sockets: OpenSockets
     throttle: AuthThrottle
+    stream_presence: Presence  # open AG-UI streams per user, on every node (the tier cap)
     shutting_down: bool = False
+    streams: OpenStreams = field(default_factory=OpenStreams)
 
     @classmethod
     async def open(
@@ -121,6 +127,10 @@ class ServerState:
             lease=lease,
             sockets=OpenSockets(),
             throttle=AuthThrottle(client, keys, settings),
+            # A stream lives at most the run's time limit and the grace after it.
+            stream_presence=Presence(
+                client, keys, int(settings.run_timeout_s) + STREAM_LEASE_MARGIN_S, keys.agui_streams
+            ),
         )
         hub.start(state.on_control)
         await run_service.interrupt_orphans()
@@ -131,7 +141,9 @@ class ServerState:
         await self.runs.on_control(message)
         family, user_id = message.get(END_SESSIONS), message.get("user_id")
         if isinstance(family, str) and UserID.is_valid(user_id):
-            self.sockets.end_sessions(UserID(user_id), None if family == ALL_FAMILIES else family)
+            ended = None if family == ALL_FAMILIES else family
+            self.sockets.end_sessions(UserID(user_id), ended)
+            self.streams.end_sessions(UserID(user_id), ended)
 
     async def end_sessions(self, user_id: UserID, family: str | None) -> None:
         """Close 4401 the user's sockets of ``family`` (None: every one), here and on every node.
@@ -141,6 +153,7 @@ class ServerState:
         ``user_message`` or ``resume`` and at every lease renewal (§3.4).
         """
         self.sockets.end_sessions(user_id, family)
+        self.streams.end_sessions(user_id, family)
         await self.hub.send_control({END_SESSIONS: family or ALL_FAMILIES, "user_id": str(user_id)})
 
     def socket_services(self) -> SocketServices:

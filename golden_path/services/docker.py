@@ -15,6 +15,13 @@ Start-up, and where its time goes:
 * PostgreSQL's data directory is a tmpfs and its durability is off (throwaway
   test data): initdb and the database clones are bound by the disk otherwise.
 
+Nothing is open to the network: with a local engine (a Unix socket, or ``DOCKER_HOST``
+on 127.0.0.1/localhost) both ports are published on 127.0.0.1 only; a remote engine's
+are published where the engine is (or they could not be reached), and both servers
+need a password anyway (Redis runs with ``--requirepass``, so the default user opens
+nothing; the test harness's per-worker ACL users need that too). Redis has 1024
+databases: two per pytest-xdist worker.
+
 No container is ever lost track of: each is recorded before it is started, so a
 start that fails removes what it created; ``stop()`` removes every container
 even when one is already gone; and every container is labelled with its owner
@@ -37,6 +44,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import redis.asyncio as aioredis
@@ -49,6 +57,7 @@ POSTGRES_IMAGE_ENV = "GOLDEN_PATH_POSTGRES_IMAGE"
 REDIS_IMAGE_ENV = "GOLDEN_PATH_REDIS_IMAGE"
 DEFAULT_POSTGRES_IMAGE = "postgres:16-alpine"
 DEFAULT_REDIS_IMAGE = "redis:7-alpine"
+LOOPBACK = "127.0.0.1"
 ENGINE_TIMEOUT_S = 1.0
 CLIENT_TIMEOUT_S = 60.0
 # Only for the client that pings; real work uses the version the engine names.
@@ -79,6 +88,15 @@ SESSION_ENV = "GOLDEN_PATH_DOCKER_SESSION"
 
 def docker_host() -> str:
     return os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+
+
+def engine_is_local(host: str | None = None) -> bool:
+    """Whether the engine publishes ports on this machine (a Unix socket, or TCP on the
+    loopback): then they are published on 127.0.0.1 only."""
+    url = urlsplit(docker_host() if host is None else host)
+    if url.scheme in ("unix", "npipe", ""):
+        return True
+    return url.hostname in ("127.0.0.1", "localhost", "::1")
 
 
 def engine_api_version(timeout: float = ENGINE_TIMEOUT_S) -> str:
@@ -239,6 +257,7 @@ class _Server:
     command: list[str] | None = None
     tmpfs: list[str] = field(default_factory=list)
     container: Any = None
+    published_on: str | None = None  # the host address its port is published on (None: all)
 
     def host_port(self) -> int:
         wrapped = self.container.get_wrapped_container()
@@ -282,6 +301,9 @@ class DockerProvider:
         self.run_id = uuid.uuid4().hex[:12]
         self.ready_timeout = ready_timeout
         password = secrets.token_hex(12)
+        # The default user's password (redis_command, a test's own, runs without one).
+        self.redis_password = secrets.token_hex(16) if redis_command is None else ""
+        published_on = LOOPBACK if engine_is_local() else None
         settings = [
             arg for key, value in POSTGRES_SETTINGS.items() for arg in ("-c", f"{key}={value}")
         ]
@@ -296,6 +318,7 @@ class DockerProvider:
             },
             command=settings if postgres_command is None else postgres_command,
             tmpfs=[POSTGRES_DATA],
+            published_on=published_on,
         )
         self._redis = _Server(
             role="redis",
@@ -306,9 +329,11 @@ class DockerProvider:
                 "redis-server",
                 *("--save", "", "--appendonly", "no"),
                 *("--maxmemory-policy", "noeviction"),
+                *("--requirepass", self.redis_password, "--databases", "1024"),
             ]
             if redis_command is None
             else redis_command,
+            published_on=published_on,
         )
         self._lock = threading.Lock()
         self._containers: list[Any] = []
@@ -333,7 +358,8 @@ class DockerProvider:
                 ]
                 for launch in launches:
                     launch.result()
-            host = self._postgres.container.get_container_host_ip()
+            host = self._postgres.published_on or self._postgres.container.get_container_host_ip()
+            auth = f":{self.redis_password}@" if self.redis_password else ""
             postgres_port, redis_port = self._postgres.host_port(), self._redis.host_port()
             env = self._postgres.env
             services = Services(
@@ -341,7 +367,7 @@ class DockerProvider:
                     f"postgresql://{env['POSTGRES_USER']}:{env['POSTGRES_PASSWORD']}"
                     f"@{host}:{postgres_port}/{env['POSTGRES_DB']}"
                 ),
-                redis_url=f"redis://{host}:{redis_port}/0",
+                redis_url=f"redis://{auth}{host}:{redis_port}/0",
                 provider=self.name,
             )
             asyncio.run(self._wait_ready(services))
@@ -366,6 +392,8 @@ class DockerProvider:
             ports=[server.port],
             labels={**labels, LABEL_ROLE: server.role},
         )
+        if server.published_on is not None:  # a random port of that address only
+            container.ports[str(server.port)] = (server.published_on, None)
         for path in server.tmpfs:
             container.with_tmpfs_mount(path)
         server.container = container

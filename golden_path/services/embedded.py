@@ -24,6 +24,7 @@ import hashlib
 import importlib.util
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import stat
@@ -236,6 +237,9 @@ class EmbeddedProvider:
         self._pg_bin = Path()
         self._redis_bin = Path()
         self._account = RunAs()
+        # The default user's password: without one, `AUTH default x` opens what the
+        # harness's per-worker ACL users close (golden_path.testing.services.redis_acl).
+        self.redis_password = secrets.token_hex(16)
 
     def start(self) -> Services:
         reap_orphans()
@@ -257,7 +261,7 @@ class EmbeddedProvider:
             postgres.wait_ready(READY_TIMEOUT_S)
             services = Services(
                 postgres_dsn=f"postgresql://postgres@127.0.0.1:{self.postgres_port}/postgres",
-                redis_url=f"redis://127.0.0.1:{self.redis_port}/0",
+                redis_url=f"redis://:{self.redis_password}@127.0.0.1:{self.redis_port}/0",
                 provider=self.name,
             )
             return probe_services(services)
@@ -294,6 +298,11 @@ class EmbeddedProvider:
                 str(data),
                 "--protected-mode",
                 "no",
+                "--requirepass",
+                self.redis_password,
+                # Two databases per pytest-xdist worker (redis_acl), database 0 nobody's.
+                "--databases",
+                "1024",
                 "--daemonize",
                 "no",
             ],

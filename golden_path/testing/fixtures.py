@@ -203,7 +203,7 @@ async def gp_db(request: pytest.FixtureRequest, gp_services: Services) -> AsyncI
 
 
 @pytest.fixture(scope="session")
-def _gp_redis_database(request: pytest.FixtureRequest) -> tuple[str, str, str]:
+def _gp_redis_database(request: pytest.FixtureRequest) -> str:
     _refuse_under_url(request, "gp_redis", "empties a Redis database at every test")
     request.getfixturevalue("gp_services")  # started, or this test fails saying why
     try:
@@ -214,18 +214,19 @@ def _gp_redis_database(request: pytest.FixtureRequest) -> tuple[str, str, str]:
 
 @pytest.fixture
 async def gp_redis(
-    request: pytest.FixtureRequest, _gp_redis_database: tuple[str, str, str]
+    request: pytest.FixtureRequest, _gp_redis_database: str
 ) -> AsyncIterator[aioredis.Redis]:
     """A redis-py asyncio client on a Redis database of this worker's own, emptied at the
-    start of the test. Its ACL user cannot select another database, FLUSHALL, SWAPDB,
-    MOVE or COPY: no test can touch another worker's keys. With a shared event loop one
+    start of the test. Its ACL user can reach no other database, only channels in the
+    worker's namespace, and no command that observes or stops the server (docs/harness.md:
+    isolation): no test can touch another worker's keys. With a shared event loop one
     client per worker serves every test."""
     import redis.asyncio as aioredis
 
-    url, user, password = _gp_redis_database
+    url = _gp_redis_database
 
     async def make() -> aioredis.Redis:
-        return aioredis.Redis.from_url(url, username=user or None, password=password or None)
+        return aioredis.Redis.from_url(url)
 
     shared = _loop_is_shared(request.config)
     client = await _per_loop(_REDIS_CLIENTS, make) if shared else await make()
@@ -313,6 +314,7 @@ def gp_user(
     ``user_id`` and ``access_token`` the test and ``gp_client``-style helpers read
     (docs/harness.md). The default is protocol v1's signup, login and upgrade.
     """
+    from golden_path.testing.identity.throttle_stop import is_throttled, stop_throttled_run
     from golden_path.testing.identity.users import create_user
     from golden_path.testing.services.schema import load_callable
 
@@ -329,10 +331,15 @@ def gp_user(
                 f"gp_user({segment!r}): not one of gp_segments ({', '.join(segments)})",
                 pytrace=False,
             )
-        if custom is not None:
-            user = custom(gp_server.base_url, segment)
-            return await user if inspect.isawaitable(user) else user
-        return await create_user(gp_api, segment, email=email)
+        try:
+            if custom is not None:
+                user = custom(gp_server.base_url, segment)
+                return await user if inspect.isawaitable(user) else user
+            return await create_user(gp_api, segment, email=email)
+        except Exception as exc:
+            if is_throttled(exc):  # one message and a stop, not a 429 in every later test
+                stop_throttled_run(request, exc, gp_server.base_url)
+            raise
 
     return make
 

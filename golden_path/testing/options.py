@@ -46,8 +46,9 @@ INI: dict[str, tuple[str, str, str | list[str]]] = {
     ),
     "gp_server_command": (
         "your server started as its own process per worker, in any language; {port}, "
-        "{postgres_dsn}, {redis_url}, {base_url} and {python} (this interpreter) are "
-        "substituted",
+        "{postgres_dsn}, {redis_url}, {redis_namespace} (the only Redis key and channel "
+        "prefix its Redis user may use), {base_url} and {python} (this interpreter) are "
+        "substituted, each inside its one argument",
         "string",
         "",
     ),

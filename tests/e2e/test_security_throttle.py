@@ -198,6 +198,9 @@ async def test_a_login_flood_is_refused_past_the_hashing_bound_and_the_server_an
     assert all(a.headers.get("retry-after") for a in refused)
     # At no moment were more than 1 running + 2 waiting hashes held.
     assert state.passwords.peak_admitted <= 3
+    # Every hash ran on the hashing pool's own thread, never on the event loop's (where a
+    # flood would stall every socket and request while it lasts).
+    assert state.passwords.hashed_on == {"argon2_0"}, state.passwords.hashed_on
 
 
 async def test_an_address_over_its_limit_is_refused_before_redis_is_asked_again(

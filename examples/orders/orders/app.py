@@ -40,6 +40,7 @@ class Resources:
     pool: asyncpg.Pool
     redis: aioredis.Redis
     secret: str
+    namespace: str = ""  # ORDERS_REDIS_PREFIX: what every Redis key starts with
 
 
 def _environment() -> dict[str, str]:
@@ -54,7 +55,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     env = _environment()
     pool = await asyncpg.create_pool(env["ORDERS_DATABASE_URL"], min_size=1, max_size=5)
     client = aioredis.Redis.from_url(env["ORDERS_REDIS_URL"])
-    app.state.resources = Resources(pool, client, env["ORDERS_JWT_SECRET"])
+    namespace = os.environ.get("ORDERS_REDIS_PREFIX", "")
+    app.state.resources = Resources(pool, client, env["ORDERS_JWT_SECRET"], namespace)
     try:
         yield
     finally:
@@ -89,7 +91,7 @@ async def create_order(request: Request) -> JSONResponse:
     resources = _resources(request)
     async with resources.pool.acquire() as conn:
         order = await place_order(conn, caller.subject, caller.plan, lines)
-    placed = await count_order(resources.redis, caller.subject)
+    placed = await count_order(resources.redis, caller.subject, resources.namespace)
     return JSONResponse({**order.to_json(), "orders_placed": placed}, status_code=201)
 
 
@@ -104,7 +106,8 @@ async def read_order(request: Request) -> JSONResponse:
 
 async def me(request: Request) -> JSONResponse:
     caller = _caller(request)
-    placed = await orders_placed(_resources(request).redis, caller.subject)
+    resources = _resources(request)
+    placed = await orders_placed(resources.redis, caller.subject, resources.namespace)
     return JSONResponse({"customer": caller.subject, "plan": caller.plan, "orders_placed": placed})
 
 

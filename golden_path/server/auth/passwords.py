@@ -98,6 +98,11 @@ class Passwords:
         self._capacity = concurrency + queue
         self.admitted = 0  # hashes running or waiting now
         self.peak_admitted = 0
+        self.hashed_on: set[str] = set()  # the names of the threads hashes ran on
+
+    def _on_this_thread(self, work: Callable[..., T], *args: str) -> T:
+        self.hashed_on.add(threading.current_thread().name)
+        return work(*args)
 
     async def _run(self, work: Callable[..., T], *args: str) -> T:
         if self.admitted >= self._capacity:
@@ -105,7 +110,9 @@ class Passwords:
         self.admitted += 1
         self.peak_admitted = max(self.peak_admitted, self.admitted)
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, work, *args)
+            return await asyncio.get_running_loop().run_in_executor(
+                self._pool, self._on_this_thread, work, *args
+            )
         finally:
             self.admitted -= 1
 

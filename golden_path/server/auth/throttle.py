@@ -7,6 +7,12 @@ kept in fixed windows (``GOLDEN_PATH_AUTH_WINDOW_S``) shared by every node. Over
 limit the call is refused with :class:`Throttled` (429 with ``Retry-After``)
 before any password is hashed.
 
+Addresses in ``GOLDEN_PATH_THROTTLE_EXEMPT`` (CIDR blocks, empty by default: a
+deployment's CI runners) are counted by neither throttle. The address is the one
+the throttles count: the TCP peer, or the client a trusted proxy forwarded
+(``api.throttle_gate.client_address``), so a forged ``X-Forwarded-For`` from
+elsewhere exempts nothing. A node with an exemption says so at start.
+
 Login fails closed without Redis (it cannot record the session either); signup
 is let through, as it needs only PostgreSQL (protocol §10).
 
@@ -20,6 +26,7 @@ window, so what is remembered stays true on every node.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import math
 import time
@@ -30,7 +37,7 @@ from redis.exceptions import RedisError
 
 from golden_path.errors import GoldenPathError
 from golden_path.server.auth.sessions import SessionStoreUnavailable
-from golden_path.server.config import Settings
+from golden_path.server.config import THROTTLE_EXEMPT_ENV, Settings, networks
 from golden_path.server.redis_keys import RedisKeys
 
 log = logging.getLogger(__name__)
@@ -61,6 +68,24 @@ class AuthThrottle:
         self._login_per_account = settings.login_per_account
         self._signup_per_ip = settings.signup_per_ip
         self._over: OrderedDict[tuple[str, str], int] = OrderedDict()  # -> its window
+        self._exempt = networks(settings.throttle_exempt)
+        if self._exempt:
+            log.warning(
+                "%s=%s: logins and signups from these addresses are NOT throttled "
+                "(meant for a deployment's CI runners; keep it empty otherwise)",
+                THROTTLE_EXEMPT_ENV,
+                ",".join(settings.throttle_exempt),
+            )
+
+    def exempt(self, client_ip: str) -> bool:
+        """Whether ``client_ip`` is in ``GOLDEN_PATH_THROTTLE_EXEMPT``."""
+        if not self._exempt:
+            return False
+        try:
+            address = ipaddress.ip_address(client_ip)
+        except ValueError:
+            return False  # "unknown", a Unix socket's peer: never exempt
+        return any(address in network for network in self._exempt)
 
     def known_over(self, kind: str, subject: str) -> int:
         """The seconds to wait if ``subject`` is known to be over its ``kind`` limit in this
@@ -76,6 +101,8 @@ class AuthThrottle:
 
     async def login(self, client_ip: str, email: str) -> None:
         """Count a login attempt; :class:`Throttled` when the address or account is over."""
+        if self.exempt(client_ip):
+            return
         try:
             await self._hit("login-ip", client_ip, self._login_per_ip)
             await self._hit("login-account", account_subject(email), self._login_per_account)
@@ -83,6 +110,8 @@ class AuthThrottle:
             raise SessionStoreUnavailable(str(exc)) from exc
 
     async def signup(self, client_ip: str) -> None:
+        if self.exempt(client_ip):
+            return
         try:
             await self._hit("signup-ip", client_ip, self._signup_per_ip)
         except RedisError as exc:

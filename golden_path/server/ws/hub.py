@@ -2,12 +2,13 @@
 
 Each node delivers an event to its own connections first (so the connection
 that started a run gets its events even with Redis down), then publishes it on
-the user's Redis channel; every other node delivers it to its connections of
-that user. Connections order and de-duplicate by ``seq`` (see ``window``), so a
+the deployment's events channel; every other node delivers it to its connections
+of that user. Connections order and de-duplicate by ``seq`` (see ``window``), so a
 late, early or repeated copy is harmless.
 
-Nodes listen with one pattern subscription (simple and robust for a reference
-server; a large deployment would subscribe per user). The listener reconnects
+Nodes listen on one channel (simple and robust for a reference server; a large
+deployment would subscribe per user); no pattern subscription, so an ACL that allows
+only the prefix's channels (``&<prefix>*``) allows the hub. The listener reconnects
 on its own when Redis comes back.
 """
 
@@ -88,7 +89,7 @@ class Hub:
         self.deliver_local(event)
         body = self._own_prefix + json.dumps(event)
         try:
-            await self._redis.publish(self._keys.user_channel(str(event["user_id"])), body)
+            await self._redis.publish(self._keys.events_channel(), body)
         except RedisError as exc:
             if not self._publish_failing:
                 log.warning(
@@ -144,8 +145,7 @@ class Hub:
         while not self._stopping.is_set():
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.psubscribe(self._keys.user_channel_pattern())
-                await pubsub.subscribe(self._keys.control_channel())
+                await pubsub.subscribe(self._keys.events_channel(), self._keys.control_channel())
                 self.listening.set()
                 attempt = 0
                 while not self._stopping.is_set():

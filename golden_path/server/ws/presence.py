@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -37,9 +38,18 @@ return 1
 
 
 class Presence:
-    def __init__(self, client: aioredis.Redis, keys: RedisKeys, lease_s: int = LEASE_S) -> None:
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        keys: RedisKeys,
+        lease_s: int = LEASE_S,
+        key_of: Callable[[str], str] | None = None,
+    ) -> None:
+        """``key_of``: the user's sorted set (default: their sockets; AG-UI streams use
+        ``keys.agui_streams``)."""
         self._redis = client
         self._keys = keys
+        self._key_of = key_of or keys.sockets
         self._lease_s = lease_s
         self._admit = client.register_script(_ADMIT)
         self._renew = client.register_script(_RENEW)
@@ -50,7 +60,7 @@ class Presence:
         now = time.time()
         try:
             admitted = await self._admit(
-                keys=[self._keys.sockets(str(user_id))],
+                keys=[self._key_of(str(user_id))],
                 args=[now, limit, now + self._lease_s, str(conn_id), self._lease_s * 2],
             )
         except RedisError as exc:
@@ -63,7 +73,7 @@ class Presence:
     async def renew(self, user_id: UserID, conn_id: ConnectionID) -> None:
         try:
             await self._renew(
-                keys=[self._keys.sockets(str(user_id))],
+                keys=[self._key_of(str(user_id))],
                 args=[time.time() + self._lease_s, str(conn_id), self._lease_s * 2],
             )
         except RedisError as exc:
@@ -74,6 +84,6 @@ class Presence:
         if self._local[user_id] <= 0:
             del self._local[user_id]
         try:
-            await self._redis.zrem(self._keys.sockets(str(user_id)), str(conn_id))
+            await self._redis.zrem(self._key_of(str(user_id)), str(conn_id))
         except RedisError as exc:
             log.warning("presence: could not release a socket: %s", exc)

@@ -7,7 +7,8 @@ in any language, with ``{port}``, ``{postgres_dsn}``, ``{redis_url}``,
 ``{redis_namespace}`` (the key prefix this worker owns),
 ``{base_url}``, ``{python}`` (this interpreter), and ``{openai_base_url}``,
 ``{anthropic_base_url}`` and ``{model_api_key}`` (the worker's model at the wire,
-started on first use) substituted, ready once
+started on first use) substituted (each inside the one argument it is written in,
+whatever the value holds), ready once
 ``gp_health_path`` answers 2xx, and stopped with its whole process group.
 ``gp_app_env`` lines (``DATABASE_URL={postgres_dsn}``) set the environment either
 one reads the services from.
@@ -60,6 +61,19 @@ def substitute(template: str, values: Mapping[str, str], what: str) -> str:
         raise OwnServerError(
             f"{what} {template!r}: unknown placeholder {exc} (known: {known})"
         ) from None
+
+
+def command_argv(template: str, values: Mapping[str, str]) -> list[str]:
+    """``gp_server_command`` as argv: split first (shell rules), then each argument's
+    placeholders substituted, so a value with a space or a quote (a path, a DSN's
+    password) stays inside its one argument."""
+    try:
+        parts = shlex.split(template)
+    except ValueError as exc:
+        raise OwnServerError(f"gp_server_command {template!r}: {exc}") from None
+    if not parts:
+        raise OwnServerError("gp_server_command is empty")
+    return [substitute(part, values, "gp_server_command") for part in parts]
 
 
 def app_environment(options: HarnessOptions, values: Mapping[str, str]) -> dict[str, str]:
@@ -137,9 +151,7 @@ def _serve_command(options: HarnessOptions, services: Services) -> ServerEndpoin
 
     port = free_port()
     values = placeholders(services, port)
-    argv = shlex.split(substitute(options.server_command, values, "gp_server_command"))
-    if not argv:
-        raise OwnServerError("gp_server_command is empty")
+    argv = command_argv(options.server_command, values)
     env = {**os.environ, **app_environment(options, values)}
     server = ChildServer(
         argv,

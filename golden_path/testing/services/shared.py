@@ -5,9 +5,10 @@ The first worker that needs services starts a supervisor process (see
 file lock in the run's folder; the others read what it wrote. Once per run the
 project's schema (``gp_schema``) is applied to a template database; each worker
 then clones its own database from it (``CREATE DATABASE … TEMPLATE``), and
-``gp_database`` clones one per test. Each worker owns a Redis key namespace in
-database 0 (where the reference server runs) and a Redis database of its own
-(``gp_redis``), reached through an ACL user that cannot leave it. The reference
+``gp_database`` clones one per test. Each worker owns two Redis databases (one for
+its services and servers, one for ``gp_redis``) and a key and channel namespace,
+reached only through ACL users of its own that cannot leave them (``redis_acl``): the
+run's admin URL stays inside the harness. The reference
 server gets a database of its own, from golden-path's schema, unless that is the
 project's schema. The controller stops the supervisor when the run ends; if the
 run is killed, the supervisor sees its owner die and stops the servers itself.
@@ -24,24 +25,23 @@ import fcntl
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError
 
 from golden_path.services.model import Services, ServicesError, dsn_with_database
 from golden_path.services.processes import process_start_time
 from golden_path.services.registry import stop_process
 from golden_path.testing.options import SCHEMA_REFERENCE
+from golden_path.testing.services.redis_acl import WorkerRedis, grant_worker, remove_users
 from golden_path.testing.services.rundir import run_dir_for
 from golden_path.testing.services.schema import apply_schema
 
@@ -104,6 +104,7 @@ class SharedServices:
         self._worker_services: Services | None = None
         self._reference_services: Services | None = None
         self._run: RunServices | None = None
+        self._redis: WorkerRedis | None = None
         self._clones = 0
 
     @property
@@ -144,18 +145,35 @@ class SharedServices:
                 self._state.write_text(run.to_json())
             database = f"{self.database_prefix}_{self.worker}"
             asyncio.run(_clone_database(run.admin.postgres_dsn, run.template, database))
+        self._redis = self.grant_redis(run.admin.redis_url, self.worker)
+        if not self._redis.isolated:
+            warnings.warn(
+                f"golden-path: the run's Redis does not isolate test workers: "
+                f"{self._redis.why_not}. Each worker keeps databases of its own, but a test "
+                "could reach another's (docs/harness.md: Redis: what one worker can reach).",
+                stacklevel=2,
+            )
         self._run = run
         self._worker_services = self._services_on(run, database)
         return self._worker_services
 
+    def redis_namespace(self, worker: str) -> str:
+        return f"gp:{self.run_id[:12]}:{worker}:"
+
+    def grant_redis(self, admin_url: str, worker: str) -> WorkerRedis:
+        """Worker ``worker``'s Redis users and two databases of its own (see ``redis_acl``)."""
+        user = f"gp-{self.run_id[:12]}-{worker}"
+        return asyncio.run(grant_worker(admin_url, user, self.redis_namespace(worker)))
+
     def _services_on(self, run: RunServices, database: str) -> Services:
+        assert self._redis is not None
         return Services(
             postgres_dsn=run.admin.with_database(database).postgres_dsn,
-            redis_url=run.admin.redis_url,
+            redis_url=self._redis.services_url,
             provider=run.admin.provider,
             postgres_version=run.admin.postgres_version,
             redis_version=run.admin.redis_version,
-            redis_namespace=f"gp:{self.run_id[:12]}:{self.worker}:",
+            redis_namespace=self.redis_namespace(self.worker),
         )
 
     def for_the_reference_server(self) -> Services:
@@ -217,15 +235,19 @@ class SharedServices:
             if admin is None:
                 await conn.close()
 
-    def redis_database(self) -> tuple[str, str, str]:
-        """This worker's own Redis database: its URL, and the ACL user and password that
-        can use that database only (empty when the server has no ACLs to give)."""
-        worker = self.for_this_worker()
-        index = self.worker_index + 1  # database 0 holds the reference server's namespaces
-        user, password = f"gp-{self.run_id[:12]}-{self.worker}", secrets.token_hex(16)
-        url = worker.redis_url.rsplit("/", 1)[0] + f"/{index}"
-        granted = asyncio.run(_grant_redis_database(worker.redis_url, user, password, index))
-        return url, (user if granted else ""), (password if granted else "")
+    def redis_database(self) -> str:
+        """The URL of this worker's own Redis database (``gp_redis``), with the credentials
+        of an ACL user that can use that database only (see ``redis_acl``)."""
+        self.for_this_worker()
+        assert self._redis is not None
+        return self._redis.data_url
+
+    @property
+    def redis_admin_url(self) -> str:
+        """The run's unrestricted Redis URL: for the harness (and its own tests) only."""
+        self.for_this_worker()
+        assert self._run is not None
+        return self._run.admin.redis_url
 
     def _start_run_services(self) -> RunServices:
         log = (self.dir / "supervisor.log").open("ab")
@@ -280,6 +302,9 @@ class SharedServices:
             shutil.rmtree(self.dir, ignore_errors=True)
             return
         run = RunServices.from_json(self._state.read_text())
+        if run.admin.provider != "embedded":  # the embedded servers end with the run
+            with contextlib.suppress(Exception):
+                asyncio.run(remove_users(run.admin.redis_url, f"gp-{self.run_id[:12]}-"))
         if run.admin.provider == "external":
             with contextlib.suppress(Exception):
                 asyncio.run(_drop_databases(run.admin.postgres_dsn, self.database_prefix))
@@ -301,31 +326,6 @@ async def _create_template(admin_dsn: str, template: str, schema: str, rootdir: 
         await conn.close()
     # Apply the schema, then disconnect: a template may not have sessions while cloned.
     await apply_schema(schema, dsn_with_database(admin_dsn, template), rootdir)
-
-
-async def _grant_redis_database(url: str, user: str, password: str, index: int) -> bool:
-    """Create the ACL user that may use Redis database ``index`` and nothing beyond it
-    (no SELECT of another, no FLUSHALL, SWAPDB, MOVE or COPY); ``False`` without ACLs."""
-    client = aioredis.Redis.from_url(url)
-    try:
-        await client.select(index)
-    except RedisError as exc:
-        await client.aclose()
-        raise ServicesError(
-            f"Redis has no database {index} for this worker ({exc}); start it with "
-            "--databases 1024 (the embedded provider does) or run fewer workers"
-        ) from exc
-    try:
-        await client.execute_command(  # type: ignore[no-untyped-call]
-            "ACL", "SETUSER", user, "reset", "on", f">{password}", "~*", "&*", "+@all",
-            "-select", f"+select|{index}", "-flushall", "-swapdb", "-move", "-copy",
-            "-acl", "-config", "-shutdown", "-debug", "-migrate",
-        )  # fmt: skip
-    except RedisError:
-        return False  # an old server or a user without ACL rights: the database alone
-    finally:
-        await client.aclose()
-    return True
 
 
 async def _clone_database(admin_dsn: str, template: str, database: str) -> None:

@@ -62,7 +62,9 @@ def test_the_guide_has_runnable_projects_with_each_test_tier():
 
 
 @pytest.mark.parametrize("project", sorted(EXPECTED_PASSED))
-def test_every_example_in_the_guide_passes(pytester, gp_services, monkeypatch, project):
+def test_every_example_in_the_guide_passes(
+    pytester, gp_services, monkeypatch, project, redis_admin_url
+):
     for path, body in doc_projects()[project].items():
         target = pytester.path / path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -70,7 +72,7 @@ def test_every_example_in_the_guide_passes(pytester, gp_services, monkeypatch, p
     pytester.syspathinsert()
     admin_dsn = dsn_with_database(gp_services.postgres_dsn, "postgres")
     monkeypatch.setenv("GOLDEN_PATH_POSTGRES_DSN", admin_dsn)
-    monkeypatch.setenv("GOLDEN_PATH_REDIS_URL", gp_services.redis_url)
+    monkeypatch.setenv("GOLDEN_PATH_REDIS_URL", redis_admin_url)
     result = pytester.runpytest_subprocess("-p", "no:randomly", "--gp-services=external")
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed", 0) == 0, result.stdout.str()[-4000:]

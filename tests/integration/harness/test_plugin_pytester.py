@@ -21,6 +21,7 @@ from golden_path.services.external import POSTGRES_ENV, REDIS_ENV
 from golden_path.services.model import Services, dsn_with_database
 from golden_path.services.processes import free_port
 from golden_path.services.selection import SERVICES_ENV
+from golden_path.testing.services.redis_acl import url_for
 
 pytestmark = [
     pytest.mark.stage("persistence"),
@@ -347,6 +348,7 @@ def _check(services, group):
         "worker": worker,
         "database": urlsplit(services.postgres_dsn).path.lstrip("/"),
         "namespace": services.redis_namespace,
+        "redis_database": int(urlsplit(services.redis_url).path.lstrip("/")),
         "provider": services.provider,
     }))
 
@@ -381,12 +383,15 @@ async def _take_keys(url: str, keys: list[str]) -> list[str | None]:
 
 
 def test_xdist_workers_get_their_own_database_and_namespace(
-    pytester: pytest.Pytester, clean_env: pytest.MonkeyPatch, gp_services: Services
+    pytester: pytest.Pytester,
+    clean_env: pytest.MonkeyPatch,
+    gp_services: Services,
+    redis_admin_url: str,
 ) -> None:
     admin_dsn = dsn_with_database(gp_services.postgres_dsn, "postgres")
     out = pytester.mkdir("out")
     clean_env.setenv(POSTGRES_ENV, admin_dsn)
-    clean_env.setenv(REDIS_ENV, gp_services.redis_url)
+    clean_env.setenv(REDIS_ENV, redis_admin_url)
     clean_env.setenv("GP_ISOLATION_OUT", str(out))
     pytester.makepyfile(test_isolation=_ISOLATION_FILE)
 
@@ -413,9 +418,11 @@ def test_xdist_workers_get_their_own_database_and_namespace(
         assert seen["database"].startswith("gp_")
         assert seen["database"].endswith("_" + seen["worker"])
     assert a["namespace"] != b["namespace"]
-    # Both writes landed on the one shared Redis, each under its own worker's key.
-    keys = [a["namespace"] + "shared", b["namespace"] + "shared"]
-    assert asyncio.run(_take_keys(gp_services.redis_url, keys)) == [a["worker"], b["worker"]]
+    assert a["redis_database"] != b["redis_database"]
+    # Both writes landed on the one shared Redis, each under its own worker's key and database.
+    for seen in (a, b):
+        url = url_for(redis_admin_url, seen["redis_database"])
+        assert asyncio.run(_take_keys(url, [seen["namespace"] + "shared"])) == [seen["worker"]]
     # The inner run dropped its databases when it ended, and left ours alone.
     remaining = asyncio.run(_databases(admin_dsn))
     assert not {a["database"], b["database"]} & remaining

@@ -328,11 +328,14 @@ async def test_ping_then_fail(gp_user, gp_client):
 
 
 def test_the_page_shows_a_failed_socket_tests_message_and_transcript(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, gp_services: Services
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    gp_services: Services,
+    redis_admin_url: str,
 ) -> None:
     # The inner run starts its own reference server on the outer run's PostgreSQL and Redis.
     monkeypatch.setenv(POSTGRES_ENV, dsn_with_database(gp_services.postgres_dsn, "postgres"))
-    monkeypatch.setenv(REDIS_ENV, gp_services.redis_url)
+    monkeypatch.setenv(REDIS_ENV, redis_admin_url)
     monkeypatch.delenv(SERVICES_ENV, raising=False)
     _write(pytester, "tests/e2e/test_socket.py", SOCKET_TEST)
     result = pytester.runpytest_subprocess(

@@ -61,12 +61,17 @@ def write(root: Path, files: dict[str, str]) -> None:
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester, gp_services: Services, monkeypatch: pytest.MonkeyPatch):
+def project(
+    pytester: pytest.Pytester,
+    gp_services: Services,
+    monkeypatch: pytest.MonkeyPatch,
+    redis_admin_url: str,
+):
     """A fresh project folder whose inner runs use the outer run's servers."""
     monkeypatch.setenv(
         "GOLDEN_PATH_POSTGRES_DSN", dsn_with_database(gp_services.postgres_dsn, "postgres")
     )
-    monkeypatch.setenv("GOLDEN_PATH_REDIS_URL", gp_services.redis_url)
+    monkeypatch.setenv("GOLDEN_PATH_REDIS_URL", redis_admin_url)
     monkeypatch.setenv("GOLDEN_PATH_SERVICES", "external")
     pytester.syspathinsert()
     return pytester

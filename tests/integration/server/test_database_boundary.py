@@ -44,7 +44,31 @@ async def test_a_refused_connection_is_database_unavailable() -> None:
     assert isinstance(caught.value.__cause__, OSError)
 
 
+async def _cancelled_by_the_server(db: Database) -> None:
+    async with db.as_system() as conn:
+        # PostgreSQL itself cancels the statement: an error of the server's own (SQLSTATE
+        # 57014, asyncpg.QueryCanceledError), not a timeout of the client's.
+        await conn.execute("SET LOCAL statement_timeout = '10ms'")
+        await conn.execute("SELECT pg_sleep(5)")
+
+
 async def test_a_server_error_inside_the_transaction_is_database_unavailable(
+    gp_services: Services,
+) -> None:
+    db = await Database.open(gp_services.postgres_dsn, 2)
+    try:
+        with pytest.raises(DatabaseUnavailable) as caught:
+            await _cancelled_by_the_server(db)
+        assert isinstance(caught.value.__cause__, asyncpg.QueryCanceledError)
+        assert isinstance(caught.value.__cause__, asyncpg.PostgresError)
+        # The connection went back to the pool: the next transaction works.
+        async with db.as_system() as conn:
+            assert await conn.fetchval("SELECT 1") == 1
+    finally:
+        await db.close()
+
+
+async def test_a_client_timeout_inside_the_transaction_is_database_unavailable(
     gp_services: Services,
 ) -> None:
     db = await Database.open(gp_services.postgres_dsn, 2)
@@ -53,7 +77,6 @@ async def test_a_server_error_inside_the_transaction_is_database_unavailable(
             async with db.as_system() as conn:
                 await conn.execute("SELECT pg_sleep(1)", timeout=0.01)
         assert isinstance(caught.value.__cause__, TimeoutError)
-        # The connection went back to the pool: the next transaction works.
         async with db.as_system() as conn:
             assert await conn.fetchval("SELECT 1") == 1
     finally:

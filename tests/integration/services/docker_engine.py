@@ -1,39 +1,54 @@
 """The container engine the docker provider's tests need, and what to do when it is missing.
 
-Where an engine is expected (in CI, under ``scripts/container_engine.sh run``, or on a
-machine where that script provisioned podman) its absence is a test error that names the
-command to run; elsewhere the tests are skipped with that same reason.
+The docker provider's own tests run when the docker provider is asked for
+(``--gp-services=docker``, ``GOLDEN_PATH_SERVICES=docker``, or under
+``scripts/container_engine.sh run``, which sets ``GOLDEN_PATH_DOCKER_REQUIRED=1``);
+then a missing engine is a test error that names the command to run. Otherwise (a
+plain ``pytest`` or ``pytest -m integration``, even on a machine where podman was
+provisioned: its API service lives only inside ``container_engine.sh run``) they are
+skipped, saying how to run them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import docker
 import pytest
 
 from golden_path.services.docker import LABEL_OWNER_PID, LABEL_RUN, engine_problem
+from golden_path.services.selection import SERVICES_ENV
 
-PROVISIONED_STAMP = Path("/var/lib/golden-path/container-engine")
 COMMAND = (
     "bash scripts/container_engine.sh run -- .venv/bin/pytest "
-    "tests/integration/services/test_docker_provider.py (make test does this)"
+    "--gp-services=docker tests/integration/services/test_docker_provider.py "
+    "(make test's docker pass does this)"
 )
 
 
-def engine_expected() -> str | None:
-    """Why an engine must be here (``None``: it may be missing)."""
-    if os.environ.get("CI", "").lower() == "true":
-        return "CI=true"
-    if os.environ.get("GOLDEN_PATH_DOCKER_REQUIRED") == "1":
-        return "GOLDEN_PATH_DOCKER_REQUIRED=1"
-    if PROVISIONED_STAMP.exists():
-        return f"podman was provisioned here ({PROVISIONED_STAMP})"
+def docker_asked_for(option: str | None, env: Mapping[str, str] | None = None) -> str | None:
+    """How the docker provider was asked for (``None``: it was not), from ``--gp-services``
+    (``option``) and the environment."""
+    env = os.environ if env is None else env
+    if option == "docker":
+        return "--gp-services=docker"
+    if not option and env.get(SERVICES_ENV, "").strip().lower() == "docker":
+        return f"{SERVICES_ENV}=docker"
+    if env.get("GOLDEN_PATH_DOCKER_REQUIRED") == "1":
+        return "GOLDEN_PATH_DOCKER_REQUIRED=1 (scripts/container_engine.sh run)"
     return None
+
+
+def skip_unless_asked_for(config: pytest.Config) -> None:
+    """Skip, saying how to run them, unless the docker provider was asked for."""
+    if docker_asked_for(config.getoption("--gp-services")) is None:
+        pytest.skip(
+            "the docker provider's own tests run only when it is asked for "
+            f"(--gp-services=docker); run: {COMMAND}"
+        )
 
 
 def require_engine() -> None:
@@ -41,10 +56,7 @@ def require_engine() -> None:
     if problem is None:
         return
     message = f"the docker provider's tests need a container engine: {problem}; run: {COMMAND}"
-    expected = engine_expected()
-    if expected is not None:
-        pytest.fail(f"{message} (an engine is required: {expected})", pytrace=False)
-    pytest.skip(message)
+    pytest.fail(message, pytrace=False)  # asked for (skip_unless_asked_for): an error
 
 
 @contextlib.contextmanager

@@ -1,8 +1,10 @@
 """The docker provider on a real container engine: it starts, answers, stops, and leaks nothing.
 
 Each test inspects the engine itself (containers by label), never the provider's own account.
-These tests need an engine: ``scripts/container_engine.sh run -- …`` provides one (see
-``docker_engine.py`` for when a missing engine is an error and when a skip).
+They run when the docker provider is asked for (``--gp-services=docker``; make test's
+docker pass) and are skipped, saying how to run them, otherwise; asked for, a missing
+engine is an error (``docker_engine.py``). ``scripts/container_engine.sh run -- …``
+provides an engine.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from tests.integration.services.docker_engine import (
     containers_of_owner,
     containers_of_run,
     docker_client,
+    skip_unless_asked_for,
 )
 from tests.integration.services.servers import pg_roundtrip, redis_roundtrip
 
@@ -60,6 +63,11 @@ pytestmark = [
 ]
 
 READY_LINE_TIMEOUT_S = 120.0
+
+
+@pytest.fixture(autouse=True)
+def _only_when_docker_is_asked_for(request: pytest.FixtureRequest) -> None:
+    skip_unless_asked_for(request.config)
 
 
 @pytest.fixture

@@ -35,11 +35,11 @@ UA, CO, RB, AA = (
     Tool.ADVANCED_ANALYTICS,
 )
 PROTOCOL_V1 = [
-    # tier, runs/day, concurrent, sockets, msgs/min, max chars, retention days, tools
-    (Tier.FREE, 10, 1, 2, 20, 2_000, 7, (UA,)),
-    (Tier.EARLY, 100, 3, 5, 60, 8_000, 30, (UA, CO)),
-    (Tier.MID, 500, 5, 10, 120, 16_000, 90, (UA, CO, RB)),
-    (Tier.ENTERPRISE, 10_000, 20, 50, 600, 32_000, 365, (UA, CO, RB, AA)),
+    # tier, runs/day, concurrent, sockets, AG-UI streams, msgs/min, max chars, retention, tools
+    (Tier.FREE, 10, 1, 2, 2, 20, 2_000, 7, (UA,)),
+    (Tier.EARLY, 100, 3, 5, 5, 60, 8_000, 30, (UA, CO)),
+    (Tier.MID, 500, 5, 10, 10, 120, 16_000, 90, (UA, CO, RB)),
+    (Tier.ENTERPRISE, 10_000, 20, 50, 50, 600, 32_000, 365, (UA, CO, RB, AA)),
 ]
 NUMERIC_LIMITS = [
     f.name for f in dataclasses.fields(TierLimits) if f.name != "tools"
@@ -47,7 +47,17 @@ NUMERIC_LIMITS = [
 
 
 @pytest.mark.parametrize(
-    ("tier", "runs", "concurrent", "sockets", "per_minute", "chars", "retention", "tools"),
+    (
+        "tier",
+        "runs",
+        "concurrent",
+        "sockets",
+        "streams",
+        "per_minute",
+        "chars",
+        "retention",
+        "tools",
+    ),
     PROTOCOL_V1,
     ids=[row[0].value for row in PROTOCOL_V1],
 )
@@ -56,6 +66,7 @@ def test_tier_row_matches_protocol_v1(
     runs: int,
     concurrent: int,
     sockets: int,
+    streams: int,
     per_minute: int,
     chars: int,
     retention: int,
@@ -65,6 +76,7 @@ def test_tier_row_matches_protocol_v1(
         runs_per_day=runs,
         concurrent_runs=concurrent,
         open_websockets=sockets,
+        open_agui_streams=streams,
         messages_per_minute=per_minute,
         max_message_chars=chars,
         retention_days=retention,

@@ -113,8 +113,7 @@ def all_keys(keys: RedisKeys, user: str) -> dict[str, str]:
         "ticket": keys.ticket("tick1"),
         "message_rate": keys.message_rate(user, 29_000_000),
         "sockets": keys.sockets(user),
-        "user_channel": keys.user_channel(user),
-        "user_channel_pattern": keys.user_channel_pattern(),
+        "events_channel": keys.events_channel(),
         "control_channel": keys.control_channel(),
     }
 
@@ -140,7 +139,7 @@ def test_the_same_token_id_does_not_collide_across_kinds() -> None:
     assert len({keys.family(same), keys.denied(same), keys.ticket(same)}) == 3
 
 
-@pytest.mark.parametrize("method", ["sockets", "user_channel"])
+@pytest.mark.parametrize("method", ["sockets"])
 def test_per_user_keys_differ_per_user(method: str) -> None:
     keys = RedisKeys()
     assert getattr(keys, method)(USER_A) != getattr(keys, method)(USER_B)
@@ -157,14 +156,14 @@ def test_prefixes_keep_deployments_apart() -> None:
     assert not set(a.values()) & set(b.values())
 
 
-def test_the_channel_pattern_matches_user_channels_only() -> None:
+def test_every_channel_is_inside_the_prefix_pattern_an_acl_allows() -> None:
+    # The harness's per-worker ACL allows channels `&<prefix>*` only, and a pattern
+    # subscription only if it is that very pattern: every channel is a plain name under it.
     keys = RedisKeys("gp:w1:")
-    pattern = keys.user_channel_pattern()
-    assert fnmatch.fnmatchcase(keys.user_channel(USER_A), pattern)
-    assert fnmatch.fnmatchcase(keys.user_channel(USER_B), pattern)
-    assert not fnmatch.fnmatchcase(keys.control_channel(), pattern)
-    assert not fnmatch.fnmatchcase(keys.sockets(USER_A), pattern)
-    assert not fnmatch.fnmatchcase(RedisKeys("gp:w2:").user_channel(USER_A), pattern)
+    for channel in (keys.events_channel(), keys.control_channel()):
+        assert fnmatch.fnmatchcase(channel, "gp:w1:*")
+        assert "*" not in channel
+    assert not fnmatch.fnmatchcase(RedisKeys("gp:w2:").events_channel(), "gp:w1:*")
 
 
 # --- clock ----------------------------------------------------------------------------------

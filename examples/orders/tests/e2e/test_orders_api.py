@@ -126,7 +126,7 @@ async def test_the_counter_in_redis_counts_each_customers_orders(
     # Read from the server's own Redis, not through the API.
     client = aioredis.Redis.from_url(gp_services.redis_url)
     try:
-        assert await client.get(key(customer)) == b"3"
+        assert await client.get(key(customer, gp_services.redis_namespace)) == b"3"
     finally:
         await client.aclose()
     assert (await api.get("/me", headers=auth(token))).json()["orders_placed"] == 3
