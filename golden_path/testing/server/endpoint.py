@@ -54,6 +54,24 @@ class ServerEndpoint:
             return ""
         return "\n".join(text.splitlines()[-lines:])
 
+    def restart(self, timeout: float = 60.0) -> int:
+        """Stop the team's server gracefully (SIGTERM to its process group, then wait) and
+        start it again with the same command, port and services, for graceful-shutdown and
+        recovery tests; returns the exit status of the stopped process. Only a server the
+        harness runs as its own process (``gp_server_command``) can restart: an in-process
+        ``gp_app`` shares the tests' process, and a deployment is not the harness's."""
+        if self.process is None:
+            what = "a deployment given by --gp-url" if self.thread is None else "in-process"
+            raise RuntimeError(
+                f"gp_server.restart() needs a server run as its own process "
+                f"(gp_server_command); this one is {what}"
+            )
+        self.process.terminate()
+        status = self.process.wait(timeout)
+        self.process.stop_group(timeout)  # whatever it left in its group
+        self.process.start(timeout)
+        return status
+
     def __enter__(self) -> Self:
         return self
 

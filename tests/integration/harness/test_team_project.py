@@ -523,3 +523,49 @@ def test_the_run_names_the_server_under_test_and_the_segments_at_its_start(
             "segments: a b"
         ]
     )
+
+
+RESTART_TESTS = """
+import httpx
+import pytest
+
+
+async def test_the_server_restarts_on_the_same_port_and_services(gp_server):
+    before = gp_server.process.pid
+    async with httpx.AsyncClient(base_url=gp_server.base_url) as client:
+        assert (await client.get("/count")).json() == {"customers": 0}
+    gp_server.restart()
+    assert gp_server.process.pid != before
+    async with httpx.AsyncClient(base_url=gp_server.base_url) as client:
+        assert (await client.get("/count")).json() == {"customers": 0}
+"""
+IN_PROCESS_RESTART = """
+import pytest
+
+
+def test_an_in_process_app_cannot_restart(gp_server):
+    with pytest.raises(RuntimeError, match="needs a server run as its own process"):
+        gp_server.restart()
+"""
+
+
+def test_gp_server_restarts_the_teams_command_server(project: pytest.Pytester) -> None:
+    """A graceful-shutdown or recovery test no longer starts its own process and repeats
+    the gp_app_env wiring: the harness restarts the server it started."""
+    write(
+        project.path,
+        {
+            **ORDERS_SQL,
+            "orders_app.py": APP,
+            "tests/e2e/test_restart.py": RESTART_TESTS,
+            "tests/e2e/test_in_process.py": IN_PROCESS_RESTART,
+        },
+    )
+    command = run(
+        project, "gp_schema = migrations\n" + SERVERS["command"], "tests/e2e/test_restart.py"
+    )
+    command.assert_outcomes(passed=1)
+    in_process = run(
+        project, "gp_schema = migrations\n" + SERVERS["app"], "tests/e2e/test_in_process.py"
+    )
+    in_process.assert_outcomes(passed=1)
