@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.integration.harness.report_projects import CELLS, GOLDEN_PATH, INI
 
 pytestmark = [
     pytest.mark.stage("persistence"),
@@ -32,29 +33,6 @@ pytestmark = [
     ),
 ]
 
-GOLDEN_PATH = str(Path(sys.executable).with_name("golden-path"))
-INI = (
-    "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
-    "gp_segments = free early mid enterprise\n"
-    "asyncio_default_test_loop_scope = function\n"
-)
-# Every segment × stage cell covered by one passing integration test.
-CELLS = """
-import pytest
-
-pytestmark = pytest.mark.bvj(
-    segment="all", goal="stability", value_impact="cells", revenue_impact="every plan"
-)
-
-
-@pytest.mark.parametrize("tier", ["free", "early", "mid", "enterprise"])
-@pytest.mark.parametrize(
-    "stage", [pytest.param(s, marks=pytest.mark.stage(s))
-              for s in ("auth", "websocket", "agent", "events", "persistence")]
-)
-def test_cell(tier, stage):
-    assert tier and stage
-"""
 # Fails on its first attempt, passes on the next: a file next to it counts the attempts.
 FLAKY = """
 from pathlib import Path

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 
 from golden_path.testing.bvj.report_history import REVISION_ENV
+from tests.integration.harness.report_projects import CELLS, GOLDEN_PATH, INI
 
 pytestmark = [
     pytest.mark.stage("persistence"),
@@ -31,28 +31,6 @@ pytestmark = [
     ),
 ]
 
-GOLDEN_PATH = str(Path(sys.executable).with_name("golden-path"))
-INI = (
-    "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
-    "gp_segments = free early mid enterprise\n"
-    "asyncio_default_test_loop_scope = function\n"
-)
-CELLS = """
-import pytest
-
-pytestmark = pytest.mark.bvj(
-    segment="all", goal="stability", value_impact="cells", revenue_impact="every plan"
-)
-
-
-@pytest.mark.parametrize("tier", ["free", "early", "mid", "enterprise"])
-@pytest.mark.parametrize(
-    "stage", [pytest.param(s, marks=pytest.mark.stage(s))
-              for s in ("auth", "websocket", "agent", "events", "persistence")]
-)
-def test_cell(tier, stage):
-    assert tier and stage
-"""
 # Each test fails when outcomes.json says so: the runs below set it.
 SWITCHED = """
 import json
