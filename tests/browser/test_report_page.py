@@ -69,6 +69,7 @@ def report_dir(pytester: pytest.Pytester) -> Path:
     """``--gp-report=DIR`` of an inner run of ``SUITE`` (one test fails on purpose)."""
     pytester.makeini(
         "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+        "gp_segments = free early mid enterprise\n"
         "asyncio_default_test_loop_scope = function\n"
     )
     suite = pytester.path / "tests" / "e2e" / "test_cells.py"
@@ -171,6 +172,7 @@ def gate_report_dir(pytester: pytest.Pytester) -> Path:
     """Three runs of ``SUITE`` and ``GATE_SUITE`` with reruns, a quarantine, values, history."""
     pytester.makeini(
         "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+        "gp_segments = free early mid enterprise\n"
         "asyncio_default_test_loop_scope = function\n" + GATE_INI
     )
     (pytester.path / "quarantine.toml").write_text(QUARANTINE)

@@ -117,12 +117,15 @@ gp_app_env =
 
 @pytest.mark.timeout(180)  # two inner workers, each starting a team server that imports openai
 def test_gp_model_scripts_a_teams_server_per_test(
-    pytester: pytest.Pytester, gp_services: Services, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester,
+    gp_services: Services,
+    redis_admin_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(
         "GOLDEN_PATH_POSTGRES_DSN", dsn_with_database(gp_services.postgres_dsn, "postgres")
     )
-    monkeypatch.setenv("GOLDEN_PATH_REDIS_URL", gp_services.redis_url)
+    monkeypatch.setenv("GOLDEN_PATH_REDIS_URL", redis_admin_url)
     monkeypatch.setenv("GOLDEN_PATH_SERVICES", "external")
     (pytester.path / "pytest.ini").write_text(INI)
     (pytester.path / "team_server.py").write_text(textwrap.dedent(TEAM_SERVER))
