@@ -7,9 +7,10 @@ all run for real: only the model's answers are scripted.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import httpx2
 import pytest
 from pydantic_ai import Agent
 from pydantic_ai.models import Model
@@ -33,21 +34,35 @@ pytestmark = [
     ),
 ]
 
-ModelFactory = Callable[[ModelHandle], Model]
+ModelFactory = Callable[[ModelHandle, httpx2.AsyncClient], Model]
 
 
-def chat(gp_model: ModelHandle) -> Model:
-    provider = OpenAIProvider(base_url=gp_model.openai_base_url, api_key=gp_model.api_key)
+@pytest.fixture
+async def http() -> AsyncIterator[httpx2.AsyncClient]:
+    """The agents' HTTP client, closed with the test's event loop (pydantic-ai's shared
+    default client would outlive it and be collected, unclosed, in a later test)."""
+    async with httpx2.AsyncClient(timeout=30) as client:
+        yield client
+
+
+def chat(gp_model: ModelHandle, http: httpx2.AsyncClient) -> Model:
+    provider = OpenAIProvider(
+        base_url=gp_model.openai_base_url, api_key=gp_model.api_key, http_client=http
+    )
     return OpenAIChatModel("gpt-test", provider=provider)
 
 
-def responses(gp_model: ModelHandle) -> Model:
-    provider = OpenAIProvider(base_url=gp_model.openai_base_url, api_key=gp_model.api_key)
+def responses(gp_model: ModelHandle, http: httpx2.AsyncClient) -> Model:
+    provider = OpenAIProvider(
+        base_url=gp_model.openai_base_url, api_key=gp_model.api_key, http_client=http
+    )
     return OpenAIResponsesModel("gpt-test", provider=provider)
 
 
-def claude(gp_model: ModelHandle) -> Model:
-    provider = AnthropicProvider(base_url=gp_model.anthropic_base_url, api_key=gp_model.api_key)
+def claude(gp_model: ModelHandle, http: httpx2.AsyncClient) -> Model:
+    provider = AnthropicProvider(
+        base_url=gp_model.anthropic_base_url, api_key=gp_model.api_key, http_client=http
+    )
     return AnthropicModel("claude-test", provider=provider)
 
 
@@ -72,7 +87,7 @@ def weather_agent(model: Model, calls: list[dict[str, Any]]) -> Agent[None, str]
 
 @pytest.mark.parametrize("make", MODELS)
 async def test_a_scripted_tool_loop_reaches_the_final_answer(
-    gp_model: ModelHandle, make: ModelFactory
+    gp_model: ModelHandle, make: ModelFactory, http: httpx2.AsyncClient
 ) -> None:
     gp_model.script(
         user="Paris",
@@ -82,7 +97,7 @@ async def test_a_scripted_tool_loop_reaches_the_final_answer(
     )
     gp_model.script(tool_result="get_weather", steps=[text("It is sunny in Paris.")])
     calls: list[dict[str, Any]] = []
-    result = await weather_agent(make(gp_model), calls).run("What is the weather in Paris?")
+    result = await weather_agent(make(gp_model, http), calls).run("What is the weather in Paris?")
     assert result.output == "It is sunny in Paris."
     assert calls == [{"city": "Paris", "days": 2}]
     assert [e.script for e in gp_model.journal] == ["script #1", "script #2"]
@@ -90,9 +105,11 @@ async def test_a_scripted_tool_loop_reaches_the_final_answer(
 
 
 @pytest.mark.parametrize("make", MODELS)
-async def test_a_streamed_tool_loop_on_autopilot(gp_model: ModelHandle, make: ModelFactory) -> None:
+async def test_a_streamed_tool_loop_on_autopilot(
+    gp_model: ModelHandle, make: ModelFactory, http: httpx2.AsyncClient
+) -> None:
     calls: list[dict[str, Any]] = []
-    agent = weather_agent(make(gp_model), calls)
+    agent = weather_agent(make(gp_model, http), calls)
     async with agent.run_stream("What is the weather?") as run:
         output = await run.get_output()
     assert calls == [{"city": "example", "days": 1}]  # arguments satisfying the tool's schema
