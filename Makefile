@@ -79,7 +79,11 @@ lint: $(STAMP)
 # real engine: Docker if one answers, else podman, provisioned on first use (root on Debian,
 # about 75 s once, see scripts/container_engine.sh), its API service alive for that pass only.
 DOCKER_TESTS := tests/integration/services/test_docker_provider.py
-SECOND_SHARD := tests/integration/harness tests/browser
+# The second shard: the tests that drive other processes (inner pytest runs, a browser, the
+# model server's CLI and the SDKs' clients) and the AG-UI session tests' slow node, so each
+# shard stays inside its budget on 2 cores (docs/testing.md).
+SECOND_SHARD := tests/integration/harness tests/browser tests/integration/model \
+	tests/e2e/test_agui_sessions.py
 test: lint
 	@bash scripts/install-browser.sh || echo "make test: Chromium is missing; the browser tests will error" >&2
 	@find gp-report -mindepth 1 -maxdepth 1 ! -name history -exec rm -rf {} + 2>/dev/null; status=0; \
@@ -87,9 +91,9 @@ test: lint
 		$(foreach t,$(SECOND_SHARD),--ignore=$(t)) $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests; the suite is broken" >&2; fi; \
 	[ $$status -eq 0 ] || exit $$status; \
-	$(BIN)/pytest -n auto --gp-report=gp-report/inner-runs-and-browser $(SECOND_SHARD) || status=$$?; \
+	$(BIN)/pytest -n auto --gp-report=gp-report/processes $(SECOND_SHARD) || status=$$?; \
 	[ $$status -eq 0 ] || exit $$status; \
-	$(BIN)/golden-path report merge gp-report/main gp-report/inner-runs-and-browser --out gp-report --gate \
+	$(BIN)/golden-path report merge gp-report/main gp-report/processes --out gp-report --gate \
 		--history gp-report/history
 	$(BIN)/python scripts/conformance.py -- -n auto -q
 	$(BIN)/python scripts/agui_conformance.py -- -n auto -q

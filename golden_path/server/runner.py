@@ -187,7 +187,11 @@ class ServerThread:
             raise RuntimeError(f"the Golden Path server did not start{detail}")
         return self
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self, timeout: float = 30.0, grace_s: float | None = None) -> None:
+        """Stop serving; runs in flight get ``grace_s`` (default: the protocol's grace
+        period) to finish before they end ``interrupted``."""
+        if grace_s is not None:
+            self._server.grace_s = grace_s
         self._server.should_exit = True
         if self._thread.is_alive():
             self._thread.join(timeout)

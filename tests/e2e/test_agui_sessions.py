@@ -55,7 +55,10 @@ def slow_node(gp_services: Services) -> Iterator[ServerEndpoint]:
     try:
         yield endpoint
     finally:
-        endpoint.stop()
+        # Its 2 s steps would hold the stop for the whole grace period: no run here needs
+        # to finish after its test.
+        assert endpoint.thread is not None
+        endpoint.thread.stop(grace_s=0.0)
 
 
 @pytest.fixture
