@@ -9,15 +9,19 @@ command in its own process.
 from __future__ import annotations
 
 import json
-import subprocess
-import textwrap
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from golden_path.testing.bvj.report_history import REVISION_ENV
-from tests.integration.harness.report_projects import CELLS, GOLDEN_PATH, INI
+from tests.integration.harness.report_projects import (
+    CELLS,
+    INI,
+    _json,
+    _merge,
+    _run,
+    _write,
+)
 
 pytestmark = [
     pytest.mark.stage("persistence"),
@@ -78,33 +82,6 @@ pytestmark = [
 def test_broken():
     assert False, "broken on purpose"
 """
-
-
-def _write(pytester: pytest.Pytester, relative: str, source: str) -> Path:
-    path = pytester.path / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(source))
-    return path
-
-
-def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_inprocess("-p", "no:randomly", *args)
-
-
-def _json(pytester: pytest.Pytester, folder: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((pytester.path / folder / "report.json").read_text())
-    return data
-
-
-def _merge(pytester: pytest.Pytester, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [GOLDEN_PATH, "report", "merge", *args],
-        cwd=pytester.path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def _id(name: str) -> str:
