@@ -8,6 +8,7 @@ it by URL. The third signup is refused 429: that test fails with one message nam
 
 from __future__ import annotations
 
+import re
 import textwrap
 import uuid
 from collections.abc import Iterator
@@ -74,5 +75,9 @@ def test_a_throttled_run_stops_at_the_first_429_naming_the_variable(
     output = result.stdout.str()
     assert output.count("GOLDEN_PATH_THROTTLE_EXEMPT=<its CIDR block>") >= 1
     assert "Interrupted" in output or "stopping" in output.lower(), output[-3000:]
-    # Only one test reached the server past the limit: the rest never ran.
-    assert output.count("answered 429") <= 2, output[-3000:]
+    # Only one test reached the server past the limit: of the six collected, two passed,
+    # one failed and the other three never ran (assert_outcomes above counts them all).
+    # Counting the message instead depends on the terminal's width, which truncates the
+    # short summary on some terminals and not on others.
+    assert f"collected {TESTS} items" in output, output[-3000:]
+    assert re.search(r"^test_users\.py \.\.F\s*$", output, re.MULTILINE), output[-3000:]
