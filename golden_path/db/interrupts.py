@@ -26,7 +26,7 @@ class Interrupt:
     tool_name: str
     seq: int
     state: dict[str, Any]
-    answered_by: RequestID | None
+    answered_by: str | None  # the answering request's id; '' for a run cancelled while paused
     approved: bool | None
 
 
@@ -67,7 +67,6 @@ async def locked(conn: Conn, user_id: UserID, interrupt_id: str) -> Interrupt | 
     )
     if row is None:
         return None
-    answered = row["answered_by"]
     return Interrupt(
         id=InterruptID(row["id"]),
         user_id=UserID(row["user_id"]),
@@ -77,7 +76,7 @@ async def locked(conn: Conn, user_id: UserID, interrupt_id: str) -> Interrupt | 
         tool_name=row["tool_name"],
         seq=int(row["seq"]),
         state=dict(row["state"]),
-        answered_by=RequestID(answered) if answered is not None else None,
+        answered_by=row["answered_by"],
         approved=row["approved"],
     )
 
@@ -95,9 +94,12 @@ async def answer(
     )
 
 
-async def open_for_run(conn: Conn, run_id: RunID) -> bool:
-    """Whether ``run_id`` is paused on an interrupt no one has answered."""
+async def withdraw(conn: Conn, run_id: RunID) -> bool:
+    """Close ``run_id``'s open interrupt, if it has one (the run is being cancelled); whether
+    it had. Once closed it can no longer be answered."""
     found = await conn.fetchval(
-        "SELECT 1 FROM interrupts WHERE run_id = $1 AND answered_by IS NULL", run_id
+        "UPDATE interrupts SET answered_by = '', approved = false, answered_at = now()"
+        " WHERE run_id = $1 AND answered_by IS NULL RETURNING id",
+        run_id,
     )
     return found is not None

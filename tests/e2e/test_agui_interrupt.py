@@ -243,3 +243,27 @@ async def test_a_tier_without_a_threshold_never_pauses(gp_user, agui) -> None:
     run.assert_contract()
     assert run.interrupts == []
     assert_finished(run)
+
+
+async def test_a_paused_run_cancelled_on_the_socket_ends_and_cannot_be_answered(
+    gp_user, gp_client, gp_api: GoldenPathHTTP, agui
+) -> None:
+    user = await gp_user(Tier.ENTERPRISE)
+    sock = await gp_client(user)
+    client = agui(user)
+    run = await paused(client)
+    run_id = server_ids(run)["run_id"]
+
+    await sock.cancel(run_id)  # no node runs a paused run: the cancel ends it where it is
+
+    end = await sock.wait_for(
+        lambda f: f.get("run_id") == run_id and f.get("type") == EventType.AGENT_ERROR.value
+    )
+    assert end["code"] == "cancelled"
+    assert (await gp_api.run(user.access_token, run_id))["status"] == "cancelled"
+    late = await client.resume(run, approve=True)
+    assert (
+        lone_error(late)["message"]
+        == f"the run of interrupt {run.interrupts[0]['id']} ended (cancelled)"
+    )
+    assert (await gp_api.usage(user.access_token))["totals"]["runs"] == 0

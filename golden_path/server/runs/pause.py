@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from golden_path.agent import AgentRequest, DailyUsage
+from golden_path.agent import AgentRequest, DailyUsage, ToolCall
 from golden_path.agent.steps import TOOL_LABELS
 from golden_path.db import events, interrupts, runs
 from golden_path.db.pool import Conn
@@ -54,10 +54,10 @@ class Answered:
     continuation: Continuation | None
 
 
-def approval_fields(
-    interrupt_id: InterruptID, tool: Tool, cost_usd: float, limit_usd: float, tier: Tier
-) -> dict[str, Any]:
-    """The ``approval_required`` value of the pausing ``tool_executing`` event."""
+def approval_fields(interrupt_id: InterruptID, call: ToolCall, tier: Tier) -> dict[str, Any]:
+    """The ``approval_required`` field of the ``tool_executing`` event ``call`` pauses at."""
+    assert call.approval is not None
+    tool, cost_usd, limit_usd = call.tool, call.approval.cost_usd, call.approval.limit_usd
     return {
         APPROVAL_FIELD: {
             "interrupt_id": str(interrupt_id),
@@ -156,11 +156,11 @@ async def answer(
         run = await runs.get(conn, user_id, row.run_id)
         if run is None:
             return _invalid(f"no interrupt {interrupt_id!r} of this user")
-        if row.answered_by is not None:
-            if row.answered_by == request_id:
-                return Answered(run, row.seq, None)  # the same request again: a replay
+        if row.answered_by == request_id:
+            return Answered(run, row.seq, None)  # the same request again: a replay
+        if row.answered_by:  # by another request ('' is a run cancelled while it waited)
             return _invalid(f"interrupt {interrupt_id} was answered already")
-        if run.status != RunStatus.RUNNING:
+        if run.status != RunStatus.RUNNING or row.answered_by is not None:
             return _invalid(f"the run of interrupt {interrupt_id} ended ({run.status.value})")
         await interrupts.answer(conn, row.id, approved=approved, request_id=request_id)
         await conn.execute("UPDATE runs SET node_id = $2 WHERE id = $1", row.run_id, node_id)

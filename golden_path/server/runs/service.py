@@ -33,7 +33,7 @@ from golden_path.agent import (
     ToolCall,
     ToolOutcome,
 )
-from golden_path.db import events, runs, usage
+from golden_path.db import events, interrupts, runs, usage
 from golden_path.db.errors import DatabaseUnavailable
 from golden_path.db.scope import Database, as_database
 from golden_path.ids import InterruptID, RequestID, RunID, ThreadID, ToolCallID, UserID
@@ -239,8 +239,13 @@ class RunService:
         try:
             async with self._db.as_user(user_id) as conn:
                 run = await runs.get(conn, user_id, run_id)
+                paused = run is not None and await interrupts.withdraw(conn, run.id)
         except DatabaseUnavailable:
             return unavailable("the database is unavailable")
+        if paused and run is not None:  # waiting for approval (§12.1): no node runs it
+            cancelled = AgentErrorCode.CANCELLED
+            await self._fail(self._scope(run), cancelled, "the run was cancelled", 0.0)
+            return None
         if run is None or run.status != RunStatus.RUNNING:
             return Refusal(
                 ErrorCode.INVALID_MESSAGE,
@@ -402,19 +407,12 @@ class RunService:
     async def _pause(
         self, scope: RunScope, request: AgentRequest, step: ToolCall, emitted: int
     ) -> None:
-        assert step.approval is not None
         event = scope.event(
             EventType.TOOL_EXECUTING,
             tool_call_id=str(ToolCallID.new()),
             tool_name=step.tool.value,
             parameters=step.parameters,
-            **pause.approval_fields(
-                InterruptID.new(),
-                step.tool,
-                step.approval.cost_usd,
-                step.approval.limit_usd,
-                request.tier,
-            ),
+            **pause.approval_fields(InterruptID.new(), step, request.tier),
         )
         async with self._db.as_user(scope.user_id) as conn:
             stored = await pause.pause(conn, scope, event, request=request, emitted=emitted)
