@@ -443,7 +443,7 @@ def main(url: str | None = None, serve: bool = False, port: int = 8000) -> int:
             print(f"reference server on {server.base_url}", flush=True)
             ok = asyncio.run(run_journeys(server.base_url, server.ws_url))
         if serve:
-            from golden_path.server.web.chat_page import serve_chat_page
+            from golden_path.server.chat_page import serve_chat_page
 
             ok = serve_chat_page(settings.validated(), port) and ok
     except ApiError as exc:
