@@ -11,6 +11,12 @@ is answered 422, like any other bad body of the HTTP API. A stream ends with its
 session (``server.agui_streams``): a logout, logout-all or the token's expiry sends
 ``RUN_ERROR`` ``4401`` and closes it, on every node. A user holds at most the
 tier's ``open_agui_streams`` streams at once, on every node.
+
+A run pauses before a tool priced above the tier's approval threshold: its stream
+ends with ``RUN_FINISHED`` outcome ``interrupt`` (protocol §12.1). An input with
+``resume`` answers it (``inputs.read_resume``): the same server run goes on
+(``RunService.resume``) and its events after the pause are streamed, opened by a
+``RUN_STARTED`` of the answering run.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ The service publishes through an :class:`EventBus` (the socket layer's hub
 implements it), so runs never depend on sockets. A cancel is the service's
 business end to end: here if the run executes on this node, else forwarded to
 the node that runs it over the bus's control channel (:meth:`RunService.on_control`).
+An AG-UI run may pause for the user's approval (``pause``, protocol §12.1):
+:meth:`RunService.resume` continues it, on any node; a cancel ends it where it waits.
 """
 
 from __future__ import annotations
