@@ -22,9 +22,11 @@ from golden_path.agent.agent import DENIED
 from golden_path.client import GoldenPathHTTP
 from golden_path.protocol import APPROVAL_FIELD, ErrorCode, EventType
 from golden_path.server.agui.mapping import AGUI_PATH, METADATA_KEY
+from golden_path.services.model import Services
 from golden_path.testing.agui.client import AGUIClient, AGUIRun
 from golden_path.testing.identity.users import GoldenPathUser
 from golden_path.testing.server.endpoint import ServerEndpoint
+from golden_path.testing.server.reference import start_reference_server
 from golden_path.testing.v1.contract import assert_events
 from golden_path.tiers import TOOL_CALL_USD, Tier, Tool
 
@@ -138,6 +140,8 @@ async def test_an_approved_interrupt_runs_the_tool_and_ends_the_same_run_billed_
     assert_events(done["events"])  # one whole v1 run, pause included
     assert (await gp_api.usage(user.access_token))["totals"]["runs"] == 1
     assert done["events"][-1]["final_response"] == resumed.text
+    thread = await gp_api.thread(user.access_token, server_ids(run)["thread_id"])
+    assert [m["content"] for m in thread["messages"]] == [FORECAST, resumed.text]  # one run
     # The user's socket saw both halves of the run, as any run's events.
     end = await sock.wait_for(
         lambda f: f.get("run_id") == run_id and f.get("type") == EventType.AGENT_COMPLETED.value
@@ -267,3 +271,27 @@ async def test_a_paused_run_cancelled_on_the_socket_ends_and_cannot_be_answered(
         == f"the run of interrupt {run.interrupts[0]['id']} ended (cancelled)"
     )
     assert (await gp_api.usage(user.access_token))["totals"]["runs"] == 0
+
+
+@pytest.mark.reference_only
+async def test_a_paused_run_outlives_its_node_and_another_node_continues_it(
+    dedicated_server: ServerEndpoint, gp_services: Services, gp_user, gp_api: GoldenPathHTTP
+) -> None:
+    user = await gp_user(Tier.ENTERPRISE)
+    async with AGUIClient(dedicated_server.base_url + AGUI_PATH, token=user.access_token) as a:
+        run = await paused(a)
+    assert dedicated_server.thread is not None
+    dedicated_server.thread.stop()  # the node that paused the run is gone
+    # A node that starts ends the runs of stopped nodes, but not one waiting for its user.
+    other = start_reference_server(gp_services)
+    try:
+        async with AGUIClient(other.base_url + AGUI_PATH, token=user.access_token) as b:
+            resumed = await b.resume(run, approve=True)
+    finally:
+        assert other.thread is not None
+        other.thread.stop()
+    resumed.assert_contract()
+    assert_finished(resumed)
+    done = await gp_api.run(user.access_token, server_ids(run)["run_id"])
+    assert done["status"] == "succeeded"
+    assert (await gp_api.usage(user.access_token))["totals"]["runs"] == 1
