@@ -10,6 +10,7 @@ run. Bad answers are refused clearly and lose nothing; another user cannot answe
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -203,6 +204,30 @@ async def test_bad_answers_are_refused_clearly_and_the_interrupt_stays_answerabl
     twice = await client.run(input=resume_input(run, [approve]))  # another runId
     assert lone_error(twice)["code"] == ErrorCode.INVALID_MESSAGE
     assert "answered already" in lone_error(twice)["message"]
+    assert (await gp_api.usage(user.access_token))["totals"]["runs"] == 1
+
+
+async def test_two_answers_at_once_continue_the_run_exactly_once(
+    gp_user, gp_api: GoldenPathHTTP, agui
+) -> None:
+    user = await gp_user(Tier.ENTERPRISE)
+    client = agui(user)
+    run = await paused(client)
+
+    answers = await asyncio.gather(
+        client.resume(run, approve=True), client.resume(run, approve=False)
+    )
+
+    went_on = [a for a in answers if a.types != [AGUIType.RUN_ERROR]]
+    refused = [lone_error(a) for a in answers if a.types == [AGUIType.RUN_ERROR]]
+    assert len(went_on) == 1, [a.types for a in answers]
+    assert_finished(went_on[0])
+    assert [e["message"] for e in refused] == [
+        f"interrupt {run.interrupts[0]['id']} was answered already"
+    ]
+    done = await gp_api.run(user.access_token, server_ids(run)["run_id"])
+    completed = [e for e in done["events"] if e["type"] == EventType.TOOL_COMPLETED.value]
+    assert [e["tool_call_id"] for e in completed].count(run.interrupts[0]["toolCallId"]) == 1
     assert (await gp_api.usage(user.access_token))["totals"]["runs"] == 1
 
 
