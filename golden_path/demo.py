@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import statistics
 import sys
-import threading
 import time
 import uuid
 from collections import Counter
@@ -34,13 +33,13 @@ from golden_path.protocol import (
     websocket_url,
 )
 from golden_path.server.agui.mapping import AGUI_PATH, METADATA_KEY
-from golden_path.testing.agui.client import AGUIClient
+from golden_path.testing.agui.client import AGUIClient, AGUIRun
 from golden_path.testing.agui.contract import Stage
 from golden_path.testing.v1.contract import check_events
 from golden_path.tiers import TIER_ORDER, Tier
 
 if TYPE_CHECKING:
-    from golden_path.server.config import Settings
+    pass
 
 TERMINAL_TYPES = frozenset(t.value for t in TERMINAL_EVENTS)
 PASSWORD = "demo-password-123"  # noqa: S105 - a throwaway account on throwaway servers
@@ -54,6 +53,8 @@ QUESTIONS: dict[Tier, str] = {
     Tier.ENTERPRISE: "We run gpt-4o at 20M tokens/day and claude-3-5-sonnet at 5M tokens/day. "
     "Forecast our spend, find anomalies and optimize.",
 }
+# Forecasting is priced above the enterprise plan's approval threshold (protocol §12.1).
+APPROVAL_QUESTION = "We run gpt-4o at 20M tokens/day. Forecast next week's spend."
 HANDSHAKES: dict[Tier, AuthMethod] = {
     Tier.FREE: "header",
     Tier.EARLY: "subprotocol",
@@ -111,21 +112,75 @@ class Demo:
                 except Exception as exc:  # a journey that breaks is a failed journey, not a crash
                     journey.problems.append(f"{type(exc).__name__}: {exc}")
                 journeys.append(journey)
-            journey = Journey(Tier.EARLY, name="ag-ui")
-            self.say("\n== an AG-UI client (POST /agui), early customer ==")
-            try:
-                await self.agui_journey(api, journey)
-            except Exception as exc:
-                journey.problems.append(f"{type(exc).__name__}: {exc}")
-            journeys.append(journey)
+            for journey, title, walk in (
+                (Journey(Tier.EARLY, name="ag-ui"), "early", self.agui_journey),
+                (
+                    Journey(Tier.ENTERPRISE, name="approval"),
+                    "enterprise, a tool that asks approval first",
+                    self.approval_journey,
+                ),
+            ):
+                self.say(f"\n== an AG-UI client (POST /agui), {title} ==")
+                try:
+                    await walk(api, journey)
+                except Exception as exc:
+                    journey.problems.append(f"{type(exc).__name__}: {exc}")
+                journeys.append(journey)
         return journeys
 
-    async def agui_journey(self, api: GoldenPathHTTP, journey: Journey) -> None:
-        """One run over AG-UI: a valid AG-UI stream, a run of the server, billed once."""
+    async def _agui_user(self, api: GoldenPathHTTP, tier: Tier) -> TokenSet:
         email = f"agui-{uuid.uuid4().hex[:8]}@demo.golden-path.dev"
         await api.signup(email, PASSWORD)
         tokens = await api.login(email, PASSWORD)
-        tokens = await api.upgrade(tokens.access_token, journey.tier.value)
+        return await api.upgrade(tokens.access_token, tier.value)
+
+    async def _agui_run(self, agui: AGUIClient, journey: Journey, **what: Any) -> AGUIRun:
+        sent = time.perf_counter()
+        async with agui.stream(**what) as stream:
+            async for event in stream:
+                self.say(f"  {(time.perf_counter() - sent) * 1000:8.1f} ms  {event.get('type')}")
+        journey.runs += 1
+        journey.events += len(stream.run.events)
+        journey.latencies_ms.append((time.perf_counter() - sent) * 1000)
+        violations = stream.run.violations()
+        journey.expect(not violations, "AG-UI contract: " + "; ".join(map(str, violations)))
+        return stream.run
+
+    async def approval_journey(self, api: GoldenPathHTTP, journey: Journey) -> None:
+        """A run that pauses before a tool priced above the tier's approval threshold
+        (protocol §12.1), approved by the next run on its thread: one run, billed once."""
+        tokens = await self._agui_user(api, journey.tier)
+        async with AGUIClient(self.base_url + AGUI_PATH, token=tokens.access_token) as agui:
+            thread = f"demo-{uuid.uuid4().hex[:8]}"
+            paused = await self._agui_run(
+                agui, journey, message=APPROVAL_QUESTION, thread_id=thread
+            )
+            journey.expect(len(paused.interrupts) == 1, f"no interrupt: {paused.terminal}")
+            for interrupt in paused.interrupts:
+                self.say(f"  the run pauses: {interrupt.get('message')}")
+            self.say("  the user approves; the next run on the thread answers the interrupt:")
+            body = agui.make_input(
+                thread_id=thread,
+                messages=[*paused.input["messages"], *paused.history()],
+                resume=[
+                    {"interruptId": i["id"], "status": "resolved", "payload": {"approved": True}}
+                    for i in paused.interrupts
+                ],
+            )
+            resumed = await self._agui_run(agui, journey, input=body)
+        journey.runs -= 1  # the answer continues the paused run: one run of the server
+        ids = [r.events[0].get("metadata", {}).get(METADATA_KEY, {}) for r in (paused, resumed)]
+        journey.expect(ids[0].get("run_id") == ids[1].get("run_id"), f"two server runs: {ids}")
+        stored = await api.run(tokens.access_token, str(ids[0].get("run_id")))
+        journey.expect(stored["status"] == RunStatus.SUCCEEDED, f"run: {stored['status']}")
+        usage = await api.usage(tokens.access_token)
+        journey.cost_usd = float(usage["totals"]["cost_usd"])
+        journey.expect(usage["totals"]["runs"] == 1, f"/usage bills {usage['totals']['runs']} runs")
+        self.say(f"  approved and completed as run {ids[0].get('run_id')}, billed once")
+
+    async def agui_journey(self, api: GoldenPathHTTP, journey: Journey) -> None:
+        """One run over AG-UI: a valid AG-UI stream, a run of the server, billed once."""
+        tokens = await self._agui_user(api, journey.tier)
         async with AGUIClient(self.base_url + AGUI_PATH, token=tokens.access_token) as agui:
             sent = time.perf_counter()
             async with agui.stream(QUESTIONS[journey.tier]) as stream:
@@ -356,33 +411,6 @@ async def run_journeys(base_url: str, ws_url: str, out: TextIO = sys.stdout) -> 
     return not failed
 
 
-def serve_chat_page(settings: Settings, port: int, host: str = "127.0.0.1") -> bool:
-    """Serve the chat page (and the API) on ``host:port`` until Ctrl-C or SIGTERM.
-
-    The page's own origin is put on the allow-list, so its WebSocket is accepted.
-    """
-    from golden_path.server.runner import GoldenPathServer, uvicorn_config
-    from golden_path.server.web import with_page_origin
-
-    origin = f"http://{host}:{port}"
-    settings = with_page_origin(settings, host, port)
-    server = GoldenPathServer(uvicorn_config(settings, host=host, port=port))
-
-    def announce() -> None:  # once the socket listens, not before
-        if server.ready.wait() and not server.should_exit:
-            print(
-                f"\nchat page: {origin}/ (sign up there and ask; Ctrl-C stops the server "
-                "and the services)",
-                flush=True,
-            )
-
-    threading.Thread(target=announce, name="chat-page-url", daemon=True).start()
-    server.run()
-    if not server.started:
-        print(f"golden-path demo: could not serve on {origin} (try --port)", file=sys.stderr)
-    return bool(server.started)
-
-
 def main(url: str | None = None, serve: bool = False, port: int = 8000) -> int:
     """Run the demo against ``url``, or against a server it starts on embedded services.
 
@@ -415,6 +443,8 @@ def main(url: str | None = None, serve: bool = False, port: int = 8000) -> int:
             print(f"reference server on {server.base_url}", flush=True)
             ok = asyncio.run(run_journeys(server.base_url, server.ws_url))
         if serve:
+            from golden_path.server.chat_page import serve_chat_page
+
             ok = serve_chat_page(settings.validated(), port) and ok
     except ApiError as exc:
         print(f"golden-path demo: {exc}", file=sys.stderr)

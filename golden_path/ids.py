@@ -94,6 +94,12 @@ class ToolCallID(_Identifier, kind="ToolCallID", prefix="tc_"):
     __slots__ = ()
 
 
+class InterruptID(_Identifier, kind="InterruptID", prefix="int_"):
+    """An AG-UI run paused for the user's approval (protocol §12.1)."""
+
+    __slots__ = ()
+
+
 class RequestID(_Identifier, kind="RequestID", prefix="req_", pattern=r"[A-Za-z0-9_-]{1,64}"):
     """The client's idempotency key: 1-64 of ``[A-Za-z0-9_-]``; the server mints ``req_...``."""
 

@@ -75,6 +75,11 @@ EVENT_FIELDS: dict[EventType, tuple[str, ...]] = {
 }
 
 
+# The field of a ``tool_executing`` event whose tool waits for the user's approval: the
+# run pauses there (only runs started over AG-UI, §12.1).
+APPROVAL_FIELD = "approval_required"
+
+
 class AgentErrorCode(StrEnum):
     CANCELLED = "cancelled"
     TIMEOUT = "timeout"

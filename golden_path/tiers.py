@@ -39,6 +39,15 @@ class Tool(StrEnum):
     ADVANCED_ANALYTICS = "advanced_analytics"
 
 
+# What one call of each tool costs the house, in USD: an AG-UI run of a tier whose
+# ``approval_above_usd`` it exceeds pauses for the user's approval first.
+TOOL_CALL_USD: dict[Tool, float] = {
+    Tool.USAGE_ANALYZER: 0.0,
+    Tool.COST_OPTIMIZER: 0.02,
+    Tool.REPORT_BUILDER: 0.05,
+    Tool.ADVANCED_ANALYTICS: 0.50,
+}
+
 TIER_ORDER: tuple[Tier, ...] = (Tier.FREE, Tier.EARLY, Tier.MID, Tier.ENTERPRISE)
 
 
@@ -52,6 +61,9 @@ class TierLimits:
     max_message_chars: int
     retention_days: int
     tools: tuple[Tool, ...]
+    # An AG-UI run asks the user's approval before a tool whose price (TOOL_CALL_USD) is
+    # above this many USD; None: never asks (protocol §12.1).
+    approval_above_usd: float | None
 
 
 TIER_LIMITS: dict[Tier, TierLimits] = {
@@ -64,6 +76,7 @@ TIER_LIMITS: dict[Tier, TierLimits] = {
         max_message_chars=2_000,
         retention_days=7,
         tools=(Tool.USAGE_ANALYZER,),
+        approval_above_usd=None,
     ),
     Tier.EARLY: TierLimits(
         runs_per_day=100,
@@ -74,6 +87,7 @@ TIER_LIMITS: dict[Tier, TierLimits] = {
         max_message_chars=8_000,
         retention_days=30,
         tools=(Tool.USAGE_ANALYZER, Tool.COST_OPTIMIZER),
+        approval_above_usd=None,
     ),
     Tier.MID: TierLimits(
         runs_per_day=500,
@@ -84,6 +98,7 @@ TIER_LIMITS: dict[Tier, TierLimits] = {
         max_message_chars=16_000,
         retention_days=90,
         tools=(Tool.USAGE_ANALYZER, Tool.COST_OPTIMIZER, Tool.REPORT_BUILDER),
+        approval_above_usd=0.04,
     ),
     Tier.ENTERPRISE: TierLimits(
         runs_per_day=10_000,
@@ -99,6 +114,7 @@ TIER_LIMITS: dict[Tier, TierLimits] = {
             Tool.REPORT_BUILDER,
             Tool.ADVANCED_ANALYTICS,
         ),
+        approval_above_usd=0.25,
     ),
 }
 
@@ -113,3 +129,9 @@ def lowest_tier_with(tool: Tool) -> Tier:
 
 def allows(tier: Tier, tool: Tool) -> bool:
     return tool in TIER_LIMITS[tier].tools
+
+
+def needs_approval(tier: Tier, tool: Tool) -> bool:
+    """Whether an AG-UI run on ``tier`` asks the user before running ``tool``."""
+    limit = TIER_LIMITS[tier].approval_above_usd
+    return limit is not None and TOOL_CALL_USD[tool] > limit

@@ -3,7 +3,8 @@
 With ``--url`` it targets that endpoint (the URL a ``RunAgentInput`` is POSTed to).
 With ``--reference`` it starts ``golden-path serve`` (on its own embedded services),
 signs an enterprise user up and runs ``tests/e2e/agui`` against the server's
-``/agui`` with that user's bearer token. Without either, it starts
+``/agui`` with that user's bearer token (and a prompt that makes it pause for
+approval, so the interrupt tests run). Without either, it starts
 ``examples/agui-pydantic-ai`` (a pydantic-ai agent behind pydantic-ai's own AG-UI
 adapter, its model golden-path's model at the wire, ``golden-path model serve
 --script examples/agui-pydantic-ai/model.yaml``, reached over HTTP, started first) as
@@ -47,6 +48,9 @@ LOG = Path(tempfile.gettempdir()) / "golden-path-agui-conformance-server.log"
 # What makes the example agent fail (see its module doc): its error path is tested too.
 EXAMPLE_ERROR_PROMPT = "Please fail."
 REFERENCE_STEP_DELAY_MS = 40
+# What makes the reference server pause for approval (protocol §12.1): forecasting is
+# priced above the enterprise plan's approval threshold.
+REFERENCE_INTERRUPT_PROMPT = "Forecast our spend and flag anomalies: gpt-4o at 2M tokens/day."
 
 
 def start_example_model(env: dict[str, str]) -> ChildServer:
@@ -127,6 +131,7 @@ def main() -> int:
         reference = start_server(secrets.token_urlsafe(48), step_delay_ms=REFERENCE_STEP_DELAY_MS)
         try:
             env["GOLDEN_PATH_AGUI_TOKEN"] = enterprise_token(reference.base_url)
+            env["GOLDEN_PATH_AGUI_INTERRUPT_PROMPT"] = REFERENCE_INTERRUPT_PROMPT
             url = reference.base_url + AGUI_PATH
             # The AG-UI suite only: the peer's run already proves what --gp-protocol skips.
             print(f"agui-conformance: running tests/e2e/agui against {url}", flush=True)

@@ -2,7 +2,12 @@
 
 ``SpendOptimizationAgent.steps`` yields, in order: one or more ``Thinking``; for
 each planned tool the tier allows (``usage_analyzer`` always, first) a
-``ToolCall`` then its ``ToolOutcome``; exactly one ``Completion``. Tools the
+``ToolCall`` then its ``ToolOutcome``; exactly one ``Completion``. A request that
+asks for approval (``AgentRequest.ask_approval``) stops instead at the
+``ToolCall`` of the first tool priced above the tier's threshold that the user
+has not decided on, that ``ToolCall`` carrying its ``Approval``; asked again
+with the user's decision it yields the same steps up to there, then the tool's
+outcome (a denied tool's is a failed outcome: it does not run) and the rest. Tools the
 request asks for above the user's tier are not run; the ``Completion`` carries an
 ``Upgrade`` for the most valuable of them (the one whose cheapest tier is
 highest). The agent is pure: same request, equal steps.
@@ -20,6 +25,7 @@ from golden_path.agent.steps import (
     TOOL_LABELS,
     AgentRequest,
     AgentStep,
+    Approval,
     Completion,
     Thinking,
     ToolCall,
@@ -28,7 +34,14 @@ from golden_path.agent.steps import (
     Usage,
 )
 from golden_path.agent.workload import Workload, parse_workload
-from golden_path.tiers import Tier, Tool, allows, lowest_tier_with
+from golden_path.tiers import (
+    TOOL_CALL_USD,
+    Tier,
+    Tool,
+    allows,
+    lowest_tier_with,
+    needs_approval,
+)
 
 __all__ = [
     "AGENT_NAME",
@@ -37,6 +50,7 @@ __all__ = [
     "SYSTEM_PROMPT_TOKENS",
     "AgentRequest",
     "AgentStep",
+    "Approval",
     "Completion",
     "SpendOptimizationAgent",
     "Thinking",
@@ -51,6 +65,7 @@ AGENT_NAME = "spend_optimizer"
 SYSTEM_PROMPT_TOKENS = 400  # fixed prompt overhead counted on every run's input
 HOUSE_INPUT_USD_PER_MTOK = 3.0  # what the house charges per million input tokens
 HOUSE_OUTPUT_USD_PER_MTOK = 15.0  # ... and per million output tokens
+DENIED = "not run: the user did not approve it"
 _FALLBACK_THOUGHT = "Working out which tools answer this request."
 _TOOL_ORDER = {tool: i for i, tool in enumerate(Tool)}
 
@@ -71,8 +86,15 @@ class SpendOptimizationAgent:
         runnable, denied = _schedule(plan.calls, request)
         outcomes: list[ToolOutcome] = []
         for call in runnable:
+            approval = _approval(call, request)
+            if approval is not None:
+                yield ToolCall(call.tool, call.parameters, approval)
+                return  # paused: the user decides, then the run goes on from here
             yield call
-            outcome = _execute(call, request, outcomes)
+            if request.decision(call.tool) is False:
+                outcome = ToolOutcome(call.tool, call.parameters, {"error": DENIED}, False)
+            else:
+                outcome = _execute(call, request, outcomes)
             outcomes.append(outcome)
             yield outcome
         composition = self._reasoner.compose(request, outcomes)
@@ -108,6 +130,17 @@ def _schedule(
     runnable = [call for call in ordered if allows(request.tier, call.tool)]
     denied = [call.tool for call in ordered if not allows(request.tier, call.tool)]
     return runnable, denied
+
+
+def _approval(call: ToolCall, request: AgentRequest) -> Approval | None:
+    """The ``Approval`` ``call`` waits for, or ``None`` if it may run (or was decided)."""
+    if not request.ask_approval or not needs_approval(request.tier, call.tool):
+        return None
+    if request.decision(call.tool) is not None:
+        return None
+    limit = request.tier.limits.approval_above_usd
+    assert limit is not None  # needs_approval says there is one
+    return Approval(cost_usd=TOOL_CALL_USD[call.tool], limit_usd=limit)
 
 
 def _execute(call: ToolCall, request: AgentRequest, done: Sequence[ToolOutcome]) -> ToolOutcome:

@@ -1,7 +1,8 @@
 """The agent's request and the steps it yields; the server turns each step into a protocol event.
 
-``Thinking`` -> agent_thinking, ``ToolCall`` -> tool_executing, ``ToolOutcome`` ->
-tool_completed, ``Completion`` -> agent_completed. The caller mints tool-call
+``Thinking`` -> agent_thinking, ``ToolCall`` -> tool_executing (with ``approval``:
+the run pauses there), ``ToolOutcome`` -> tool_completed, ``Completion`` ->
+agent_completed. The caller mints tool-call
 ids and measures durations; steps carry no ids, clocks or randomness.
 """
 
@@ -16,11 +17,29 @@ from golden_path.tiers import Tier, Tool
 
 @dataclass(frozen=True, slots=True)
 class AgentRequest:
-    """One user message, the user's tier, and their recorded daily usage (oldest first)."""
+    """One user message, the user's tier, and their recorded daily usage (oldest first).
+
+    ``ask_approval``: a tool priced above the tier's ``approval_above_usd`` is not run
+    until the user decides; ``decisions`` holds what the user decided, by tool.
+    """
 
     content: str
     tier: Tier
     history: tuple[DailyUsage, ...] = ()
+    ask_approval: bool = False
+    decisions: tuple[tuple[Tool, bool], ...] = ()
+
+    def decision(self, tool: Tool) -> bool | None:
+        """Whether the user approved ``tool`` (``None``: not asked yet)."""
+        return dict(self.decisions).get(tool)
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """Why a tool call waits for the user: its price is above the tier's threshold."""
+
+    cost_usd: float
+    limit_usd: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +52,12 @@ class Thinking:
 
 @dataclass(frozen=True, slots=True)
 class ToolCall:
-    """A tool about to run, with its JSON-serialisable parameters."""
+    """A tool about to run, with its JSON-serialisable parameters; with ``approval``, a tool
+    that waits for the user's decision: the run pauses after this step."""
 
     tool: Tool
     parameters: dict[str, Any]
+    approval: Approval | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,3 +40,18 @@ async def test_the_agui_journey_streams_a_valid_run_that_is_persisted_and_billed
     assert AGUIType.TOOL_CALL_RESULT.value in printed
     assert "billed once" in printed
     assert summary([journey]).splitlines()[2].startswith("ag-ui ")
+
+
+async def test_the_approval_journey_pauses_then_completes_one_run_billed_once(
+    gp_server: ServerEndpoint, gp_api: GoldenPathHTTP
+) -> None:
+    out = io.StringIO()
+    journey = Journey(Tier.ENTERPRISE, name="approval")
+    await Demo(gp_server.base_url, gp_server.ws_url, out).approval_journey(gp_api, journey)
+    assert journey.problems == []
+    assert journey.runs == 1  # the pause and its answer are one run of the server
+    printed = out.getvalue()
+    assert "the run pauses: " in printed
+    assert printed.count(AGUIType.RUN_FINISHED.value) == 2  # paused, then finished
+    assert "approved and completed as run run_" in printed
+    assert "billed once" in printed

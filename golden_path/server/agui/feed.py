@@ -5,8 +5,8 @@ user before the message is submitted, so no event of the run can go out
 unseen. Until it knows its run (:meth:`RunFeed.follow`) it keeps every event of
 the user; from then on only the run's. :meth:`RunFeed.events` yields the events
 already persisted (a replayed run's) and then the live ones, each once, until
-the run's terminal event. A run has a bounded number of events, so the queue is
-bounded by the run itself.
+the run's terminal event (or the event it pauses at, §12.1). A run has a
+bounded number of events, so the queue is bounded by the run itself.
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from golden_path.protocol import EventType
-
-_TERMINAL = frozenset(t.value for t in EventType if t.is_terminal)
+from golden_path.server.agui.mapping import ends_stream
 
 
 class RunFeed:
@@ -41,18 +39,25 @@ class RunFeed:
             self.push_live(event)
 
     async def events(
-        self, stored: Sequence[dict[str, Any]] = (), *, timeout_s: float | None = None
+        self,
+        stored: Sequence[dict[str, Any]] = (),
+        *,
+        timeout_s: float | None = None,
+        after_seq: int = 0,
     ) -> AsyncIterator[dict[str, Any]]:
         """``stored`` (the run's events read after :meth:`follow`), then the live ones; each
-        once, in ``seq`` order, up to and including the terminal event. ``TimeoutError`` if
-        the terminal event has not come ``timeout_s`` after the start."""
+        once, in ``seq`` order, from after ``after_seq`` (where a paused run was answered) up
+        to and including the terminal event, or the event the run pauses at.
+        ``TimeoutError`` if that has not come ``timeout_s`` after the start."""
         loop = asyncio.get_running_loop()
         deadline = None if timeout_s is None else loop.time() + timeout_s
-        last = 0
+        last = after_seq
         for event in sorted(stored, key=lambda e: int(e["seq"])):
+            if int(event["seq"]) <= last:
+                continue
             last = int(event["seq"])
             yield event
-            if event["type"] in _TERMINAL:
+            if ends_stream(event):
                 return
         while True:
             left = None if deadline is None else max(0.0, deadline - loop.time())
@@ -61,5 +66,5 @@ class RunFeed:
                 continue  # read from the store already
             last = int(event["seq"])
             yield event
-            if event["type"] in _TERMINAL:
+            if ends_stream(event):
                 return

@@ -12,6 +12,11 @@
 * **idempotency**: the ``runId`` is the run's ``request_id`` (protocol §6.3) when it
   is one (1-64 of ``[A-Za-z0-9_-]``), else a key derived from it; the same ``runId``
   again replays that run instead of starting another.
+* **resume** (§12.1): an input with ``resume`` entries answers the interrupt a run
+  paused on, and its messages are not read. This server pauses on one interrupt at a
+  time, so it takes exactly one entry: ``status`` ``cancelled``, or ``resolved`` with
+  the payload ``{"approved": false}``, denies the tool; ``resolved`` with
+  ``{"approved": true}`` approves it; anything else is ``invalid_message``.
 """
 
 from __future__ import annotations
@@ -67,8 +72,42 @@ def request_for(agui_run_id: str) -> RequestID:
     return RequestID(f"agui-{derived.hex}")
 
 
-def _invalid(problem: str) -> Refusal:
-    return Refusal(ErrorCode.INVALID_MESSAGE, problem, [{"field": "messages", "problem": problem}])
+@dataclass(frozen=True, slots=True)
+class ResumeRequest:
+    """What a ``RunAgentInput`` with ``resume`` asks: answer this interrupt, so."""
+
+    interrupt_id: str
+    approved: bool
+    thread_id: ThreadID
+    request_id: RequestID
+
+
+def _invalid(problem: str, field: str = "messages") -> Refusal:
+    return Refusal(ErrorCode.INVALID_MESSAGE, problem, [{"field": field, "problem": problem}])
+
+
+def read_resume(user_id: UserID, run_input: RunAgentInput) -> ResumeRequest | Refusal:
+    """The answer ``run_input.resume`` gives, or ``invalid_message`` naming what is wrong."""
+    entries = run_input.resume or []
+    if len(entries) != 1:
+        return _invalid(
+            f"resume has {len(entries)} entries; this server pauses on one interrupt at a "
+            "time: answer it with exactly one",
+            "resume",
+        )
+    entry = entries[0]
+    payload = entry.payload
+    if entry.status == "cancelled":
+        approved = False
+    elif isinstance(payload, dict) and isinstance(payload.get("approved"), bool):
+        approved = payload["approved"]
+    else:
+        return _invalid(
+            'a resolved approval needs the payload {"approved": true} or {"approved": false}',
+            "resume[0].payload",
+        )
+    thread_id, _ = thread_for(user_id, run_input.thread_id)
+    return ResumeRequest(entry.interrupt_id, approved, thread_id, request_for(run_input.run_id))
 
 
 def read_input(user_id: UserID, run_input: RunAgentInput) -> RunRequest | Refusal:

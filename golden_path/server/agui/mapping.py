@@ -10,11 +10,13 @@ v1 event           AG-UI events
 =================  =======================================================================
 agent_started      RUN_STARTED (the client's threadId and runId)
 agent_thinking     REASONING_START, REASONING_MESSAGE_START/CONTENT/END, REASONING_END
-tool_executing     TOOL_CALL_START, TOOL_CALL_ARGS (the parameters as JSON), TOOL_CALL_END
+tool_executing     TOOL_CALL_START, TOOL_CALL_ARGS (the parameters as JSON), TOOL_CALL_END;
+                   with ``approval_required``: then RUN_FINISHED, outcome ``interrupt``
 tool_completed     TOOL_CALL_RESULT (the results as JSON; a failed tool's carry ``error``)
 agent_completed    TEXT_MESSAGE_START/CONTENT/END (the final response), RUN_FINISHED
 agent_error        RUN_ERROR (``code``: the agent error code)
 (a refusal)        RUN_ERROR alone (``code``: the refusal's error code)
+(a resume)         RUN_STARTED, opening the run that answers an interrupt
 =================  =======================================================================
 
 Every AG-UI event carries ``metadata["golden_path"]`` naming the v1 event it came
@@ -34,6 +36,7 @@ from typing import Any
 from ag_ui.core import (
     PROTOCOL_VERSION,
     BaseEvent,
+    Interrupt,
     ReasoningEndEvent,
     ReasoningMessageContentEvent,
     ReasoningMessageEndEvent,
@@ -41,6 +44,7 @@ from ag_ui.core import (
     ReasoningStartEvent,
     RunErrorEvent,
     RunFinishedEvent,
+    RunFinishedInterruptOutcome,
     RunStartedEvent,
     TextMessageContentEvent,
     TextMessageEndEvent,
@@ -52,7 +56,7 @@ from ag_ui.core import (
     ToolCallStartEvent,
 )
 
-from golden_path.protocol import EventType
+from golden_path.protocol import APPROVAL_FIELD, EventType
 from golden_path.server.refusal import Refusal
 
 __all__ = [
@@ -60,13 +64,23 @@ __all__ = [
     "METADATA_KEY",
     "TOOL_FAILED",
     "AGUIRunIds",
+    "ends_stream",
     "refusal_to_agui",
+    "resumed_to_agui",
     "to_agui",
 ]
 
+_TERMINAL = frozenset(t.value for t in EventType if t.is_terminal)
 AGUI_PATH = "/agui"
 METADATA_KEY = "golden_path"  # AG-UI reserves "ag-ui"; metadata is open by key otherwise
 TOOL_FAILED = "the tool failed"  # a failed tool's ``error`` when its results name none
+APPROVAL_REASON = "tool_approval"  # the ``reason`` of the interrupt a costly tool pauses on
+# What a resume entry's payload must be: AG-UI's approval pattern.
+APPROVAL_SCHEMA = {
+    "type": "object",
+    "properties": {"approved": {"type": "boolean"}},
+    "required": ["approved"],
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +145,7 @@ def _thinking(event: Mapping[str, Any], ids: AGUIRunIds, at: int | None) -> list
 
 def _tool_executing(event: Mapping[str, Any], ids: AGUIRunIds, at: int | None) -> list[BaseEvent]:
     call, meta = str(event["tool_call_id"]), _origin(event)
-    return [
+    events: list[BaseEvent] = [
         ToolCallStartEvent(
             tool_call_id=call, tool_call_name=str(event["tool_name"]), timestamp=at, metadata=meta
         ),
@@ -140,6 +154,65 @@ def _tool_executing(event: Mapping[str, Any], ids: AGUIRunIds, at: int | None) -
         ),
         ToolCallEndEvent(tool_call_id=call, timestamp=at, metadata=meta),
     ]
+    approval = event.get(APPROVAL_FIELD)
+    if isinstance(approval, Mapping):
+        events.append(_paused(event, approval, ids, at))
+    return events
+
+
+def _paused(
+    event: Mapping[str, Any], approval: Mapping[str, Any], ids: AGUIRunIds, at: int | None
+) -> RunFinishedEvent:
+    """The run pauses at this tool call until the user approves or denies it (§12.1)."""
+    interrupt = Interrupt(
+        id=str(approval["interrupt_id"]),
+        reason=APPROVAL_REASON,
+        message=str(approval["message"]),
+        tool_call_id=str(event["tool_call_id"]),
+        response_schema=APPROVAL_SCHEMA,
+        metadata={
+            METADATA_KEY: {
+                "tool_name": event["tool_name"],
+                "cost_usd": approval["cost_usd"],
+                "limit_usd": approval["limit_usd"],
+            }
+        },
+    )
+    return RunFinishedEvent(
+        thread_id=ids.thread_id,
+        run_id=ids.run_id,
+        outcome=RunFinishedInterruptOutcome(interrupts=[interrupt]),
+        timestamp=at,
+        metadata=_origin(event),
+    )
+
+
+def ends_stream(event: Mapping[str, Any]) -> bool:
+    """Whether ``event`` is the last an AG-UI response streams: the run's end, or its pause."""
+    kind = event.get("type")
+    if kind == EventType.TOOL_EXECUTING.value:
+        return isinstance(event.get(APPROVAL_FIELD), Mapping)
+    return kind in _TERMINAL
+
+
+def resumed_to_agui(
+    run: Mapping[str, Any], request_id: str, interrupt_id: str, ids: AGUIRunIds
+) -> RunStartedEvent:
+    """The ``RUN_STARTED`` of a run that answers an interrupt: the server run it continues
+    (``run``: ``run_id``, ``thread_id``) and the interrupt it answers, in its metadata."""
+    return RunStartedEvent(
+        thread_id=ids.thread_id,
+        run_id=ids.run_id,
+        protocol_version=PROTOCOL_VERSION,
+        metadata={
+            METADATA_KEY: {
+                "run_id": run["run_id"],
+                "thread_id": run["thread_id"],
+                "request_id": request_id,
+                "resumes": interrupt_id,
+            }
+        },
+    )
 
 
 def _tool_completed(event: Mapping[str, Any], ids: AGUIRunIds, at: int | None) -> list[BaseEvent]:

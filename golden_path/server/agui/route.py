@@ -11,6 +11,12 @@ is answered 422, like any other bad body of the HTTP API. A stream ends with its
 session (``server.agui_streams``): a logout, logout-all or the token's expiry sends
 ``RUN_ERROR`` ``4401`` and closes it, on every node. A user holds at most the
 tier's ``open_agui_streams`` streams at once, on every node.
+
+A run pauses before a tool priced above the tier's approval threshold: its stream
+ends with ``RUN_FINISHED`` outcome ``interrupt`` (protocol §12.1). An input with
+``resume`` answers it (``inputs.read_resume``): the same server run goes on
+(``RunService.resume``) and its events after the pause are streamed, opened by a
+``RUN_STARTED`` of the answering run.
 """
 
 from __future__ import annotations
@@ -32,12 +38,13 @@ from golden_path.db.errors import DatabaseUnavailable
 from golden_path.ids import ConnectionID
 from golden_path.protocol import ErrorCode
 from golden_path.server.agui.feed import RunFeed
-from golden_path.server.agui.inputs import RunRequest, read_input
+from golden_path.server.agui.inputs import ResumeRequest, RunRequest, read_input, read_resume
 from golden_path.server.agui.mapping import (
     AGUI_PATH,
     METADATA_KEY,
     AGUIRunIds,
     refusal_to_agui,
+    resumed_to_agui,
     to_agui,
 )
 from golden_path.server.agui_streams import END_CODE, OpenStream, watch
@@ -45,6 +52,8 @@ from golden_path.server.api.deps import Bearer, State
 from golden_path.server.auth.tokens import Claims
 from golden_path.server.refusal import Refusal, unavailable
 from golden_path.server.runs.admission import quota_upgrade
+from golden_path.server.runs.pause import Answered
+from golden_path.server.runs.service import Submitted
 from golden_path.server.state import ServerState
 
 log = logging.getLogger(__name__)
@@ -62,7 +71,11 @@ async def run_agent(
 ) -> StreamingResponse:
     """Run the agent on the input's last user message; stream the run as AG-UI events."""
     encoder = EventEncoder(accept=request.headers.get("accept", ""))
-    asked = read_input(claims.user_id, run_input)
+    asked: RunRequest | ResumeRequest | Refusal = (
+        read_resume(claims.user_id, run_input)
+        if run_input.resume
+        else read_input(claims.user_id, run_input)
+    )
     if isinstance(asked, Refusal):
         return _respond(encoder, _once(refusal_to_agui(asked)))
     stream_id = ConnectionID.new()
@@ -106,7 +119,7 @@ async def _start(
     claims: Claims,
     state: ServerState,
     encoder: EventEncoder,
-    asked: RunRequest,
+    asked: RunRequest | ResumeRequest,
     stream: OpenStream,
     once: Callable[[], None],
 ) -> StreamingResponse:
@@ -114,21 +127,26 @@ async def _start(
     feed = RunFeed()
     user = str(claims.user_id)
     state.hub.attach(user, feed)  # before the run can publish anything
+    opening: list[BaseEvent] = []
+    after_seq = 0
     try:
-        outcome = await state.runs.submit(
-            user_id=claims.user_id,
-            tier=claims.tier,
-            content=asked.content,
-            thread_id=asked.thread_id,
-            request_id=asked.request_id,
-            create_thread=asked.create_thread,
-        )
+        outcome = await _submit(state, claims, asked)
         if isinstance(outcome, Refusal):
             state.hub.detach(user, feed)
             once()
             return _respond(encoder, _once(refusal_to_agui(outcome.for_request(asked.request_id))))
         feed.follow(str(outcome.run.id))
-        stored = await _stored(state, claims, str(outcome.run.id)) if outcome.replayed else []
+        if isinstance(outcome, Answered):
+            assert isinstance(asked, ResumeRequest)
+            after_seq = outcome.seq
+            opening.append(
+                resumed_to_agui(
+                    outcome.run.to_dict(), str(asked.request_id), asked.interrupt_id, ids
+                )
+            )
+        # A replay's events so far, and an answered run's (it may be under way already).
+        replayed = isinstance(outcome, Answered) or outcome.replayed
+        stored = await _stored(state, claims, str(outcome.run.id)) if replayed else []
     except BaseException:
         state.hub.detach(user, feed)
         raise
@@ -150,9 +168,32 @@ async def _start(
 
     return _respond(
         encoder,
-        _follow(feed, stored, ids, limit, stream, watchdog),
+        _follow(feed, stored, ids, limit, stream, watchdog, opening, after_seq),
         # However the response ends (a client gone before its first byte included).
         closed=closed,
+    )
+
+
+async def _submit(
+    state: ServerState, claims: Claims, asked: RunRequest | ResumeRequest
+) -> Submitted | Answered | Refusal:
+    """A new run (AG-UI runs ask approval before a costly tool), or the answer to one."""
+    if isinstance(asked, ResumeRequest):
+        return await state.runs.resume(
+            user_id=claims.user_id,
+            interrupt_id=asked.interrupt_id,
+            approved=asked.approved,
+            request_id=asked.request_id,
+            thread_id=asked.thread_id,
+        )
+    return await state.runs.submit(
+        user_id=claims.user_id,
+        tier=claims.tier,
+        content=asked.content,
+        thread_id=asked.thread_id,
+        request_id=asked.request_id,
+        create_thread=asked.create_thread,
+        ask_approval=True,
     )
 
 
@@ -188,9 +229,14 @@ async def _follow(
     limit_s: float,
     stream: OpenStream,
     watchdog: Callable[[], Coroutine[Any, Any, None]],
+    opening: Sequence[BaseEvent] = (),
+    after_seq: int = 0,
 ) -> AsyncIterator[BaseEvent]:
-    """The run's events, until its end, the time limit, or the end of the session."""
-    source = feed.events(stored, timeout_s=limit_s)
+    """The run's events (after ``opening``, from after ``after_seq``), until its end, its
+    pause, the time limit, or the end of the session."""
+    for first in opening:
+        yield first
+    source = feed.events(stored, timeout_s=limit_s, after_seq=after_seq)
     watching = asyncio.ensure_future(watchdog())
     ended = asyncio.ensure_future(stream.ended.wait())
     try:

@@ -46,17 +46,22 @@ async def is_node_alive(conn: Conn, node_id: str) -> bool:
 
 
 async def orphaned_runs(conn: Conn, own_node_id: str) -> list[str]:
-    """Ids of runs still ``running`` on nodes that are gone."""
+    """Ids of runs still ``running`` on nodes that are gone (a run paused for the user's
+    approval, §12.1, waits for no node: it is nobody's orphan)."""
     nodes = await conn.fetch(
-        "SELECT DISTINCT node_id FROM runs WHERE status = 'running' AND node_id <> $1",
+        "SELECT DISTINCT node_id FROM runs WHERE status = 'running' AND node_id <> $1"
+        " AND NOT EXISTS (SELECT 1 FROM interrupts i"
+        " WHERE i.run_id = runs.id AND i.answered_by IS NULL)",
         own_node_id,
     )
     dead = [r["node_id"] for r in nodes if not await is_node_alive(conn, r["node_id"])]
     if not dead:
         return []
     rows = await conn.fetch(
-        "SELECT id FROM runs WHERE status = 'running' AND node_id = ANY($1::text[]) "
-        "ORDER BY created_at",
+        "SELECT id FROM runs WHERE status = 'running' AND node_id = ANY($1::text[])"
+        " AND NOT EXISTS (SELECT 1 FROM interrupts i"
+        " WHERE i.run_id = runs.id AND i.answered_by IS NULL)"
+        " ORDER BY created_at",
         dead,
     )
     return [r["id"] for r in rows]

@@ -9,6 +9,8 @@ The service publishes through an :class:`EventBus` (the socket layer's hub
 implements it), so runs never depend on sockets. A cancel is the service's
 business end to end: here if the run executes on this node, else forwarded to
 the node that runs it over the bus's control channel (:meth:`RunService.on_control`).
+An AG-UI run may pause for the user's approval (``pause``, protocol §12.1):
+:meth:`RunService.resume` continues it, on any node; a cancel ends it where it waits.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Protocol
@@ -32,15 +35,14 @@ from golden_path.agent import (
     ToolCall,
     ToolOutcome,
 )
-from golden_path.db import events, runs, usage
+from golden_path.db import events, interrupts, runs, usage
 from golden_path.db.errors import DatabaseUnavailable
-from golden_path.db.locks import lock_holders
 from golden_path.db.scope import Database, as_database
-from golden_path.ids import RequestID, RunID, ThreadID, ToolCallID, UserID
+from golden_path.ids import InterruptID, RequestID, RunID, ThreadID, ToolCallID, UserID
 from golden_path.protocol import AgentErrorCode, ErrorCode, EventType, RunStatus
 from golden_path.server.clock import utcnow
 from golden_path.server.refusal import Refusal, unavailable
-from golden_path.server.runs import recovery
+from golden_path.server.runs import orphans, pause
 from golden_path.server.runs.admission import Admitted, Duplicate, admit
 from golden_path.server.runs.completion import record_completion
 from golden_path.server.runs.events import RunScope
@@ -110,8 +112,12 @@ class RunService:
         thread_id: str | None,
         request_id: RequestID | None,
         create_thread: bool = False,
+        ask_approval: bool = False,
     ) -> Submitted | Refusal:
-        """Admit ``content`` as a run and start it, or say why not (see ``admission.admit``)."""
+        """Admit ``content`` as a run and start it, or say why not (see ``admission.admit``).
+
+        ``ask_approval`` (AG-UI runs): the run pauses before a tool priced above the tier's
+        ``approval_above_usd``, until :meth:`resume` answers it."""
         if not self.accepting:
             return unavailable("the server is shutting down")
         limit = tier.limits.max_message_chars
@@ -157,21 +163,56 @@ class RunService:
         if isinstance(outcome, Duplicate):
             return Submitted(outcome.run, replayed=True)
         assert isinstance(outcome, Admitted)
-        self._launch(outcome.run, tier, content)
+        scope = self._scope(outcome.run)
+        self._launch(scope, self._execute(scope, outcome.run, tier, content, ask_approval))
         return Submitted(outcome.run, replayed=False)
 
-    def _launch(self, run: runs.Run, tier: Tier, content: str) -> None:
-        scope = RunScope(
+    async def resume(
+        self,
+        *,
+        user_id: UserID,
+        interrupt_id: str,
+        approved: bool,
+        request_id: RequestID,
+        thread_id: ThreadID,
+    ) -> pause.Answered | Refusal:
+        """Answer ``user_id``'s paused run and let it go on (or replay, if ``request_id``
+        answered it already), or say why not; see ``pause.answer``."""
+        if not self.accepting:
+            return unavailable("the server is shutting down")
+        try:
+            async with self._db.as_user(user_id) as conn:
+                answered = await pause.answer(
+                    conn,
+                    user_id=user_id,
+                    interrupt_id=interrupt_id,
+                    approved=approved,
+                    request_id=request_id,
+                    thread_id=thread_id,
+                    node_id=self._node_id,
+                )
+        except DatabaseUnavailable:
+            return unavailable("the database is unavailable; nothing was saved, try again")
+        if isinstance(answered, pause.Answered) and answered.continuation is not None:
+            scope = self._scope(answered.run)
+            self._launch(scope, self._continue(scope, answered.continuation))
+        return answered
+
+    def _scope(self, run: runs.Run) -> RunScope:
+        return RunScope(
             user_id=run.user_id,
             thread_id=run.thread_id,
             run_id=run.id,
             request_id=run.request_id,
             agent_name=self.agent.name,
         )
-        task = asyncio.create_task(self._execute(scope, run, tier, content), name=str(run.id))
-        self._tasks[run.id] = task
-        self._owners[run.id] = run.user_id
-        task.add_done_callback(lambda _: self._forget(run.id))
+
+    def _launch(self, scope: RunScope, work: Coroutine[Any, Any, None]) -> None:
+        run_id = scope.run_id
+        task = asyncio.create_task(work, name=str(run_id))
+        self._tasks[run_id] = task
+        self._owners[run_id] = scope.user_id
+        task.add_done_callback(lambda _: self._forget(run_id))
 
     def _forget(self, run_id: RunID) -> None:
         self._tasks.pop(run_id, None)
@@ -200,8 +241,13 @@ class RunService:
         try:
             async with self._db.as_user(user_id) as conn:
                 run = await runs.get(conn, user_id, run_id)
+                paused = run is not None and await interrupts.withdraw(conn, run.id)
         except DatabaseUnavailable:
             return unavailable("the database is unavailable")
+        if paused and run is not None:  # waiting for approval (§12.1): no node runs it
+            cancelled = AgentErrorCode.CANCELLED
+            await self._fail(self._scope(run), cancelled, "the run was cancelled", 0.0)
+            return None
         if run is None or run.status != RunStatus.RUNNING:
             return Refusal(
                 ErrorCode.INVALID_MESSAGE,
@@ -231,51 +277,18 @@ class RunService:
 
     async def interrupt_orphans(self) -> int:
         """End the runs that died with their node as ``interrupted``; how many were ended."""
-        async with self._db.as_system() as conn:
-            run_ids = await recovery.orphaned_runs(conn, self._node_id)
-        ended = 0
-        for run_id in run_ids:
-            try:
-                async with asyncio.timeout(self._orphan_timeout_s):
-                    ended += await self._interrupt_orphan(run_id)
-            except TimeoutError:
-                # Its rows are locked by a session that does not let go: a start must not
-                # wait for it. The next start (on any node) tries again.
-                async with self._db.as_system() as conn:
-                    holders = await lock_holders(conn)
-                log.warning(
-                    "run %s of a stopped node could not be ended within %g s; locks are "
-                    "held by: %s",
-                    run_id,
-                    self._orphan_timeout_s,
-                    holders,
-                )
-        if ended:
-            log.warning("ended %d runs interrupted by a stopped server", ended)
-        return ended
 
-    async def _interrupt_orphan(self, run_id: str) -> int:
-        """End one run of a stopped node as ``interrupted``: 1 if this call ended it."""
-        async with self._db.as_system() as conn:
-            row = await conn.fetchrow(
-                "SELECT user_id, thread_id, request_id FROM runs WHERE id = $1", run_id
+        async def end(scope: RunScope) -> bool:
+            return await self._fail(
+                scope,
+                AgentErrorCode.INTERRUPTED,
+                "the server stopped during this run; send the message again",
+                time.perf_counter(),
             )
-        if row is None:
-            return 0
-        scope = RunScope(
-            user_id=UserID(row["user_id"]),
-            thread_id=ThreadID(row["thread_id"]),
-            run_id=RunID(run_id),
-            request_id=RequestID(row["request_id"]),
-            agent_name=self.agent.name,
+
+        return await orphans.end_orphans(
+            self._db, self._node_id, self.agent.name, self._orphan_timeout_s, end
         )
-        failed = await self._fail(
-            scope,
-            AgentErrorCode.INTERRUPTED,
-            "the server stopped during this run; send the message again",
-            time.perf_counter(),
-        )
-        return 1 if failed else 0
 
     async def _emit(self, scope: RunScope, event: dict[str, Any]) -> dict[str, Any]:
         async with self._db.as_user(scope.user_id) as conn:
@@ -299,15 +312,36 @@ class RunService:
             for r in rows
         )
 
-    async def _execute(self, scope: RunScope, run: runs.Run, tier: Tier, content: str) -> None:
+    async def _execute(
+        self, scope: RunScope, run: runs.Run, tier: Tier, content: str, ask_approval: bool
+    ) -> None:
+        async def work(started: float) -> None:
+            await self._emit(
+                scope, scope.event(EventType.AGENT_STARTED, message_id=str(run.message_id))
+            )
+            history = await self._history(scope.user_id)
+            request = AgentRequest(content, tier, history, ask_approval=ask_approval)
+            await self._drive(scope, request, started)
+
+        await self._guarded(scope, work)
+
+    async def _continue(self, scope: RunScope, go: pause.Continuation) -> None:
+        """A paused run, answered: the same steps, from the paused tool's outcome on."""
+
+        async def work(started: float) -> None:
+            paused = {go.tool.value: (go.tool_call_id, started)}
+            await self._drive(scope, go.request, started, skip=go.emitted, pending=paused)
+
+        await self._guarded(scope, work)
+
+    async def _guarded(
+        self, scope: RunScope, work: Callable[[float], Coroutine[Any, Any, None]]
+    ) -> None:
+        """Run ``work`` within the run's time limit; any way it fails ends the run."""
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self._timeout_s):
-                await self._emit(
-                    scope, scope.event(EventType.AGENT_STARTED, message_id=str(run.message_id))
-                )
-                history = await self._history(scope.user_id)
-                await self._drive(scope, AgentRequest(content, tier, history), started)
+                await work(started)
         except asyncio.CancelledError:
             reason = AgentErrorCode.CANCELLED if self.accepting else AgentErrorCode.INTERRUPTED
             await self._fail(scope, reason, f"the run was {reason.value}", started)
@@ -319,9 +353,20 @@ class RunService:
             log.exception("run %s failed", scope.run_id)
             await self._fail(scope, AgentErrorCode.INTERNAL, "the agent failed", started)
 
-    async def _drive(self, scope: RunScope, request: AgentRequest, started: float) -> None:
-        pending: dict[str, tuple[ToolCallID, float]] = {}
-        for step in self.agent.steps(request):
+    async def _drive(
+        self,
+        scope: RunScope,
+        request: AgentRequest,
+        started: float,
+        *,
+        skip: int = 0,
+        pending: dict[str, tuple[ToolCallID, float]] | None = None,
+    ) -> None:
+        """Emit the agent's steps after the first ``skip`` (emitted before a pause)."""
+        pending = dict(pending or {})
+        for index, step in enumerate(self.agent.steps(request), start=1):
+            if index <= skip:
+                continue
             _honour_cancellation()
             if self._step_delay_s:
                 await asyncio.sleep(self._step_delay_s)  # simulated model latency (config)
@@ -330,6 +375,9 @@ class RunService:
                     scope,
                     scope.event(EventType.AGENT_THINKING, reasoning=step.reasoning, step=step.step),
                 )
+            elif isinstance(step, ToolCall) and step.approval is not None:
+                await self._pause(scope, request, step, index)
+                return  # the run waits for the user's answer (§12.1)
             elif isinstance(step, ToolCall):
                 call_id = ToolCallID.new()
                 pending[step.tool.value] = (call_id, time.perf_counter())
@@ -357,6 +405,20 @@ class RunService:
                 )
             elif isinstance(step, Completion):
                 await self._complete(scope, step, started)
+
+    async def _pause(
+        self, scope: RunScope, request: AgentRequest, step: ToolCall, emitted: int
+    ) -> None:
+        event = scope.event(
+            EventType.TOOL_EXECUTING,
+            tool_call_id=str(ToolCallID.new()),
+            tool_name=step.tool.value,
+            parameters=step.parameters,
+            **pause.approval_fields(InterruptID.new(), step, request.tier),
+        )
+        async with self._db.as_user(scope.user_id) as conn:
+            stored = await pause.pause(conn, scope, event, request=request, emitted=emitted)
+        await self._ended(scope.run_id, stored)  # nothing of it runs until it is answered
 
     async def _complete(self, scope: RunScope, done: Completion, started: float) -> None:
         fields: dict[str, Any] = {

@@ -6,9 +6,9 @@ its ``as_user`` transactions), so they prove what the running server gets.
 
 import pytest
 
-from golden_path.db import messages, threads, users
+from golden_path.db import interrupts, messages, runs, threads, users
 from golden_path.db.scope import APP_ROLE, Database
-from golden_path.ids import UserID
+from golden_path.ids import InterruptID, MessageID, RequestID, RunID, ThreadID, ToolCallID, UserID
 
 pytestmark = [
     pytest.mark.security,
@@ -23,7 +23,15 @@ pytestmark = [
     ),
 ]
 
-TENANT_TABLES = ("users", "threads", "runs", "messages", "events", "usage_ledger")
+TENANT_TABLES = (
+    "users",
+    "threads",
+    "runs",
+    "messages",
+    "events",
+    "usage_ledger",
+    "interrupts",
+)
 
 
 @pytest.fixture
@@ -74,6 +82,52 @@ async def test_a_transaction_that_names_no_user_sees_no_rows(db, table):
         await conn.execute(f'SET LOCAL ROLE "{APP_ROLE}"')
         count = await conn.fetchval(f"SELECT count(*) FROM {table}")  # noqa: S608
     assert count == 0
+
+
+async def _paused_run(db: Database, user: UserID, thread: str) -> InterruptID:
+    """A run of ``user`` paused for approval (§12.1): its ``interrupts`` row."""
+    interrupt_id = InterruptID.new()
+    async with db.as_user(user) as conn:
+        run = await runs.create(
+            conn,
+            run_id=RunID.new(),
+            user_id=user,
+            thread_id=ThreadID(thread),
+            request_id=RequestID.new(),
+            message_id=MessageID.new(),
+            node_id="n",
+        )
+        await interrupts.insert(
+            conn,
+            interrupt_id=interrupt_id,
+            user_id=user,
+            run_id=run.id,
+            thread_id=ThreadID(thread),
+            tool_call_id=ToolCallID.new(),
+            tool_name="advanced_analytics",
+            seq=1,
+            state={"content": "alice's secret plan"},
+        )
+    return interrupt_id
+
+
+async def test_another_users_interrupt_is_invisible_and_cannot_be_answered(db):
+    alice, alice_thread = await _user_with_thread(db, "a")
+    bob, _ = await _user_with_thread(db, "b")
+    interrupt_id = await _paused_run(db, alice, alice_thread)
+    async with db.as_user(bob) as conn:
+        # Unscoped: row-level security alone keeps alice's pause (and its message) from bob.
+        seen = await conn.fetchval("SELECT count(*) FROM interrupts")
+        answered = await conn.execute(
+            "UPDATE interrupts SET answered_by = 'bob', approved = true WHERE id = $1",
+            interrupt_id,
+        )
+    assert seen == 0
+    assert answered == "UPDATE 0"
+    async with db.as_user(alice) as conn:
+        row = await interrupts.locked(conn, alice, interrupt_id)
+    assert row is not None
+    assert row.answered_by is None  # still alice's to answer
 
 
 async def test_writing_a_row_for_another_user_is_refused(db):

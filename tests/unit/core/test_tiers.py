@@ -10,11 +10,13 @@ import pytest
 from golden_path.tiers import (
     TIER_LIMITS,
     TIER_ORDER,
+    TOOL_CALL_USD,
     Tier,
     TierLimits,
     Tool,
     allows,
     lowest_tier_with,
+    needs_approval,
 )
 
 pytestmark = [
@@ -35,15 +37,16 @@ UA, CO, RB, AA = (
     Tool.ADVANCED_ANALYTICS,
 )
 PROTOCOL_V1 = [
-    # tier, runs/day, concurrent, sockets, AG-UI streams, msgs/min, max chars, retention, tools
-    (Tier.FREE, 10, 1, 2, 2, 20, 2_000, 7, (UA,)),
-    (Tier.EARLY, 100, 3, 5, 5, 60, 8_000, 30, (UA, CO)),
-    (Tier.MID, 500, 5, 10, 10, 120, 16_000, 90, (UA, CO, RB)),
-    (Tier.ENTERPRISE, 10_000, 20, 50, 50, 600, 32_000, 365, (UA, CO, RB, AA)),
+    # tier, runs/day, concurrent, sockets, AG-UI streams, msgs/min, max chars, retention, tools,
+    # approval above (USD)
+    (Tier.FREE, 10, 1, 2, 2, 20, 2_000, 7, (UA,), None),
+    (Tier.EARLY, 100, 3, 5, 5, 60, 8_000, 30, (UA, CO), None),
+    (Tier.MID, 500, 5, 10, 10, 120, 16_000, 90, (UA, CO, RB), 0.04),
+    (Tier.ENTERPRISE, 10_000, 20, 50, 50, 600, 32_000, 365, (UA, CO, RB, AA), 0.25),
 ]
 NUMERIC_LIMITS = [
-    f.name for f in dataclasses.fields(TierLimits) if f.name != "tools"
-]  # every limit except the tool list
+    f.name for f in dataclasses.fields(TierLimits) if f.name not in ("tools", "approval_above_usd")
+]  # every limit except the tool list and the approval threshold (None: never asks)
 
 
 @pytest.mark.parametrize(
@@ -57,6 +60,7 @@ NUMERIC_LIMITS = [
         "chars",
         "retention",
         "tools",
+        "approval",
     ),
     PROTOCOL_V1,
     ids=[row[0].value for row in PROTOCOL_V1],
@@ -71,6 +75,7 @@ def test_tier_row_matches_protocol_v1(
     chars: int,
     retention: int,
     tools: tuple[Tool, ...],
+    approval: float | None,
 ) -> None:
     assert TIER_LIMITS[tier] == TierLimits(
         runs_per_day=runs,
@@ -81,6 +86,7 @@ def test_tier_row_matches_protocol_v1(
         max_message_chars=chars,
         retention_days=retention,
         tools=tools,
+        approval_above_usd=approval,
     )
     assert tier.limits is TIER_LIMITS[tier]
 
@@ -154,3 +160,17 @@ def test_allows_exactly_from_the_lowest_tier_up(tool: Tool) -> None:
     for tier in TIER_ORDER:
         assert allows(tier, tool) == (tier.rank >= allowed_from), (tier, tool)
         assert allows(tier, tool) == (tool in tier.limits.tools), (tier, tool)
+
+
+def test_tool_prices_are_protocol_v1s() -> None:
+    assert TOOL_CALL_USD == {UA: 0.0, CO: 0.02, RB: 0.05, AA: 0.50}
+
+
+@pytest.mark.parametrize(
+    ("tier", "asks_for"),
+    [(Tier.FREE, set()), (Tier.EARLY, set()), (Tier.MID, {RB, AA}), (Tier.ENTERPRISE, {AA})],
+)
+def test_a_tier_asks_approval_exactly_for_the_tools_priced_above_its_threshold(
+    tier: Tier, asks_for: set[Tool]
+) -> None:
+    assert {tool for tool in Tool if needs_approval(tier, tool)} == asks_for
