@@ -30,12 +30,15 @@ __all__ = ["project"]
 
 APP = """
 import json
+import threading
 import uuid
 
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocketDisconnect
+
+FLOODED = threading.Event()  # the server has sent a whole flood
 
 
 def user_of(headers):
@@ -67,6 +70,7 @@ async def stream(ws):
             if "flood" in ask:
                 for n in range(ask["flood"]):
                     await emit("token", text=str(n))
+                FLOODED.set()
                 continue
             await emit("run.started", user=user)
             if ask.get("broken"):
@@ -135,6 +139,8 @@ gp_ws_stages =
     run.done = answer
 """
 TESTS = """
+import asyncio
+
 import httpx
 import pytest
 
@@ -158,10 +164,16 @@ async def test_the_teams_contract_names_what_a_broken_run_breaks(gp_ws, gp_user)
 
 
 async def test_a_flood_the_test_never_reads_still_closes_cleanly(gp_ws, gp_user):
+    import trip_app  # served in this process (gp_app)
+
     sock = await gp_ws(user=await gp_user())
-    await sock.send({"flood": 300})
+    await sock.send({"flood": 2000})
+    assert await asyncio.to_thread(trip_app.FLOODED.wait, 30)
     await sock.close()
+    # The closing handshake completed (a client whose receive queue filled up would wait
+    # close_timeout, 10 s, and drop the connection: 1006).
     assert sock.close_code == 1000
+    assert len(sock.frames) == 2001  # the greeting and the whole flood, kept
 
 
 async def test_agui_on_the_teams_endpoint_with_a_users_token(gp_agui):
