@@ -242,8 +242,9 @@ def add_options(parser: pytest.Parser) -> None:
         "--gp-protocol",
         choices=PROTOCOLS,
         default="v1",
-        help="what the server under test speaks: v1 (default) or ag-ui (then --gp-url is "
-        "the AG-UI endpoint; the AG-UI tests run and protocol v1's e2e tests are skipped)",
+        help="what the server under test speaks: v1 (default) or ag-ui (the tests that speak "
+        "protocol v1 through their fixtures are skipped; without gp_agui_path, --gp-url is "
+        "the AG-UI endpoint itself)",
     )
 
 
