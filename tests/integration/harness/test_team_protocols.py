@@ -230,6 +230,19 @@ def test_a_teams_websocket_events_and_agui_endpoint_are_tested_on_its_own_app(
     )
 
 
+def test_with_gp_agui_path_the_agui_tests_run_under_the_default_protocol(
+    project: pytest.Pytester,
+) -> None:
+    """The server's own AG-UI endpoint needs no --gp-protocol=ag-ui nor --gp-url (today the
+    test is skipped, 'needs an AG-UI endpoint')."""
+    write(
+        project.path,
+        {"trip_app.py": APP, "trip_users.py": USERS, "tests/e2e/test_trip.py": TESTS},
+    )
+    result = run(project, INI, "-k", "agui_on_the_teams_endpoint or speaks_protocol_v1")
+    result.assert_outcomes(passed=2)
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [
