@@ -261,3 +261,11 @@ def test_a_misconfigured_protocol_stops_the_run_naming_the_option(
     result = run(pytester, "gp_stages = plan tools answer\n" + line)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([message])
+
+
+def test_a_protocol_marker_naming_no_protocol_stops_the_run(pytester: pytest.Pytester) -> None:
+    test = "import pytest\n\n@pytest.mark.protocol('grpc')\ndef test_x():\n    pass\n"
+    write(pytester.path, {"tests/test_grpc.py": test})
+    result = run(pytester, "")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*@pytest.mark.protocol('grpc'): expected one of v1, ag-ui*"])
