@@ -38,7 +38,7 @@ import pytest
 if TYPE_CHECKING:
     from golden_path.testing.agui.client import AGUIClient
 
-from golden_path.testing.options import harness_options
+from golden_path.testing.options import PROTOCOLS, harness_options
 
 __all__ = [
     "AGUI_FIXTURE",
@@ -49,7 +49,6 @@ __all__ = [
     "protocols_spoken",
 ]
 
-PROTOCOLS: tuple[str, ...] = ("v1", "ag-ui")
 AGUI_FIXTURE = "gp_agui"
 AGUI_FIXTURES = frozenset({AGUI_FIXTURE, "gp_agui_factory"})
 # Fixtures through which a test speaks golden-path's protocol v1 (gp_user too, unless the
