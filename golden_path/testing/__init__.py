@@ -5,6 +5,7 @@ The fixtures arrive by themselves (the plugin registers them; see
 fixtures with and the assertion helpers::
 
     from golden_path.testing import ServerEndpoint, Services, assert_events
+    from golden_path.testing import WSClient, WSContract, assert_ws_events
 
 Everything else under ``golden_path.testing`` is the harness's own machinery and
 may change without notice. Names are resolved on first use, so importing this
@@ -40,6 +41,11 @@ _PUBLIC: dict[str, str] = {
     "assert_agui_events": "golden_path.testing.agui.contract",
     "check_agui_events": "golden_path.testing.agui.contract",
     "Stage": "golden_path.testing.agui.contract",
+    # a team's own JSON WebSocket events: the client gp_ws makes and their contract
+    "WSClient": "golden_path.testing.ws.client",
+    "WSContract": "golden_path.testing.ws.contract",
+    "assert_ws_events": "golden_path.testing.ws.contract",
+    "check_ws_events": "golden_path.testing.ws.contract",
 }
 __all__ = [
     "AGUIClient",
@@ -56,10 +62,14 @@ __all__ = [
     "Stage",
     "TokenSet",
     "Violation",
+    "WSClient",
+    "WSContract",
     "assert_agui_events",
     "assert_events",
+    "assert_ws_events",
     "check_agui_events",
     "check_events",
+    "check_ws_events",
     "split_runs",
 ]
 
@@ -89,3 +99,5 @@ if TYPE_CHECKING:
         check_events,
         split_runs,
     )
+    from golden_path.testing.ws.client import WSClient
+    from golden_path.testing.ws.contract import WSContract, assert_ws_events, check_ws_events

@@ -13,7 +13,8 @@ The server under test
 Users, sockets and tokens
     ``gp_user(tier)``, ``gp_client(user)`` (transcripts in failure reports),
     ``gp_jwt`` (tokens a strict server must refuse), ``gp_server_process`` (more
-    reference-server nodes), ``gp_agui`` / ``gp_agui_factory`` (AG-UI clients).
+    reference-server nodes), ``gp_agui`` / ``gp_agui_factory`` (AG-UI clients), ``gp_ws``
+    (sockets that speak the team's own JSON events, ``golden_path.testing.ws``).
 The model at the wire
     ``gp_model``: a scripted LLM server (OpenAI and Anthropic wires) for this test
     (``golden_path.testing.model``).
@@ -30,10 +31,11 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import pytest
 
 from golden_path.services.model import Services, ServicesError
-from golden_path.testing.agui.fixtures import gp_agui, gp_agui_factory
+from golden_path.testing.agui.fixtures import _gp_agui_endpoint, gp_agui, gp_agui_factory
 from golden_path.testing.model.fixtures import gp_model
 from golden_path.testing.options import SCHEMA_REFERENCE, harness_options
 from golden_path.testing.services.session import shared_services
+from golden_path.testing.ws.fixtures import gp_ws
 
 # What a fixture needs is imported when it first runs, so a test of gp_db and gp_redis never
 # loads the HTTP and WebSocket clients, the token codec or the server runner: the first
@@ -48,6 +50,8 @@ if TYPE_CHECKING:
     from golden_path.testing.identity.users import GoldenPathUser
     from golden_path.testing.server.endpoint import ServerEndpoint
 
+# Registered with the plugin for gp_agui_factory; not a fixture of the team's.
+_PRIVATE_FIXTURES = (_gp_agui_endpoint,)
 __all__ = [
     "gp_agui",
     "gp_agui_factory",
@@ -64,6 +68,7 @@ __all__ = [
     "gp_server_process",
     "gp_services",
     "gp_user",
+    "gp_ws",
     "gp_ws_url",
 ]
 
@@ -303,9 +308,7 @@ UserFactory = Callable[..., Awaitable[Any]]
 
 
 @pytest.fixture
-def gp_user(
-    request: pytest.FixtureRequest, gp_server: ServerEndpoint, gp_api: GoldenPathHTTP
-) -> UserFactory:
+def gp_user(request: pytest.FixtureRequest, gp_server: ServerEndpoint) -> UserFactory:
     """``await gp_user("pro")``: a fresh user of that segment, with tokens.
 
     ``gp_user_factory`` says how a team's server makes one: ``(base_url, segment)``, sync
@@ -323,6 +326,9 @@ def gp_user(
         load_callable(options.user_factory, "gp_user_factory") if options.user_factory else None
     )
     segments = options.segments
+    # protocol v1's client only where v1 makes the users: a team's gp_user speaks its own
+    # protocol, and a test of it is no protocol v1 test (--gp-protocol=ag-ui runs it).
+    gp_api: GoldenPathHTTP | None = None if custom else request.getfixturevalue("gp_api")
 
     async def make(tier: str | None = None, *, email: str | None = None) -> Any:
         segment = str(tier) if tier is not None else (segments[0] if segments else "free")
@@ -335,6 +341,7 @@ def gp_user(
             if custom is not None:
                 user = custom(gp_server.base_url, segment)
                 return await user if inspect.isawaitable(user) else user
+            assert gp_api is not None
             return await create_user(gp_api, segment, email=email)
         except Exception as exc:
             if is_throttled(exc):  # one message and a stop, not a 429 in every later test

@@ -51,6 +51,9 @@ MARKERS: dict[str, str] = {
     "bvj(segment, goal, value_impact, revenue_impact)": "Business Value Justification",
     "server_internals": "needs the server under test's own services or process (its database, "
     "its Redis, a restart): skipped when the suite runs against a deployment given by --gp-url",
+    "protocol(name)": "the protocol the test speaks where its fixtures do not say it (e.g. "
+    "raw HTTP on gp_base_url): v1 or ag-ui; --gp-protocol skips it when the server under test "
+    "speaks the other",
     "reference_only": "needs the reference server's internals (restarts, outages, its database); "
     "skipped when the suite runs against a deployment given by --gp-url",
 }

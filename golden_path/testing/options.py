@@ -115,6 +115,35 @@ INI: dict[str, tuple[str, str, str | list[str]]] = {
         "string",
         "",
     ),
+    "gp_agui_path": (
+        "the path of your server's AG-UI endpoint, e.g. /agent: gp_agui is then a client of "
+        "the server under test (gp_app, gp_server_command or --gp-url) at that path, with a "
+        "gp_user's token",
+        "string",
+        "",
+    ),
+    "gp_ws_path": (
+        "the path of your server's WebSocket, e.g. /stream: where gp_ws connects by default",
+        "string",
+        "",
+    ),
+    "gp_ws_type_field": (
+        "the field of a WebSocket frame that names its event (default type)",
+        "string",
+        "type",
+    ),
+    "gp_ws_first_event": ("the event that begins a run on your WebSocket", "string", ""),
+    "gp_ws_terminal_events": ("the events that end a run on your WebSocket", "args", []),
+    "gp_ws_seq_field": (
+        "the field counting your WebSocket's events up by one (empty: no seq check)",
+        "string",
+        "",
+    ),
+    "gp_ws_stages": (
+        "event=stage lines: which of gp_stages each of your WebSocket's events shows",
+        "linelist",
+        [],
+    ),
     "gp_quarantine": (
         "a TOML file of [[quarantine]] entries (test, owner, reason, link, expires): a "
         "quarantined test runs, its failure is reported but not gated",
@@ -213,8 +242,9 @@ def add_options(parser: pytest.Parser) -> None:
         "--gp-protocol",
         choices=PROTOCOLS,
         default="v1",
-        help="what the server under test speaks: v1 (default) or ag-ui (then --gp-url is "
-        "the AG-UI endpoint; the AG-UI tests run and protocol v1's e2e tests are skipped)",
+        help="what the server under test speaks: v1 (default) or ag-ui (the tests that speak "
+        "protocol v1 through their fixtures are skipped; without gp_agui_path, --gp-url is "
+        "the AG-UI endpoint itself)",
     )
 
 
@@ -244,6 +274,8 @@ class HarnessOptions:
     stages: tuple[str, ...] = ()
     deployment_dsn: str | None = None
     deployment_redis_url: str | None = None
+    agui_path: str = ""
+    ws_path: str = ""
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> HarnessOptions:
@@ -279,6 +311,8 @@ class HarnessOptions:
             stages=tuple(str(v) for v in config.getini("gp_stages") or ()),
             deployment_dsn=config.getoption("gp_deployment_dsn"),
             deployment_redis_url=config.getoption("gp_deployment_redis_url"),
+            agui_path=ini("gp_agui_path"),
+            ws_path=ini("gp_ws_path"),
         )
         if options.app and options.server_command:
             raise pytest.UsageError("set gp_app or gp_server_command, not both")
@@ -296,8 +330,10 @@ class HarnessOptions:
                 raise pytest.UsageError(f"gp_{name} names one twice: {' '.join(values)}")
             if "all" in values:
                 raise pytest.UsageError(f"gp_{name}: 'all' is the BVJ's word for every one")
-        if not options.health_path.startswith("/"):
-            raise pytest.UsageError(f"gp_health_path = {options.health_path!r}: start it with /")
+        for name in ("health_path", "agui_path", "ws_path"):
+            path = getattr(options, name)
+            if path and not path.startswith("/"):
+                raise pytest.UsageError(f"gp_{name} = {path!r}: start it with /")
         return options
 
     @property

@@ -13,22 +13,30 @@ from collections.abc import Generator
 
 import pytest
 
-from golden_path.testing import fixtures
-from golden_path.testing.agui.fixtures import agui_report_sections, agui_skip_reason
+from golden_path.testing import fixtures, transcripts
+from golden_path.testing.agui.fixtures import agui_skip_reason
 from golden_path.testing.bvj.gate_hooks import register as register_gate_hooks
 from golden_path.testing.bvj.hooks import BVJPlugin
 from golden_path.testing.markers import MARKERS, check_choice, test_tier_from_path, vocabulary
 from golden_path.testing.model.fixtures import model_report
-from golden_path.testing.options import INI, add_options, harness_options, is_worker
+from golden_path.testing.options import (
+    INI,
+    PROTOCOLS,
+    add_options,
+    harness_options,
+    is_worker,
+)
 from golden_path.testing.services.session import (
     close_session,
     hand_to_worker,
     open_session,
     prestart,
 )
+from golden_path.testing.ws.fixtures import configure_contract
 
 _MARKER_PROBLEM = pytest.StashKey[str]()
 _LOG_OFFSET = pytest.StashKey[int]()
+_CLIENTS = pytest.StashKey[list[transcripts.Transcribed]]()
 REAL_SERVICE_FIXTURES = frozenset(
     {"gp_services", "gp_server", "gp_database", "gp_db", "gp_redis", "gp_reference_services"}
 )
@@ -47,6 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
     open_session(config)
     config.pluginmanager.register(fixtures, "golden-path-fixtures")
     options = harness_options(config)
+    configure_contract(config)  # a misconfigured gp_ws_* option stops the run here
     register_gate_hooks(config)
     if (
         options.bvj != "off"
@@ -109,6 +118,12 @@ def pytest_collection_modifyitems(
             )
         elif gp_url and item.get_closest_marker("reference_only") is not None:
             item.add_marker(pytest.mark.skip(reason=f"needs the reference server; {gp_url} is not"))
+        for mark in item.iter_markers("protocol"):
+            if len(mark.args) != 1 or mark.args[0] not in PROTOCOLS:
+                shown = ", ".join(repr(a) for a in mark.args) or "nothing"
+                wrong = f"@pytest.mark.protocol({shown}): expected one of {', '.join(PROTOCOLS)}"
+                problems.append(f"{item.nodeid}: {wrong}")
+                item.stash[_MARKER_PROBLEM] = wrong
         protocol_skip = agui_skip_reason(item, config)
         if protocol_skip is not None:
             item.add_marker(pytest.mark.skip(reason=protocol_skip))
@@ -134,6 +149,14 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         prestart(config)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    """Every client made while the test runs (setup, call, teardown) is kept for its report,
+    whether a fixture made it or the test did by hand (``golden_path.testing.transcripts``)."""
+    with transcripts.collecting(item.stash.setdefault(_CLIENTS, [])):
+        return (yield)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     problem = item.stash.get(_MARKER_PROBLEM, None)
@@ -147,7 +170,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """A failed test's report shows every socket's transcript and the server's own log."""
+    """A failed test's report shows every client's transcript and the server's own log."""
     report = yield
     model_report(item, report)  # fails a test whose model saw a problem; adds its journal
     if report.when == "call" and report.failed:
@@ -155,7 +178,7 @@ def pytest_runtest_makereport(
             report.sections.append(
                 (f"golden-path socket {index} transcript", sock.format_transcript(200))
             )
-        report.sections.extend(agui_report_sections(item))
+        report.sections.extend(transcripts.report_sections(item.stash.get(_CLIENTS, [])))
         server = item.config.stash.get(fixtures.SERVER_UNDER_TEST, None)
         if server is not None and server.process is not None:
             offset = item.stash.get(_LOG_OFFSET, 0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,18 @@ from golden_path.services.model import Services
 from golden_path.testing.identity.users import GoldenPathUser
 from golden_path.testing.server.reference import ServerEndpoint, start_reference_server
 from tests.e2e.support import ALLOWED_ORIGIN, SLOW_STEP_DELAY_MS
+
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """This repository's end-to-end tests speak golden-path's protocol v1, many over raw HTTP
+    on ``gp_base_url``, which the harness cannot read a protocol from: say so, and
+    ``--gp-protocol=ag-ui`` skips them (those that use ``gp_agui`` speak AG-UI and run)."""
+    for item in items:
+        if HERE in item.path.resolve().parents and item.get_closest_marker("protocol") is None:
+            item.add_marker(pytest.mark.protocol("v1"))
 
 
 def _stop(endpoint: ServerEndpoint) -> None:

@@ -37,6 +37,7 @@ from golden_path.testing.agui.contract import (
     expand_chunks,
     read_stages,
 )
+from golden_path.testing.transcripts import track
 from golden_path.testing.violation import Violation
 
 __all__ = [
@@ -273,7 +274,14 @@ class AGUIStream:
 
 
 class AGUIClient:
-    """A client of one AG-UI endpoint (the URL the ``RunAgentInput`` is POSTed to)."""
+    """A client of one AG-UI endpoint (the URL the ``RunAgentInput`` is POSTed to).
+
+    Made while a test runs (by ``gp_agui``, ``gp_agui_factory`` or by hand), its transcript
+    is in the test's failure report. ``await client.aclose()`` (or ``async with``) closes
+    its HTTP connections; the fixtures close theirs after the test.
+    """
+
+    transcript_kind = "AG-UI"
 
     def __init__(
         self,
@@ -295,6 +303,7 @@ class AGUIClient:
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=10.0), transport=transport
         )
+        track(self)
 
     async def __aenter__(self) -> AGUIClient:
         return self
@@ -303,6 +312,7 @@ class AGUIClient:
         await self.aclose()
 
     async def aclose(self) -> None:
+        """Close the client's HTTP connections (a run still streaming is cut)."""
         await self._http.aclose()
 
     def _record(self, direction: Literal["sent", "received", "closed"], payload: Any) -> None:

@@ -73,7 +73,7 @@ def test_with_v1_the_agui_tests_skip_saying_how_to_run_them(
     result = pytester.runpytest("-p", "no:randomly", "-rs")
     result.assert_outcomes(passed=1, skipped=2)
     result.stdout.fnmatch_lines(
-        ["*needs an AG-UI endpoint: run with --gp-protocol=ag-ui --gp-url*"]
+        ["*needs an AG-UI endpoint: set gp_agui_path*or run with --gp-protocol=ag-ui --gp-url*"]
     )
 
 

@@ -1,7 +1,8 @@
 """The harness is laid out by concern, and each concern imports only what it may.
 
 ``golden_path.testing`` holds one folder per concern (services, server, identity,
-v1, agui, bvj) beside a few shared modules (options, markers, violation) and
+v1, agui, ws, bvj, model) beside a few shared modules (options, markers, violation,
+transcripts) and
 the plugin's own (plugin, fixtures, the public face). Each concern's
 ``__init__`` docstring says what it may import; :data:`MAY_IMPORT` is that rule
 as data. A protocol checker that imports the reference server, or a report
@@ -31,14 +32,15 @@ pytestmark = [
 
 ROOT = Path(golden_path.testing.__file__).resolve().parent
 PREFIX = "golden_path.testing"
-SHARED = {"options", "markers", "violation"}
-CONCERNS = {"services", "server", "identity", "v1", "agui", "bvj", "model"}
+SHARED = {"options", "markers", "violation", "transcripts"}
+CONCERNS = {"services", "server", "identity", "v1", "agui", "bvj", "model", "ws"}
 # What each concern may import of golden_path: harness parts by short name, the rest of
 # the package by dotted prefix. Its own modules are always allowed.
 MAY_IMPORT: dict[str, set[str]] = {
     "options": set(),
     "markers": {"options"},
     "violation": {"golden_path.errors"},
+    "transcripts": set(),
     "services": {"options", "golden_path.services", "golden_path.db"},
     "server": {
         "options",
@@ -66,7 +68,8 @@ MAY_IMPORT: dict[str, set[str]] = {
         "golden_path.tiers",
         "golden_path.errors",
     },
-    "agui": {"violation", "markers"},
+    "agui": {"violation", "markers", "options", "transcripts"},
+    "ws": {"violation", "markers", "options", "transcripts"},
     "bvj": {"options", "markers", "golden_path.errors", "golden_path.tiers"},
     "model": {"golden_path.server.runner"},
 }
@@ -74,6 +77,7 @@ MAY_IMPORT: dict[str, set[str]] = {
 NEVER: dict[str, tuple[str, ...]] = {
     "v1": ("golden_path.server", "golden_path.services", "golden_path.db"),
     "agui": ("golden_path.server", "golden_path.services", "golden_path.db"),
+    "ws": ("golden_path.server", "golden_path.services", "golden_path.db", "golden_path.client"),
     "bvj": ("golden_path.server", "golden_path.services", "golden_path.db"),
     "model": ("golden_path.services", "golden_path.db"),
 }

@@ -42,6 +42,7 @@ FIXTURES = {
     "gp_agui",
     "gp_agui_factory",
     "gp_model",
+    "gp_ws",
 }
 
 
@@ -58,9 +59,11 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
 def test_the_assertion_helpers_are_the_contracts_own() -> None:
     from golden_path.testing.agui.contract import assert_agui_events
     from golden_path.testing.v1.contract import assert_events
+    from golden_path.testing.ws.contract import assert_ws_events
 
     assert harness.assert_events is assert_events
     assert harness.assert_agui_events is assert_agui_events
+    assert harness.assert_ws_events is assert_ws_events
 
 
 def test_the_plugin_module_holds_hooks_only() -> None:
@@ -83,6 +86,7 @@ def test_every_fixture_lives_in_the_fixtures_module(request: pytest.FixtureReque
             fixtures.__name__,
             "golden_path.testing.agui.fixtures",  # re-exported from fixtures.py
             "golden_path.testing.model.fixtures",  # re-exported from fixtures.py
+            "golden_path.testing.ws.fixtures",  # re-exported from fixtures.py
         ), name
 
 
