@@ -104,6 +104,8 @@ test: lint
 	cd examples/orders && $(abspath $(BIN))/pytest -n auto -q
 	cd examples/orders && $(abspath $(BIN))/pytest -n auto -q -o gp_app= \
 		-o "gp_server_command={python} -m uvicorn orders.app:app --port {port}"
+	@echo "make test: examples/trips, a product unlike ours (its plans, RS256, its events, AG-UI), gated"
+	cd examples/trips && $(abspath $(BIN))/pytest -n auto -q --gp-gate
 	@echo "make test: the docker pass: integration and e2e tiers on --gp-services=docker"
 	PYTHON=$(BIN)/python bash scripts/container_engine.sh run -- \
 		$(BIN)/pytest -n auto -m "integration or e2e" --gp-services=docker -q \
