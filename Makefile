@@ -75,6 +75,8 @@ lint: $(STAMP)
 # against the reference server's own POST /agui (golden-path serve, a signed-up user); then
 # examples/orders, a team's project with its own schema, JWT settings and server, run from
 # its folder twice: its app in-process (gp_app), then as its own process (gp_server_command);
+# then examples/trips, a product unlike ours (plans free/pro/team, RS256, its own WebSocket
+# events and AG-UI endpoint), gated (--gp-gate) on its own plans and stages;
 # then the integration and e2e tiers once more on the docker provider, with its own tests, on a
 # real engine: Docker if one answers, else podman, provisioned on first use (root on Debian,
 # about 75 s once, see scripts/container_engine.sh), its API service alive for that pass only.
