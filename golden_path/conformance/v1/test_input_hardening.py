@@ -11,6 +11,7 @@ from golden_path.protocol import ErrorCode
 from golden_path.testing.identity.users import TEST_PASSWORD
 
 pytestmark = [
+    pytest.mark.e2e,
     pytest.mark.security,
     pytest.mark.stage("persistence"),
     pytest.mark.bvj(

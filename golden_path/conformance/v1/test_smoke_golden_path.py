@@ -6,6 +6,7 @@ from golden_path.protocol import GOLDEN_EVENTS
 from golden_path.testing.v1.contract import assert_events
 
 pytestmark = [
+    pytest.mark.e2e,
     pytest.mark.golden_path,
     pytest.mark.stage("events"),
     pytest.mark.bvj(
