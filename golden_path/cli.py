@@ -188,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     from golden_path.testing.model.commands import add_model_commands
 
     add_model_commands(commands, _model)
+    from golden_path.conformance.command import add_conformance_command
+
+    add_conformance_command(commands)
     return parser
 
 

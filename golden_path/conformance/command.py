@@ -1,0 +1,94 @@
+"""``golden-path conformance --protocol v1|ag-ui --url URL [-- pytest args]``.
+
+Runs a suite shipped in the package (``golden_path.conformance.v1`` or ``.agui``)
+against any server, by URL, in a pytest of its own started in the current directory:
+so the project's settings there (its pytest.ini, pyproject.toml, tox.ini or
+setup.cfg: ``gp_user_factory``, the ``gp_jwt_*`` options, ``pythonpath``) make its
+users and tokens. What the project's file says of its own suite does not apply:
+its ``addopts`` are dropped, and the markers' vocabulary is the suite's (protocol
+v1's plans, the default stages). It says first what the suite needs of the server's
+limits (``golden_path.conformance.demand``) and stops at the first refusal
+(``golden_path.conformance.throttle``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import subprocess
+import sys
+from collections.abc import Sequence
+
+from golden_path.conformance.demand import demand
+from golden_path.tiers import TIER_ORDER
+
+SUITES = {"v1": "golden_path.conformance.v1", "ag-ui": "golden_path.conformance.agui"}
+# What the suites need beside the harness: pytest runs them, pytest-asyncio their async tests.
+NEEDS = {"pytest": "pytest", "pytest_asyncio": "pytest-asyncio"}
+
+
+def add_conformance_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "conformance",
+        help="run golden-path's shipped conformance suite (protocol v1 or AG-UI) against a "
+        "server by URL, with this project's settings for users and tokens",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+    )
+    parser.add_argument("--protocol", choices=sorted(SUITES), required=True)
+    parser.add_argument(
+        "--url",
+        required=True,
+        help="the server: its base URL (v1), or the endpoint a RunAgentInput is POSTed to "
+        "(ag-ui; its token in $GOLDEN_PATH_AGUI_TOKEN)",
+    )
+    parser.add_argument(
+        "pytest_args", nargs=argparse.REMAINDER, help="after --: more pytest arguments (-n 4)"
+    )
+    parser.set_defaults(handler=run)
+
+
+def pytest_command(protocol: str, url: str, extra: Sequence[str]) -> list[str]:
+    """The inner pytest run: the shipped suite, by module name, on the project's settings."""
+    extra = list(extra)
+    if extra[:1] == ["--"]:
+        extra = extra[1:]
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--pyargs",
+        SUITES[protocol],
+        f"--gp-url={url}",
+        f"--gp-protocol={protocol}",
+        "-p",
+        "golden_path.conformance.throttle",
+        "-o",
+        "addopts=",
+        "-o",
+        "gp_segments=" + " ".join(tier.value for tier in TIER_ORDER),
+        "-o",
+        "gp_stages=",
+        "-o",
+        "asyncio_mode=auto",
+        "-o",
+        "asyncio_default_fixture_loop_scope=function",
+        *extra,
+    ]
+
+
+def missing_tools() -> list[str]:
+    return [dist for module, dist in NEEDS.items() if importlib.util.find_spec(module) is None]
+
+
+def run(args: argparse.Namespace) -> int:
+    missing = missing_tools()
+    if missing:
+        print(
+            f"golden-path conformance: install {' and '.join(missing)} first (pip install "
+            f"{' '.join(missing)}): the suite is a pytest suite",
+            file=sys.stderr,
+        )
+        return 2
+    print(f"golden-path conformance: {args.protocol} against {args.url}", flush=True)
+    print(f"golden-path conformance: {demand(args.protocol)}.", flush=True)
+    return subprocess.call(pytest_command(args.protocol, args.url, args.pytest_args))
