@@ -5,6 +5,10 @@ then found where every run is found (``GET /runs/{id}``, ``GET /events``, the
 thread, the usage ledger, a socket of the same user), billed once, refused with
 the v1 error codes. The AG-UI ids the client chose are echoed; the server's own
 are in ``metadata["golden_path"]`` of ``RUN_STARTED``.
+
+Here only what needs golden-path's reference server itself (a second node, other
+settings, its services); what any server must pass ships in the package, in
+``golden_path/conformance/v1/test_agui_reference.py``.
 """
 
 from __future__ import annotations

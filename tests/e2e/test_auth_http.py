@@ -1,5 +1,10 @@
 """§3 over real HTTP: accounts, token pairs, refresh rotation and theft detection, logout,
-tickets and tiers."""
+tickets and tiers.
+
+Here only what needs golden-path's reference server itself (a second node, other
+settings, its services); what any server must pass ships in the package, in
+``golden_path/conformance/v1/test_auth_http.py``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""§4 client frames over real sockets: user_message, ping, authenticate and cancel."""
+"""§4 client frames over real sockets: user_message, ping, authenticate and cancel.
+
+Here only what needs golden-path's reference server itself (a second node, other
+settings, its services); what any server must pass ships in the package, in
+``golden_path/conformance/v1/test_client_frames.py``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""§7 over real sockets: each close code, brought about the way a real client meets it."""
+"""§7 over real sockets: each close code, brought about the way a real client meets it.
+
+Here only what needs golden-path's reference server itself (a second node, other
+settings, its services); what any server must pass ships in the package, in
+``golden_path/conformance/v1/test_close_codes.py``.
+"""
 
 from __future__ import annotations
 

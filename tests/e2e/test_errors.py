@@ -1,4 +1,9 @@
-"""§6 over real sockets: every error code, each answered on a connection that stays open."""
+"""§6 over real sockets: every error code, each answered on a connection that stays open.
+
+Here only what needs golden-path's reference server itself (a second node, other
+settings, its services); what any server must pass ships in the package, in
+``golden_path/conformance/v1/test_errors.py``.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,10 @@
 """§4 handshake over real sockets: the three ways in, every way refused, and
-connection_established."""
+connection_established.
+
+Here only what needs golden-path's reference server itself (a second node, other
+settings, its services); what any server must pass ships in the package, in
+``golden_path/conformance/v1/test_handshake.py``.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,10 @@
 """§4/§6 over real sockets: a repeated request_id never starts a second run, and resume loses
-and repeats nothing."""
+and repeats nothing.
+
+Here only what needs golden-path's reference server itself (a second node, other
+settings, its services); what any server must pass ships in the package, in
+``golden_path/conformance/v1/test_idempotency_and_resume.py``.
+"""
 
 from __future__ import annotations
 

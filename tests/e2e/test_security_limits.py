@@ -1,4 +1,9 @@
-"""Bodies, pages and an evicted family (security review, issue 13 §5 and §6), for real."""
+"""Bodies, pages and an evicted family (security review, issue 13 §5 and §6), for real.
+
+Here only what needs golden-path's reference server itself (a second node, other
+settings, its services); what any server must pass ships in the package, in
+``golden_path/conformance/v1/test_security_limits.py``.
+"""
 
 from __future__ import annotations
 

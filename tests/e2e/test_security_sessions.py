@@ -3,6 +3,10 @@
 A stolen access token must not become a session of its own: an upgrade stays in the
 bearer's family and refuses the current tier; ``/auth/logout-all`` ends every family;
 a logged-out family's open sockets close 4401 at once, on every node, not at expiry.
+
+Here only what needs golden-path's reference server itself (a second node, other
+settings, its services); what any server must pass ships in the package, in
+``golden_path/conformance/v1/test_security_sessions.py``.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ then found where every run is found (``GET /runs/{id}``, ``GET /events``, the
 thread, the usage ledger, a socket of the same user), billed once, refused with
 the v1 error codes. The AG-UI ids the client chose are echoed; the server's own
 are in ``metadata["golden_path"]`` of ``RUN_STARTED``.
+
+Shipped: what any protocol v1 server must pass; what needs golden-path's reference
+server itself stays in this repository's ``tests/e2e/test_agui_reference.py``.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ with ``RUN_ERROR`` ``4401`` and the v1 reason, then the response closes; a user 
 at most the tier's ``open_agui_streams``; and another user's ``threadId`` or ``runId``
 reaches nothing of theirs. The session tests stream from a second node whose agent is
 slow, so each run is still going when its session ends.
+
+Shipped: what any protocol v1 server must pass; what needs golden-path's reference
+server itself stays in this repository's ``tests/e2e/test_agui_sessions.py``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
 """§3 over real HTTP: accounts, token pairs, refresh rotation and theft detection, logout,
-tickets and tiers."""
+tickets and tiers.
+
+Shipped: what any protocol v1 server must pass; what needs golden-path's reference
+server itself stays in this repository's ``tests/e2e/test_auth_http.py``.
+"""
 
 from __future__ import annotations
 

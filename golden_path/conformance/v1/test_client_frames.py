@@ -1,4 +1,8 @@
-"""§4 client frames over real sockets: user_message, ping, authenticate and cancel."""
+"""§4 client frames over real sockets: user_message, ping, authenticate and cancel.
+
+Shipped: what any protocol v1 server must pass; what needs golden-path's reference
+server itself stays in this repository's ``tests/e2e/test_client_frames.py``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""§7 over real sockets: each close code, brought about the way a real client meets it."""
+"""§7 over real sockets: each close code, brought about the way a real client meets it.
+
+Shipped: what any protocol v1 server must pass; what needs golden-path's reference
+server itself stays in this repository's ``tests/e2e/test_close_codes.py``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""§6 over real sockets: every error code, each answered on a connection that stays open."""
+"""§6 over real sockets: every error code, each answered on a connection that stays open.
+
+Shipped: what any protocol v1 server must pass; what needs golden-path's reference
+server itself stays in this repository's ``tests/e2e/test_errors.py``.
+"""
 
 from __future__ import annotations
 

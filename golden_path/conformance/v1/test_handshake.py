@@ -1,5 +1,9 @@
 """§4 handshake over real sockets: the three ways in, every way refused, and
-connection_established."""
+connection_established.
+
+Shipped: what any protocol v1 server must pass; what needs golden-path's reference
+server itself stays in this repository's ``tests/e2e/test_handshake.py``.
+"""
 
 from __future__ import annotations
 

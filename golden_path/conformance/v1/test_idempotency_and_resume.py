@@ -1,5 +1,9 @@
 """§4/§6 over real sockets: a repeated request_id never starts a second run, and resume loses
-and repeats nothing."""
+and repeats nothing.
+
+Shipped: what any protocol v1 server must pass; what needs golden-path's reference
+server itself stays in this repository's ``tests/e2e/test_idempotency_and_resume.py``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Bodies, pages and an evicted family (security review, issue 13 §5 and §6), for real."""
+"""Bodies, pages and an evicted family (security review, issue 13 §5 and §6), for real.
+
+Shipped: what any protocol v1 server must pass; what needs golden-path's reference
+server itself stays in this repository's ``tests/e2e/test_security_limits.py``.
+"""
 
 from __future__ import annotations
 

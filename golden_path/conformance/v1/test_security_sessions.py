@@ -3,6 +3,9 @@
 A stolen access token must not become a session of its own: an upgrade stays in the
 bearer's family and refuses the current tier; ``/auth/logout-all`` ends every family;
 a logged-out family's open sockets close 4401 at once, on every node, not at expiry.
+
+Shipped: what any protocol v1 server must pass; what needs golden-path's reference
+server itself stays in this repository's ``tests/e2e/test_security_sessions.py``.
 """
 
 from __future__ import annotations
