@@ -70,11 +70,14 @@ __all__ = [
 
 def _unavailable(request: pytest.FixtureRequest, exc: ServicesError) -> NoReturn:
     """Fail this test; a broken schema or server stops the whole run with one message
-    (under xdist, each worker stops after the test it was running)."""
+    (under xdist, each worker stops after the test it was running). The project's own
+    schema, app or server failing is said as such (the message names its setting), never as
+    golden-path's services being unavailable."""
     from golden_path.testing.services.schema import SchemaError
 
     if isinstance(exc, SchemaError):
         request.session.shouldstop = str(exc)
+        raise pytest.fail.Exception(str(exc), pytrace=False) from None
     raise pytest.fail.Exception(f"golden-path services unavailable: {exc}", pytrace=False) from None
 
 
