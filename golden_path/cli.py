@@ -195,11 +195,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from golden_path.server.extra import missing_extra
+
     args = build_parser().parse_args(argv)
     try:
         code: int = args.handler(args)
     except KeyboardInterrupt:
         return 130
+    except ImportError as exc:
+        missing = missing_extra(exc, f"golden-path {args.command}")
+        if missing is None:
+            raise
+        print(missing, file=sys.stderr)
+        return 2
     return code
 
 

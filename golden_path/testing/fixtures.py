@@ -248,6 +248,7 @@ async def gp_redis(
 def gp_server(request: pytest.FixtureRequest) -> Iterator[ServerEndpoint]:
     """The server under test: ``--gp-url``'s deployment, else the project's own server
     (``gp_app`` or ``gp_server_command``), else the reference server, in this worker."""
+    from golden_path.server.extra import ServerExtraMissing
     from golden_path.testing.server.own import start_own_server
     from golden_path.testing.server.reference import endpoint_for_url, start_reference_server
 
@@ -271,6 +272,9 @@ def gp_server(request: pytest.FixtureRequest) -> Iterator[ServerEndpoint]:
             endpoint = start_reference_server(services)
     except ServicesError as exc:
         _unavailable(request, exc)
+    except ServerExtraMissing as exc:  # a harness-only install: every test would say it
+        request.session.shouldstop = str(exc)
+        raise pytest.fail.Exception(str(exc), pytrace=False) from None
     request.config.stash[SERVER_UNDER_TEST] = endpoint
     try:
         yield endpoint
