@@ -62,6 +62,10 @@ def pytest_command(protocol: str, url: str, extra: Sequence[str]) -> list[str]:
         f"--gp-protocol={protocol}",
         "-p",
         "golden_path.conformance.throttle",
+        # The AG-UI suite proves the harness's own behaviour on the live endpoint too (what
+        # --gp-protocol runs and skips, the transcript of a failure) with inner pytest runs.
+        "-p",
+        "pytester",
         "-o",
         "addopts=",
         "-o",

@@ -9,13 +9,15 @@ conformance passes through the same command.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from golden_path.conformance.demand import V1_MESSAGES_PER_MINUTE
+from golden_path.conformance.demand import V1_MESSAGES_PER_MINUTE, V1_RUNS_PER_MINUTE
+from golden_path.server.agui.mapping import AGUI_PATH
 
 pytestmark = [
     pytest.mark.integration,
@@ -76,14 +78,36 @@ def test_the_v1_suite_runs_from_a_team_folder_against_a_server_by_url_with_its_u
     result.stdout.fnmatch_lines(
         [
             f"golden-path conformance: v1 against {gp_base_url}",
-            f"golden-path conformance: the v1 suite needs up to {V1_MESSAGES_PER_MINUTE} runs "
-            "a minute on one user*",
+            f"golden-path conformance: the v1 suite needs up to {V1_RUNS_PER_MINUTE} runs "
+            f"a minute on one user *and {V1_MESSAGES_PER_MINUTE} messages a minute on one user*",
             "*4 passed*",
         ]
     )
     # The project's factory made every user, with the suite's (protocol v1's) plan names.
     made = (Path(team.path) / "made.txt").read_text().split()
     assert sorted(made) == ["early", "enterprise", "free", "mid"]
+
+
+async def test_the_agui_suite_runs_from_a_team_folder_against_an_agui_endpoint_by_url(
+    team: pytest.Pytester, gp_base_url: str, gp_user, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reference server's own ``POST /agui`` as the endpoint, a user's token as the
+    suite's; the harness tests of the suite (inner pytest runs) need nothing of this repo."""
+    user = await gp_user("enterprise")
+    monkeypatch.setenv("GOLDEN_PATH_AGUI_TOKEN", user.access_token)
+    url = gp_base_url + AGUI_PATH
+    result = await asyncio.to_thread(
+        conformance, team, "--protocol", "ag-ui", "--url", url, "--", "-k", "harness or plain"
+    )
+    out = result.stdout.str()
+    assert result.ret == 0, out + result.stderr.str()
+    result.stdout.fnmatch_lines(
+        [
+            f"golden-path conformance: ag-ui against {url}",
+            "golden-path conformance: the AG-UI suite starts about * runs*",
+            "*4 passed*",
+        ]
+    )
 
 
 def test_the_command_without_a_url_says_it_is_required_and_runs_nothing(
