@@ -19,12 +19,15 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
+import httpx
+
 from golden_path.conformance.demand import demand
 from golden_path.tiers import TIER_ORDER
 
 SUITES = {"v1": "golden_path.conformance.v1", "ag-ui": "golden_path.conformance.agui"}
 # What the suites need beside the harness: pytest runs them, pytest-asyncio their async tests.
 NEEDS = {"pytest": "pytest", "pytest_asyncio": "pytest-asyncio"}
+REACH_TIMEOUT_S = 10.0
 
 
 def add_conformance_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,7 +35,9 @@ def add_conformance_command(commands: argparse._SubParsersAction[argparse.Argume
         "conformance",
         help="run golden-path's shipped conformance suite (protocol v1 or AG-UI) against a "
         "server by URL, with this project's settings for users and tokens",
-        description=__doc__.splitlines()[0] if __doc__ else None,
+        description="Run golden-path's conformance suite for a protocol (shipped in the "
+        "package) against the server at URL, with this project's settings for users and "
+        "tokens. Arguments after -- (or any it does not know) go to pytest.",
     )
     parser.add_argument("--protocol", choices=sorted(SUITES), required=True)
     parser.add_argument(
@@ -41,17 +46,16 @@ def add_conformance_command(commands: argparse._SubParsersAction[argparse.Argume
         help="the server: its base URL (v1), or the endpoint a RunAgentInput is POSTed to "
         "(ag-ui; its token in $GOLDEN_PATH_AGUI_TOKEN)",
     )
-    parser.add_argument(
-        "pytest_args", nargs=argparse.REMAINDER, help="after --: more pytest arguments (-n 4)"
-    )
-    parser.set_defaults(handler=run)
+    # Whatever else it is given (after --, or any option it does not know) goes to pytest:
+    # golden_path.cli.main hands it over as pytest_args.
+    parser.set_defaults(handler=run, pytest_args=[])
 
 
 def pytest_command(protocol: str, url: str, extra: Sequence[str]) -> list[str]:
     """The inner pytest run: the shipped suite, by module name, on the project's settings."""
     extra = list(extra)
-    if extra[:1] == ["--"]:
-        extra = extra[1:]
+    if "--" in extra:  # the separator, not an argument of pytest's
+        extra.remove("--")
     return [
         sys.executable,
         "-m",
@@ -84,7 +88,25 @@ def missing_tools() -> list[str]:
     return [dist for module, dist in NEEDS.items() if importlib.util.find_spec(module) is None]
 
 
+def unreachable(url: str) -> str | None:
+    """Why nothing answers at ``url`` (any HTTP answer will do: an AG-UI endpoint refuses a
+    GET), or None."""
+    try:
+        httpx.get(url, timeout=REACH_TIMEOUT_S)
+    except httpx.HTTPError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
+    problem = unreachable(args.url)
+    if problem is not None:
+        print(
+            f"golden-path conformance: nothing answers at {args.url} ({problem}); start the "
+            "server first, or check the URL",
+            file=sys.stderr,
+        )
+        return 2
     missing = missing_tools()
     if missing:
         print(

@@ -18,6 +18,7 @@ import pytest
 
 from golden_path.conformance.demand import V1_MESSAGES_PER_MINUTE, V1_RUNS_PER_MINUTE
 from golden_path.server.agui.mapping import AGUI_PATH
+from golden_path.services.processes import free_port
 
 pytestmark = [
     pytest.mark.integration,
@@ -97,8 +98,8 @@ async def test_the_agui_suite_runs_from_a_team_folder_against_an_agui_endpoint_b
     monkeypatch.setenv("GOLDEN_PATH_AGUI_TOKEN", user.access_token)
     url = gp_base_url + AGUI_PATH
     result = await asyncio.to_thread(
-        conformance, team, "--protocol", "ag-ui", "--url", url, "--", "-k", "harness or plain"
-    )
+        conformance, team, "--protocol", "ag-ui", "--url", url, "-k", "harness or plain"
+    )  # pytest's options without --: passed on as well
     out = result.stdout.str()
     assert result.ret == 0, out + result.stderr.str()
     result.stdout.fnmatch_lines(
@@ -108,6 +109,18 @@ async def test_the_agui_suite_runs_from_a_team_folder_against_an_agui_endpoint_b
             "*4 passed*",
         ]
     )
+
+
+def test_a_url_where_nothing_answers_is_refused_up_front_with_one_message(
+    team: pytest.Pytester,
+) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    result = conformance(team, "--protocol", "v1", "--url", url)
+    assert result.ret == 2
+    result.stderr.fnmatch_lines([f"golden-path conformance: nothing answers at {url} (*"])
+    assert "passed" not in result.stdout.str()
+    assert "failed" not in result.stdout.str()
+    assert not (Path(team.path) / "made.txt").exists()
 
 
 def test_the_command_without_a_url_says_it_is_required_and_runs_nothing(

@@ -45,6 +45,15 @@ def test_the_inner_run_is_the_shipped_suite_by_url_with_the_suites_vocabulary(
 
 
 @pytest.mark.parametrize(
+    "given", [["--", "-n", "2", "-q"], ["-n", "2", "--", "-q"], ["-n", "2", "-q"]]
+)
+def test_pytests_own_arguments_pass_in_order_with_or_without_the_separator(
+    given: list[str],
+) -> None:
+    assert pytest_command("v1", "http://server", given)[-3:] == ["-n", "2", "-q"]
+
+
+@pytest.mark.parametrize(
     ("exc", "refused"),
     [
         (ApiError("POST", "/auth/signup", 429, "slow down"), True),
