@@ -93,7 +93,7 @@ def unreachable(url: str) -> str | None:
     GET), or None."""
     try:
         httpx.get(url, timeout=REACH_TIMEOUT_S)
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         return f"{type(exc).__name__}: {exc}"
     return None
 

@@ -8,7 +8,7 @@ import pytest
 
 from golden_path.client.http import ApiError
 from golden_path.client.socket import ConnectionRefused
-from golden_path.conformance.command import SUITES, pytest_command
+from golden_path.conformance.command import SUITES, pytest_command, unreachable
 from golden_path.conformance.demand import V1_MESSAGES_PER_MINUTE, V1_RUNS_PER_MINUTE, demand
 from golden_path.conformance.throttle import refused_by_limits
 from golden_path.server.extra import INSTALL, missing_extra
@@ -89,3 +89,8 @@ def test_a_module_of_the_server_extra_missing_is_named_with_the_install_line(mod
 
 def test_any_other_missing_module_is_left_as_it_is() -> None:
     assert missing_extra(ModuleNotFoundError("No module named 'numpy'", name="numpy")) is None
+
+
+@pytest.mark.parametrize("url", ["not a url", "ftp://example.com/agui", "http://"])
+def test_a_url_that_is_no_http_address_is_named_as_unreachable(url: str) -> None:
+    assert unreachable(url) is not None
