@@ -70,9 +70,11 @@ lint: $(STAMP)
 # pytest runs or a browser; `golden-path report merge --gate` then gates the union (a failed
 # test, an empty coverage cell or a missing BVJ in either fails it) into gp-report/, keeping
 # the union as one run of gp-report/history (the last 20 runs: the report's trends). Then the
-# e2e suite again against `golden-path serve` in its own process, reached only by URL; then the
-# AG-UI conformance suite against a peer no one here wrote (examples/agui-pydantic-ai), and
-# against the reference server's own POST /agui (golden-path serve, a signed-up user); then
+# conformance suites shipped in the package (golden_path/conformance), each through the command
+# a team runs, `golden-path conformance --protocol v1|ag-ui --url URL`: protocol v1 against
+# `golden-path serve` in its own process, reached only by URL; AG-UI against a peer no one here
+# wrote (examples/agui-pydantic-ai), and against the reference server's own POST /agui
+# (golden-path serve, a signed-up user). The scripts start and stop those servers; then
 # examples/orders, a team's project with its own schema, JWT settings and server, run from
 # its folder twice: its app in-process (gp_app), then as its own process (gp_server_command);
 # then examples/trips, a product unlike ours (plans free/pro/team, RS256, its own WebSocket

@@ -188,15 +188,31 @@ def build_parser() -> argparse.ArgumentParser:
     from golden_path.testing.model.commands import add_model_commands
 
     add_model_commands(commands, _model)
+    from golden_path.conformance.command import add_conformance_command
+
+    add_conformance_command(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    from golden_path.server.extra import missing_extra
+
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if args.command == "conformance":  # the rest, after -- or not, is pytest's
+        args.pytest_args = unknown
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         code: int = args.handler(args)
     except KeyboardInterrupt:
         return 130
+    except ImportError as exc:
+        missing = missing_extra(exc, f"golden-path {args.command}")
+        if missing is None:
+            raise
+        print(missing, file=sys.stderr)
+        return 2
     return code
 
 

@@ -2,7 +2,7 @@
 
 With ``--url`` it targets that endpoint (the URL a ``RunAgentInput`` is POSTed to).
 With ``--reference`` it starts ``golden-path serve`` (on its own embedded services),
-signs an enterprise user up and runs ``tests/e2e/agui`` against the server's
+signs an enterprise user up and runs the AG-UI suite against the server's
 ``/agui`` with that user's bearer token (and a prompt that makes it pause for
 approval, so the interrupt tests run). Without either, it starts
 ``examples/agui-pydantic-ai`` (a pydantic-ai agent behind pydantic-ai's own AG-UI
@@ -10,9 +10,9 @@ adapter, its model golden-path's model at the wire, ``golden-path model serve
 --script examples/agui-pydantic-ai/model.yaml``, reached over HTTP, started first) as
 its own process, in its own process group (through
 ``golden_path.server.runner.ChildServer``), on a port the OS picks, with a fresh
-bearer token; runs ``pytest tests/e2e --gp-url URL
---gp-protocol=ag-ui`` against it; and stops the whole process group, whatever
-happens.
+bearer token; runs the AG-UI conformance suite shipped in the package against it
+(``golden-path conformance --protocol ag-ui --url URL``, as a team would); and stops the
+whole process group, whatever happens.
 
     python scripts/agui_conformance.py [--url URL | --reference] [-- extra pytest args]
 """
@@ -30,7 +30,7 @@ import tempfile
 from pathlib import Path
 
 import httpx
-from conformance import run_suite, start_server  # scripts/conformance.py
+from conformance import conformance_command, run_suite, start_server  # scripts/
 
 from golden_path.client import GoldenPathHTTP
 from golden_path.server.agui.mapping import AGUI_PATH
@@ -102,18 +102,6 @@ def enterprise_token(base: str) -> str:
     return asyncio.run(sign_up())
 
 
-def pytest_command(url: str, pytest_args: list[str], tests: str = "tests/e2e") -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "pytest",
-        tests,
-        f"--gp-url={url}",
-        "--gp-protocol=ag-ui",
-        *pytest_args,
-    ]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=None, help="a running AG-UI endpoint")
@@ -133,9 +121,7 @@ def main() -> int:
             env["GOLDEN_PATH_AGUI_TOKEN"] = enterprise_token(reference.base_url)
             env["GOLDEN_PATH_AGUI_INTERRUPT_PROMPT"] = REFERENCE_INTERRUPT_PROMPT
             url = reference.base_url + AGUI_PATH
-            # The AG-UI suite only: the peer's run already proves what --gp-protocol skips.
-            print(f"agui-conformance: running tests/e2e/agui against {url}", flush=True)
-            command = pytest_command(url, pytest_args, "tests/e2e/agui")
+            command = conformance_command("ag-ui", url, pytest_args)
             return subprocess.call(command, env=env, cwd=ROOT)
         finally:
             reference.stop()
@@ -149,8 +135,8 @@ def main() -> int:
                 {**env, "AGUI_EXAMPLE_TOKEN": token, "AGUI_EXAMPLE_MODEL_URL": model.base_url}
             )
             url = f"{server.base_url}/agui"
-        print(f"agui-conformance: running tests/e2e --gp-protocol=ag-ui against {url}", flush=True)
-        return run_suite("agui-conformance", pytest_command(url, pytest_args), env, server)
+        command = conformance_command("ag-ui", url, pytest_args)
+        return run_suite("agui-conformance", command, env, server)
     finally:
         if server is not None:
             server.stop_group()

@@ -4,9 +4,10 @@ With ``--url`` it targets that deployment. Without it, it starts ``golden-path s
 as a separate process (on its own embedded services) configured as a deployment ships
 (the default login and signup throttles, the strong password hash), with this machine
 exempted from the throttles by ``GOLDEN_PATH_THROTTLE_EXEMPT`` as an operator exempts
-their CI runners; runs ``pytest tests/e2e --gp-url=...`` against it, and stops it,
-whatever happens. Tests that need the
-reference server's internals are marked ``reference_only`` and skipped there.
+their CI runners; runs the v1 conformance suite shipped in the package against it, through
+``golden-path conformance --protocol v1 --url URL`` (as a team would), and stops it,
+whatever happens. The tests that need the reference server's internals stay in tests/e2e
+(marked ``reference_only``); the main pass runs them against the harness's own servers.
 
     python scripts/conformance.py [--url URL] [-- extra pytest args]
 """
@@ -52,6 +53,13 @@ def start_server(jwt_secret: str, *, step_delay_ms: int = 0) -> ServeProcess:
     return server
 
 
+def conformance_command(protocol: str, url: str, pytest_args: list[str]) -> list[str]:
+    """``golden-path conformance``: the suite shipped in the package, run by the command a
+    team runs, from this repository's folder (its pytest.ini's settings)."""
+    cli = [sys.executable, "-m", "golden_path.cli", "conformance"]
+    return [*cli, "--protocol", protocol, "--url", url, "--", *pytest_args]
+
+
 def run_suite(
     label: str, command: list[str], env: dict[str, str], server: ChildServer | None
 ) -> int:
@@ -77,9 +85,7 @@ def main() -> int:
             env["GOLDEN_PATH_JWT_SECRET"] = secrets.token_urlsafe(48)
             server = start_server(env["GOLDEN_PATH_JWT_SECRET"])
             url = server.base_url
-        print(f"conformance: running tests/e2e against {url}", flush=True)
-        command = [sys.executable, "-m", "pytest", "tests/e2e", f"--gp-url={url}", *pytest_args]
-        return run_suite("conformance", command, env, server)
+        return run_suite("conformance", conformance_command("v1", url, pytest_args), env, server)
     finally:
         if server is not None:
             server.stop()

@@ -34,6 +34,7 @@ import uvicorn
 
 from golden_path.protocol import MAX_FRAME_BYTES, websocket_url
 from golden_path.server.config import ENV_PREFIX, Settings
+from golden_path.server.extra import missing_extra
 from golden_path.server.ws.uvicorn_protocol import WebSocketProtocol
 from golden_path.services.processes import ServerProcess, launch
 
@@ -61,8 +62,13 @@ def uvicorn_config(settings: Settings | None, app: Any = None, **overrides: Any)
     }
     options.update(overrides)
     if app is None:
-        from golden_path.server.app import create_app  # the whole server: only when served
-
+        try:
+            from golden_path.server.app import create_app  # the whole server: only when served
+        except ImportError as exc:
+            missing = missing_extra(exc)
+            if missing is not None:
+                raise missing from exc
+            raise
         app = create_app(settings)
     return uvicorn.Config(app, **options)
 

@@ -75,11 +75,14 @@ __all__ = [
 
 def _unavailable(request: pytest.FixtureRequest, exc: ServicesError) -> NoReturn:
     """Fail this test; a broken schema or server stops the whole run with one message
-    (under xdist, each worker stops after the test it was running)."""
+    (under xdist, each worker stops after the test it was running). The project's own
+    schema, app or server failing is said as such (the message names its setting), never as
+    golden-path's services being unavailable."""
     from golden_path.testing.services.schema import SchemaError
 
     if isinstance(exc, SchemaError):
         request.session.shouldstop = str(exc)
+        raise pytest.fail.Exception(str(exc), pytrace=False) from None
     raise pytest.fail.Exception(f"golden-path services unavailable: {exc}", pytrace=False) from None
 
 
@@ -250,6 +253,7 @@ async def gp_redis(
 def gp_server(request: pytest.FixtureRequest) -> Iterator[ServerEndpoint]:
     """The server under test: ``--gp-url``'s deployment, else the project's own server
     (``gp_app`` or ``gp_server_command``), else the reference server, in this worker."""
+    from golden_path.server.extra import ServerExtraMissing
     from golden_path.testing.server.own import start_own_server
     from golden_path.testing.server.reference import endpoint_for_url, start_reference_server
 
@@ -273,6 +277,9 @@ def gp_server(request: pytest.FixtureRequest) -> Iterator[ServerEndpoint]:
             endpoint = start_reference_server(services)
     except ServicesError as exc:
         _unavailable(request, exc)
+    except ServerExtraMissing as exc:  # a harness-only install: every test would say it
+        request.session.shouldstop = str(exc)
+        raise pytest.fail.Exception(str(exc), pytrace=False) from None
     request.config.stash[SERVER_UNDER_TEST] = endpoint
     try:
         yield endpoint

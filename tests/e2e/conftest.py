@@ -18,11 +18,11 @@ import pytest
 
 from golden_path.client import GoldenPathHTTP, GoldenPathSocket
 from golden_path.client.socket import AuthMethod
+from golden_path.conformance.support import ALLOWED_ORIGIN, SLOW_STEP_DELAY_MS
 from golden_path.services.embedded import EmbeddedProvider
 from golden_path.services.model import Services
 from golden_path.testing.identity.users import GoldenPathUser
 from golden_path.testing.server.reference import ServerEndpoint, start_reference_server
-from tests.e2e.support import ALLOWED_ORIGIN, SLOW_STEP_DELAY_MS
 
 HERE = Path(__file__).resolve().parent
 

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 
 from golden_path.client import GoldenPathSocket
+from golden_path.conformance.support import WAIT_S
 from golden_path.demo import resumed_run
 from golden_path.protocol import EventType
 from golden_path.testing.identity.users import GoldenPathUser
 from golden_path.testing.server.endpoint import ServerEndpoint
 from golden_path.tiers import Tier
-from tests.e2e.support import WAIT_S
 
 pytestmark = [
     pytest.mark.e2e,

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from golden_path.client import GoldenPathHTTP, GoldenPathSocket
+from golden_path.conformance.support import WAIT_S, server_connection, until
 from golden_path.db import events
 from golden_path.db.pool import connect
 from golden_path.ids import EventID, RunID, UserID
@@ -27,7 +28,6 @@ from golden_path.services.model import Services
 from golden_path.testing.identity.users import GoldenPathUser, create_user
 from golden_path.testing.server.reference import start_reference_server
 from golden_path.testing.v1.attacks import drain, slow_reader
-from tests.e2e.support import WAIT_S, server_connection, until
 
 pytestmark = [
     pytest.mark.stage("websocket"),

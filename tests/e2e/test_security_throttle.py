@@ -17,11 +17,11 @@ import pytest
 import redis.asyncio as aioredis
 
 from golden_path.client import GoldenPathHTTP
+from golden_path.conformance.support import new_email
 from golden_path.server.redis_keys import RedisKeys
 from golden_path.services.model import Services
 from golden_path.testing.identity.users import TEST_PASSWORD
 from golden_path.testing.server.reference import start_reference_server as start_reference_server
-from tests.e2e.support import new_email
 
 pytestmark = [
     pytest.mark.stage("auth"),

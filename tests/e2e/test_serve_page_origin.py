@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from golden_path.client import GoldenPathHTTP, GoldenPathSocket
+from golden_path.conformance.support import refusal
 from golden_path.protocol import CloseCode
 from golden_path.server.runner import ServeProcess
 from golden_path.services.processes import free_port
 from golden_path.testing.identity.users import create_user
 from golden_path.testing.server.reference import reference_settings
-from tests.e2e.support import refusal
 
 pytestmark = [
     pytest.mark.reference_only,

@@ -16,10 +16,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from golden_path.conformance.support import new_email
 from golden_path.services.model import Services
 from golden_path.testing.identity.users import TEST_PASSWORD
 from golden_path.testing.server.reference import start_reference_server
-from tests.e2e.support import new_email
 
 pytestmark = [
     pytest.mark.e2e,

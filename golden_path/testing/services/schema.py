@@ -8,9 +8,11 @@ own message, instead of failing every test that needed a database.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import inspect
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,39 @@ from golden_path.testing.options import SCHEMA_REFERENCE
 
 class SchemaError(ServicesError):
     """``gp_schema`` could not be applied; the message names where and why."""
+
+
+# Where Alembic says which revision it is applying ("Running upgrade 0001 -> 0002, add
+# orders"), at INFO, before each one: the last such line before a failure names the culprit.
+ALEMBIC_LOGGER = "alembic.runtime.migration"
+
+
+class _LastAlembicStep(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.last: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith(("Running upgrade", "Running downgrade", "Running stamp")):
+            self.last = message
+
+
+@contextlib.contextmanager
+def _alembic_steps() -> Iterator[_LastAlembicStep]:
+    """Listen to Alembic's own step lines while a migration callable runs (without importing
+    Alembic: a project without it logs nothing there)."""
+    logger = logging.getLogger(ALEMBIC_LOGGER)
+    handler = _LastAlembicStep()
+    level = logger.level
+    logger.addHandler(handler)
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def load_callable(spec: str, what: str) -> Callable[..., Any]:
@@ -90,17 +125,21 @@ async def apply_schema(spec: str, dsn: str, rootdir: Path) -> str:
         await _apply_files(dsn, files)
         return f"{len(files)} SQL files from {folder}"
     function = load_callable(spec, "gp_schema")
-    try:
-        if inspect.iscoroutinefunction(function):
-            await function(dsn)
-        else:
-            # In a thread: a migration tool may run an event loop of its own (Alembic's
-            # async env.py does), which it cannot inside this one.
-            result = await asyncio.to_thread(function, dsn)
-            if inspect.isawaitable(result):
-                await result
-    except SchemaError:
-        raise
-    except Exception as exc:
-        raise SchemaError(f"gp_schema = {spec!r} raised {type(exc).__name__}: {exc}") from exc
+    with _alembic_steps() as steps:
+        try:
+            if inspect.iscoroutinefunction(function):
+                await function(dsn)
+            else:
+                # In a thread: a migration tool may run an event loop of its own (Alembic's
+                # async env.py does), which it cannot inside this one.
+                result = await asyncio.to_thread(function, dsn)
+                if inspect.isawaitable(result):
+                    await result
+        except SchemaError:
+            raise
+        except Exception as exc:
+            step = f" in Alembic's step {steps.last!r}" if steps.last else ""
+            raise SchemaError(
+                f"gp_schema = {spec!r} raised {type(exc).__name__}{step}: {exc}"
+            ) from exc
     return f"{spec}({dsn!r})"

@@ -205,6 +205,10 @@ def test_a_revision_that_fails_stops_the_run_naming_it(project: pytest.Pytester)
     text = result.stdout.str()
     assert "gp_schema = 'myproject.migrate:upgrade' raised ProgrammingError" in text, text[-3000:]
     assert 'relation "no_such_table" does not exist' in text
+    # The revision that failed, as Alembic announced it (a1 ran; b2 broke), and the team's
+    # own migration is not blamed on golden-path's services.
+    assert "in Alembic's step 'Running upgrade a1 -> b2" in text, text[-3000:]
+    assert "services unavailable" not in text
     assert result.parseoutcomes().get("errors", 0) == 1
     assert "passed" not in result.parseoutcomes()
 

@@ -10,6 +10,7 @@ import pytest
 from golden_path.testing.agui.client import AGUIClient, AGUITimeout
 
 pytestmark = [
+    pytest.mark.e2e,
     pytest.mark.stage("events"),
     pytest.mark.bvj(
         segment="all",

@@ -6,6 +6,9 @@ from golden_path.protocol import GOLDEN_EVENTS
 from golden_path.testing.v1.contract import assert_events
 
 pytestmark = [
+    # Protocol v1, much of it over raw HTTP on gp_base_url: --gp-protocol=ag-ui skips it.
+    pytest.mark.protocol("v1"),
+    pytest.mark.e2e,
     pytest.mark.golden_path,
     pytest.mark.stage("events"),
     pytest.mark.bvj(

@@ -15,13 +15,16 @@ from typing import Any
 import pytest
 
 from golden_path.client import GoldenPathSocket, RunHandle
+from golden_path.conformance.support import assert_open, http
 from golden_path.ids import RunID, ThreadID
 from golden_path.protocol import ErrorCode, EventType
 from golden_path.testing.identity.users import GoldenPathUser
 from golden_path.testing.v1.contract import assert_events
-from tests.e2e.support import assert_open, http
 
 pytestmark = [
+    # Protocol v1, much of it over raw HTTP on gp_base_url: --gp-protocol=ag-ui skips it.
+    pytest.mark.protocol("v1"),
+    pytest.mark.e2e,
     pytest.mark.stage("persistence"),
     pytest.mark.bvj(
         segment="all",
@@ -72,7 +75,8 @@ async def new_threads(
 async def all_threads(gp_api, token: str, **params: Any) -> list[Frame]:
     page = await gp_api.threads(token, limit=100, **params)
     assert page["next_cursor"] is None
-    return page["threads"]
+    threads: list[Frame] = page["threads"]
+    return threads
 
 
 # --- GET /threads -------------------------------------------------------------------------

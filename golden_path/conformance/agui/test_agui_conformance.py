@@ -21,6 +21,7 @@ from golden_path.testing.agui.contract import Stage, check_agui_events
 from golden_path.testing.agui.rules_outcome import VERSION_FORMAT
 
 pytestmark = [
+    pytest.mark.e2e,
     pytest.mark.stage("agent"),
     pytest.mark.bvj(
         segment="all",

@@ -17,14 +17,17 @@ from typing import Any
 import pytest
 
 from golden_path.client import GoldenPathSocket, RunHandle
+from golden_path.conformance.support import assert_open, new_email, terminal_of
 from golden_path.ids import UserID
 from golden_path.protocol import ErrorCode, EventType
 from golden_path.testing.identity.users import TEST_PASSWORD, GoldenPathUser
 from golden_path.testing.v1.contract import assert_events
 from golden_path.tiers import TIER_ORDER, Tier, Tool, lowest_tier_with
-from tests.e2e.support import assert_open, new_email, terminal_of
 
 pytestmark = [
+    # Protocol v1, much of it over raw HTTP on gp_base_url: --gp-protocol=ag-ui skips it.
+    pytest.mark.protocol("v1"),
+    pytest.mark.e2e,
     pytest.mark.golden_path,
     pytest.mark.stage("agent"),
     pytest.mark.bvj(

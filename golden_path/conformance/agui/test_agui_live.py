@@ -18,6 +18,7 @@ import pytest
 from golden_path.testing.agui.client import AGUIClient
 
 pytestmark = [
+    pytest.mark.e2e,
     pytest.mark.stage("agent"),
     pytest.mark.bvj(
         segment="all",

@@ -11,6 +11,9 @@ from golden_path.protocol import ErrorCode
 from golden_path.testing.identity.users import TEST_PASSWORD
 
 pytestmark = [
+    # Protocol v1, much of it over raw HTTP on gp_base_url: --gp-protocol=ag-ui skips it.
+    pytest.mark.protocol("v1"),
+    pytest.mark.e2e,
     pytest.mark.security,
     pytest.mark.stage("persistence"),
     pytest.mark.bvj(

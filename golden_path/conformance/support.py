@@ -43,7 +43,9 @@ _FORGERIES: dict[str, Callable[[JWTFactory, GoldenPathUser], str]] = {
     "not_a_jwt": lambda jwt, user: "not-a-jwt",
     **{
         f"missing_{claim}": (
-            lambda jwt, user, claim=claim: jwt.missing_claim(user.user_id, claim, user.tier)
+            lambda jwt, user, claim=claim: jwt.missing_claim(  # type: ignore[misc]
+                user.user_id, claim, user.tier
+            )
         )
         for claim in REQUIRED_CLAIMS
     },

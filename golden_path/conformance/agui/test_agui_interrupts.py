@@ -19,6 +19,7 @@ import pytest
 from golden_path.testing.agui.client import AGUIClient, AGUIRun
 
 pytestmark = [
+    pytest.mark.e2e,
     pytest.mark.stage("agent"),
     pytest.mark.bvj(
         segment="all",
@@ -59,14 +60,14 @@ async def test_an_approved_interrupt_resumes_the_same_work_to_its_end(
     gp_agui: AGUIClient,
 ) -> None:
     paused = await paused_run(gp_agui)
-    asked = {i.get("toolCallId") for i in paused.interrupts} - {None}
+    asked = {str(i["toolCallId"]) for i in paused.interrupts if i.get("toolCallId") is not None}
     resumed = await gp_agui.resume(paused, approve=True)
     resumed.assert_contract()
     assert resumed.thread_id == paused.thread_id
     assert resumed.terminal is not None
     assert resumed.terminal["type"] == "RUN_FINISHED", resumed.terminal
     assert not resumed.interrupts, f"the approved run paused again: {resumed.interrupts}"
-    answered = {c["toolCallId"] for c in paused.tool_calls} | asked
+    answered: set[str] = {str(c["toolCallId"]) for c in paused.tool_calls} | asked
     results = [e for e in resumed.events if e.get("type") == "TOOL_CALL_RESULT"]
     assert {e["toolCallId"] for e in results} & answered, (
         f"the resumed run sent no result for the approved call(s) {sorted(answered)}: "
