@@ -1,0 +1,101 @@
+"""``golden-path load`` as a team runs it: Locust's master and two workers on this machine,
+against the reference server (exit 0, no violation, both workers' runs in Locust's merged
+count) and against a server that breaks the contract (exit 1, the rule named).
+
+Each test runs the command as a process of its own (Locust patches the standard library
+with gevent on import: never in the test's process), with a few users for a few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from golden_path.server.runner import ServerThread
+from golden_path.testing.server.endpoint import ServerEndpoint
+from tests.integration.load.broken_server import BROKEN_RULE
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.stage("events"),
+    pytest.mark.timeout(120),
+    pytest.mark.bvj(
+        segment="all",
+        goal="stability",
+        value_impact="a team loads its own server from many machines with Locust and its CI "
+        "fails on the first broken contract, named by its rule",
+        revenue_impact="a server that breaks the golden path only under load breaks it for "
+        "paying customers at their busiest hour",
+    ),
+]
+
+GOLDEN_PATH = str(Path(sys.executable).with_name("golden-path"))
+
+
+def load(url: str, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            GOLDEN_PATH,
+            "load",
+            "--url",
+            url,
+            "--users",
+            "4",
+            "--spawn-rate",
+            "4",
+            "--run-time",
+            "4s",
+            "--workers",
+            "2",
+            "--out",
+            str(out),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=100,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+        check=False,
+    )
+
+
+def summary(out: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((out / "summary.json").read_text())
+    return data
+
+
+@pytest.mark.parametrize("protocol", ["v1", "ag-ui"])
+def test_two_workers_load_the_reference_server_and_pass_the_gate(
+    reference: ServerEndpoint, tmp_path: Path, protocol: str
+) -> None:
+    done = load(reference.base_url, tmp_path, "--protocol", protocol, "--resume-share", "0.5")
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = summary(tmp_path)
+    assert result["violations"] == {}
+    assert result["passed"] is True
+    workers = result["workers"]
+    assert len(workers) == 2, workers
+    assert all(count["runs"] > 0 for count in workers.values()), workers
+    assert sum(count["runs"] for count in workers.values()) == result["runs"]
+    assert result["completed"] == result["runs"]
+    assert (tmp_path / "report.html").stat().st_size > 0
+    assert (tmp_path / "locust.json").exists()
+    assert "golden-path load:" in done.stderr  # the progress line
+    assert f"{result['runs']} runs" in done.stdout
+
+
+def test_a_server_that_breaks_the_contract_fails_the_gate_naming_the_rule(
+    broken: ServerThread, tmp_path: Path
+) -> None:
+    done = load(broken.base_url, tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"FAILED: contract violation {BROKEN_RULE}" in done.stdout
+    result = summary(tmp_path)
+    assert set(result["violations"]) == {BROKEN_RULE}
+    assert result["passed"] is False
