@@ -87,7 +87,14 @@ def _model(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
-    from golden_path.load.command import run_load, run_worker
+    try:
+        from golden_path.load.command import run_load, run_worker
+    except ImportError as exc:
+        print(
+            f"golden-path load: {exc}; it needs the load extra: pip install 'golden-path[load]'",
+            file=sys.stderr,
+        )
+        return 2
 
     if getattr(args, "load_command", None) == "worker":
         return run_worker(args)

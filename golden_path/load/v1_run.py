@@ -9,8 +9,9 @@ dropped (closed without a close frame, as a lost network does) once that many ev
 have arrived; a new socket sends ``resume`` with the highest ``seq`` held and reads the
 rest (docs/protocol.md §6.2). A live event that reaches the new socket before the resumed
 stream begins (the first event after ``after_seq``) is the race §6.2 allows: it comes
-again in its place, so it is set aside; everything of the resumed stream goes to the
-checker, which reports a repeated or missing ``seq`` by its rule.
+again in its place, so it is set aside; so is one that arrived live as the stream's first
+event and comes again, identical, inside it. Everything else goes to the checker, which
+reports a repeated or missing ``seq`` by its rule.
 """
 
 from __future__ import annotations
@@ -143,6 +144,8 @@ def run_v1(
                     raced.append((frame, at))  # it comes again in the resumed stream (§6.2)
                     continue
                 resumed_from, raced = None, []
+            elif resumed and frame in arrivals.events:
+                continue  # a live event that raced the resume, now in its place again (§6.2)
             arrivals.add(frame, at)
             if frame.get("type") in TERMINAL:
                 terminal = frame

@@ -72,9 +72,7 @@ def broken_run(user_id: str, request_id: str, first_seq: int) -> list[dict[str, 
     for number, body in enumerate(bodies):
         if number == 3:
             seq -= 1  # the break: tool_executing takes the seq agent_thinking had
-        events.append(
-            {**common, **body, "event_id": _id("evt"), "timestamp": _now(), "seq": seq}
-        )
+        events.append({**common, **body, "event_id": _id("evt"), "timestamp": _now(), "seq": seq})
         seq += 1
     return events
 

@@ -8,13 +8,16 @@ with gevent on import: never in the test's process), with a few users for a few 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from golden_path.server.runner import ServerThread
@@ -99,3 +102,32 @@ def test_a_server_that_breaks_the_contract_fails_the_gate_naming_the_rule(
     result = summary(tmp_path)
     assert set(result["violations"]) == {BROKEN_RULE}
     assert result["passed"] is False
+
+
+def test_sigterm_stops_the_master_and_every_worker(
+    reference: ServerEndpoint, tmp_path: Path
+) -> None:
+    command = [
+        GOLDEN_PATH, "load", "--url", reference.base_url, "--users", "2", "--spawn-rate", "2",
+        "--run-time", "5m", "--workers", "2", "--out", str(tmp_path),
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    children: list[psutil.Process] = []
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:  # the first progress line: master and workers are up
+            if "2 workers" in line:
+                break
+        children = psutil.Process(process.pid).children(recursive=True)
+        assert len(children) == 3, children  # the master and two workers
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 130
+        alive = [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+        assert alive == []
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for child in children:  # only if the command failed to: no process outlives the test
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()

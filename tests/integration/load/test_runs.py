@@ -33,7 +33,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def session() -> Iterator[requests.Session]:
+def http() -> Iterator[requests.Session]:
     with requests.Session() as http:
         http.trust_env = False
         yield http
@@ -49,16 +49,17 @@ def _token(http: requests.Session, base: str) -> str:
 
 @pytest.mark.parametrize("drop_after", [None, 2], ids=["whole", "dropped-and-resumed"])
 def test_a_v1_run_completes_with_no_violation(
-    reference: ServerEndpoint, session: requests.Session, drop_after: int | None
+    reference: ServerEndpoint, http: requests.Session, drop_after: int | None
 ) -> None:
-    token = _token(session, reference.base_url)
+    token = _token(http, reference.base_url)
     outcome = run_v1(reference.ws_url, token, "How much did we spend?", drop_after=drop_after)
     assert outcome.error is None
     assert outcome.completed
     assert outcome.violations == []
     assert outcome.resumed is (drop_after is not None)
     types = [e["type"] for e in outcome.arrivals.events]
-    assert types[0] == "agent_started" and types[-1] == "agent_completed"
+    assert types[0] == "agent_started"
+    assert types[-1] == "agent_completed"
     seqs = [e["seq"] for e in outcome.arrivals.events]
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
     assert outcome.arrivals.first_event_ms is not None
@@ -67,13 +68,13 @@ def test_a_v1_run_completes_with_no_violation(
 
 @pytest.mark.parametrize("drop_after", [None, 2], ids=["whole", "dropped-and-posted-again"])
 def test_an_agui_run_completes_with_no_violation(
-    reference: ServerEndpoint, session: requests.Session, drop_after: int | None
+    reference: ServerEndpoint, http: requests.Session, drop_after: int | None
 ) -> None:
-    token = _token(session, reference.base_url)
+    token = _token(http, reference.base_url)
 
     @contextmanager
     def post(body: dict[str, Any]) -> Iterator[Streamed]:
-        response = session.post(
+        response = http.post(
             reference.base_url + "/agui",
             json=body,
             headers={"authorization": f"Bearer {token}"},
