@@ -14,6 +14,7 @@ its statistics), a plain ``requests`` session in the preflight.
 from __future__ import annotations
 
 import importlib
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -24,6 +25,9 @@ THROTTLE_EXEMPT_ENV = "GOLDEN_PATH_THROTTLE_EXEMPT"
 PASSWORD = "golden-path-load-password"  # noqa: S105 - throwaway accounts on a server under load
 EMAIL_DOMAIN = "load.golden-path.test"
 THROTTLED = 429
+BUSY = 503  # the server's password-hashing queue is full (docs/protocol.md §3.8): try again
+BUSY_TRIES = 8
+BUSY_WAIT_MAX_S = 5.0
 
 LoginHook = Callable[[str], str]
 
@@ -91,8 +95,41 @@ def _token(body: dict[str, Any], method_path: str) -> str:
     return token
 
 
-def sign_in(post: Post, base_url: str, tier: str, hook: LoginHook | None = None) -> str:
-    """An access token for a fresh user of ``tier`` (or the hook's token)."""
+def _patient(post: Post, sleep: Callable[[float], None]) -> Post:
+    """``post``, tried again after a 503 (the server's hashing queue was full), up to
+    :data:`BUSY_TRIES` times, waiting its ``Retry-After`` (at most :data:`BUSY_WAIT_MAX_S`)."""
+
+    def call(path: str, body: dict[str, Any], token: str | None) -> Answer:
+        for attempt in range(1, BUSY_TRIES + 1):
+            answer = post(path, body, token)
+            if answer.status_code != BUSY or attempt == BUSY_TRIES:
+                return answer
+            headers = getattr(answer, "headers", None) or {}
+            try:
+                wait = float(headers.get("retry-after", 0.5))
+            except ValueError:
+                wait = 0.5
+            sleep(min(max(wait, 0.05), BUSY_WAIT_MAX_S))
+        raise AssertionError("unreachable")
+
+    return call
+
+
+def sign_in(
+    post: Post,
+    base_url: str,
+    tier: str,
+    hook: LoginHook | None = None,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> str:
+    """An access token for a fresh user of ``tier`` (or the hook's token).
+
+    A 503 (the server's password-hashing queue is full, as when many users sign up at
+    once) is tried again after its ``Retry-After``; under Locust, gevent makes the wait
+    cooperative.
+    """
+    post = _patient(post, sleep)
     if hook is not None:
         token = hook(base_url)
         if not isinstance(token, str) or not token:

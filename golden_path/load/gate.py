@@ -52,6 +52,11 @@ class Summary:
     max_fail_ratio: float = 0.0
     max_p99_ms: float | None = None
     reasons: list[str] = field(default_factory=list)
+    # From the moment every user had signed in to the stop (None when that never came):
+    # its length, the runs/s over it and the workers' CPU over it (100 = one core).
+    steady_s: float | None = None
+    steady_runs_per_s: float | None = None
+    steady_workers_cpu: float | None = None
 
     @property
     def resumed(self) -> int:

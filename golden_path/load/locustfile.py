@@ -6,7 +6,8 @@ started with ``-f`` this file; the options below (``--gp-*``) are given to the m
 which hands them to every worker with each spawn (Locust's own custom arguments), so a
 worker on another machine needs only ``--master-host``.
 
-* :class:`V1User`: protocol v1 over a WebSocket (``websocket-client``);
+* :class:`V1User`: protocol v1 over a WebSocket (``websocket-client``), one socket kept
+  open from run to run, as a chat client keeps it;
 * :class:`AGUIUser`: AG-UI over HTTP and Server-Sent Events (Locust's ``HttpUser`` session).
 
 Each signs in once (its ``on_start``), then runs the golden path in a closed loop: the next
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import gevent
+import locust.runners
 from locust import HttpUser, constant, events, task
 from locust.env import Environment
 from locust.exception import StopUser
@@ -40,10 +42,14 @@ from golden_path.load import gate
 from golden_path.load.agui_run import Streamed, run_agui
 from golden_path.load.auth import LoginHook, SignInError, load_hook, sign_in
 from golden_path.load.timing import RunOutcome
-from golden_path.load.v1_run import ProtocolMismatch, run_v1
+from golden_path.load.v1_run import ProtocolMismatch, V1Connection
 from golden_path.protocol import websocket_url
 from golden_path.testing.agui.contract import RULES as AGUI_RULES
 from golden_path.testing.v1.contract import RULES as V1_RULES
+
+# Workers report to the master every second (Locust's default: 3 s), so the master's
+# progress line and its steady window (see ``steady``) lag the load by at most that.
+locust.runners.WORKER_REPORT_INTERVAL = 1.0
 
 CONTENT = "We send 2M tokens/day to gpt-4o. How can we save?"
 DROP_AFTER = 2  # a resumed run drops its connection after this many events
@@ -77,6 +83,11 @@ _counts = gate.WorkerCount()
 # The master's merge of every worker's reports, by Locust client id.
 _workers: dict[str, gate.WorkerCount] = {}
 _logged = 0
+# The master's view of the steady part of the run (every user signed in): when it began,
+# the runs and the workers' CPU seconds then; and when the run stopped.
+_worker_cpu: dict[str, float] = {}
+_steady: list[float] = []  # [at, runs, cpu_s] once every user has signed in
+_stopped: list[float] = []
 
 
 def options_of(env: Environment) -> Any:
@@ -84,6 +95,10 @@ def options_of(env: Environment) -> Any:
     if env.parsed_options is None:
         raise RuntimeError("golden_path.load.locustfile runs under locust's own command line")
     return env.parsed_options
+
+
+def _ms_since(began: float) -> float:
+    return (time.perf_counter() - began) * 1000
 
 
 def _fire(env: Environment, kind: str, name: str, ms: float, exc: Exception | None) -> None:
@@ -136,7 +151,9 @@ class _GoldenPathUser(HttpUser):
         try:
             if options.gp_login_hook:
                 hook = load_hook(options.gp_login_hook)
+            began = time.perf_counter()
             self.token = sign_in(self._post, self.host or "", options.gp_tier, hook)
+            _fire(self.environment, self.kind, gate.SIGN_IN, _ms_since(began), None)
         except SignInError as exc:
             _fire(self.environment, self.kind, gate.SIGN_IN, 0.0, exc)
             raise StopUser from exc
@@ -174,19 +191,21 @@ class _GoldenPathUser(HttpUser):
 
 
 class V1User(_GoldenPathUser):
-    """Protocol v1 over a WebSocket (``websocket-client``; gevent makes it cooperative)."""
+    """Protocol v1 over a WebSocket (``websocket-client``; gevent makes it cooperative),
+    kept open from run to run as a chat client keeps it."""
 
     kind = "v1"
     rules = V1_RULES
+    connection: V1Connection | None = None
 
     def run_once(self, drop_after: int | None, timeout: float) -> RunOutcome:
-        return run_v1(
-            websocket_url(self.host or ""),
-            self.token,
-            CONTENT,
-            drop_after=drop_after,
-            timeout=timeout,
-        )
+        if self.connection is None:
+            self.connection = V1Connection(websocket_url(self.host or ""), self.token)
+        return self.connection.run(CONTENT, drop_after=drop_after, timeout=timeout)
+
+    def on_stop(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
 
 
 class AGUIUser(_GoldenPathUser):
@@ -218,7 +237,11 @@ class AGUIUser(_GoldenPathUser):
 # The worker's side: its counts ride on Locust's own reports to the master.
 @events.report_to_master.add_listener
 def _send_counts(client_id: str, data: dict[str, Any]) -> None:
-    data["gp_counts"] = {"runs": _counts.runs, "resumed": _counts.resumed}
+    data["gp_counts"] = {
+        "runs": _counts.runs,
+        "resumed": _counts.resumed,
+        "cpu_s": time.process_time(),
+    }
     _counts.runs = _counts.resumed = 0
 
 
@@ -229,6 +252,7 @@ def _merge_counts(client_id: str, data: dict[str, Any]) -> None:
         mine = _workers.setdefault(client_id, gate.WorkerCount())
         mine.runs += int(counts.get("runs", 0))
         mine.resumed += int(counts.get("resumed", 0))
+        _worker_cpu[client_id] = float(counts.get("cpu_s", 0.0))
 
 
 def _percentile(env: Environment, name: str, share: float) -> float | None:
@@ -282,11 +306,41 @@ def summarize(env: Environment) -> gate.Summary:
     return summary
 
 
+def _signed_in(env: Environment) -> int:
+    """Users whose sign-in ended (in or refused), as the master's merged figures say."""
+    return sum(e.num_requests for (n, _), e in env.stats.entries.items() if n == gate.SIGN_IN)
+
+
+def _mark_steady(env: Environment, summary: gate.Summary) -> None:
+    if not _steady and not _stopped and _signed_in(env) >= summary.users > 0:
+        _steady.extend([time.monotonic(), float(summary.runs), sum(_worker_cpu.values())])
+
+
+def steady(summary: gate.Summary) -> None:
+    """The rate and the workers' CPU from the moment every user had signed in to the stop:
+    the load itself, without the signups' hashing in front of it."""
+    if not _steady:
+        return
+    began, runs, cpu = _steady
+    end = _stopped[0] if _stopped else time.monotonic()
+    if end - began > 0:
+        summary.steady_s = end - began
+        summary.steady_runs_per_s = (summary.runs - runs) / (end - began)
+        summary.steady_workers_cpu = 100 * (sum(_worker_cpu.values()) - cpu) / (end - began)
+
+
+@events.test_stopping.add_listener
+def _stopping(environment: Environment, **_: Any) -> None:
+    if not isinstance(environment.runner, WorkerRunner) and not _stopped:
+        _stopped.append(time.monotonic())
+
+
 def _progress(env: Environment, every: float) -> None:
     began = time.monotonic()
     while True:
         gevent.sleep(every)
         summary = summarize(env)
+        _mark_steady(env, summary)
         runner = env.runner
         workers = len(runner.clients) if isinstance(runner, MasterRunner) else 1
         print(
@@ -310,6 +364,7 @@ def _gate(environment: Environment, **_: Any) -> None:
     if isinstance(environment.runner, WorkerRunner):
         return
     summary = summarize(environment)
+    steady(summary)
     if options_of(environment).gp_summary:
         summary.write(Path(options_of(environment).gp_summary))
     environment.process_exit_code = 0 if summary.passed else 1

@@ -1,10 +1,12 @@
 """One golden-path run of protocol v1 over a WebSocket, read to its end and checked.
 
 ``websocket-client`` is the socket: a blocking client on the standard ``socket`` module,
-which gevent makes cooperative inside Locust (see the package's docstring). A run: open
-an authenticated socket (``Authorization: Bearer``), read ``connection_established``,
-send a ``user_message`` with a fresh ``request_id``, read the run's events (those
-carrying its ``request_id``) up to its terminal event. With ``drop_after``, the socket is
+which gevent makes cooperative inside Locust (see the package's docstring). A simulated
+user keeps one socket (:class:`V1Connection`) from run to run, as a chat client does:
+opened (``Authorization: Bearer``, then ``connection_established`` read) for its first
+run and again after a drop or a run that ended it. A run: send a ``user_message`` with a
+fresh ``request_id``, read the run's events (those carrying its ``request_id``) up to its
+terminal event. With ``drop_after``, the socket is
 dropped (closed without a close frame, as a lost network does) once that many events
 have arrived; a new socket sends ``resume`` with the highest ``seq`` held and reads the
 rest (docs/protocol.md §6.2). A live event that reaches the new socket before the resumed
@@ -95,6 +97,41 @@ def _seq(event: Mapping[str, Any]) -> int:
     return seq if isinstance(seq, int) else 0
 
 
+class V1Connection:
+    """A simulated user's socket, kept from run to run as a chat client keeps it; opened
+    again after a drop, or after a run that ended it (closed, timed out)."""
+
+    def __init__(
+        self, ws_url: str, token: str, connect: Connect = websocket.create_connection
+    ) -> None:
+        self.ws_url, self.token, self.connect = ws_url, token, connect
+        self.ws: websocket.WebSocket | None = None
+
+    def socket(self, timeout: float) -> websocket.WebSocket:
+        if self.ws is None:
+            self.ws = open_socket(self.ws_url, self.token, timeout, self.connect)
+        return self.ws
+
+    def drop(self) -> None:
+        """Close without a close frame, as a lost network does."""
+        if self.ws is not None:
+            self.ws.shutdown()  # type: ignore[no-untyped-call]
+            self.ws = None
+
+    def close(self) -> None:
+        if self.ws is not None:
+            self.ws.close()
+            self.ws = None
+
+    def run(self, content: str, *, drop_after: int | None, timeout: float) -> RunOutcome:
+        """One run, from its message to its terminal event (or ``timeout`` seconds)."""
+        try:
+            return _run(self, content, drop_after, timeout)
+        except BaseException:
+            self.close()
+            raise
+
+
 def run_v1(
     ws_url: str,
     token: str,
@@ -104,9 +141,19 @@ def run_v1(
     timeout: float = 30.0,
     connect: Connect = websocket.create_connection,
 ) -> RunOutcome:
-    """One run, from its message to its terminal event (or ``timeout`` seconds)."""
+    """One run on a socket of its own, closed at the end."""
+    connection = V1Connection(ws_url, token, connect)
+    try:
+        return connection.run(content, drop_after=drop_after, timeout=timeout)
+    finally:
+        connection.close()
+
+
+def _run(
+    connection: V1Connection, content: str, drop_after: int | None, timeout: float
+) -> RunOutcome:
     deadline = time.monotonic() + timeout
-    ws = open_socket(ws_url, token, timeout, connect)
+    ws = connection.socket(timeout)
     request_id = f"load-{uuid.uuid4().hex}"
     arrivals = Arrivals()
     resumed_from: int | None = None  # the after_seq of the resume, until its stream begins
@@ -114,49 +161,48 @@ def run_v1(
     resumed = False
     terminal: Mapping[str, Any] | None = None
     error: str | None = None
-    try:
-        ws.send(json.dumps({"type": "user_message", "content": content, "request_id": request_id}))
-        arrivals.sent = time.perf_counter()
-        while terminal is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                error = f"no terminal event within {timeout:.0f} s"
-                break
-            ws.settimeout(remaining)
-            try:
-                raw = ws.recv()
-            except websocket.WebSocketTimeoutException:
+    ws.send(json.dumps({"type": "user_message", "content": content, "request_id": request_id}))
+    arrivals.sent = time.perf_counter()
+    while terminal is None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            error = f"no terminal event within {timeout:.0f} s"
+            break
+        ws.settimeout(remaining)
+        try:
+            raw = ws.recv()
+        except websocket.WebSocketTimeoutException:
+            continue
+        except websocket.WebSocketConnectionClosedException:
+            error = f"the server closed the socket mid-run ({ws.status})"
+            break
+        at = time.perf_counter()
+        frame = json.loads(raw) if raw else None
+        if not isinstance(frame, dict) or frame.get("request_id") != request_id:
+            continue
+        if frame.get("type") == ServerFrame.ERROR.value:
+            error = f"refused: {frame.get('code')}: {frame.get('message')}"
+            break
+        if "seq" not in frame:
+            continue
+        if resumed_from is not None:
+            if _seq(frame) != resumed_from + 1:
+                raced.append((frame, at))  # it comes again in the resumed stream (§6.2)
                 continue
-            except websocket.WebSocketConnectionClosedException:
-                error = f"the server closed the socket mid-run ({ws.status})"
-                break
-            at = time.perf_counter()
-            frame = json.loads(raw) if raw else None
-            if not isinstance(frame, dict) or frame.get("request_id") != request_id:
-                continue
-            if frame.get("type") == ServerFrame.ERROR.value:
-                error = f"refused: {frame.get('code')}: {frame.get('message')}"
-                break
-            if "seq" not in frame:
-                continue
-            if resumed_from is not None:
-                if _seq(frame) != resumed_from + 1:
-                    raced.append((frame, at))  # it comes again in the resumed stream (§6.2)
-                    continue
-                resumed_from, raced = None, []
-            elif resumed and frame in arrivals.events:
-                continue  # a live event that raced the resume, now in its place again (§6.2)
-            arrivals.add(frame, at)
-            if frame.get("type") in TERMINAL:
-                terminal = frame
-            elif drop_after is not None and not resumed and len(arrivals.events) >= drop_after:
-                ws.shutdown()  # type: ignore[no-untyped-call]
-                ws = open_socket(ws_url, token, max(deadline - time.monotonic(), 1.0), connect)
-                resumed_from = max(_seq(e) for e in arrivals.events)
-                ws.send(json.dumps({"type": "resume", "after_seq": resumed_from}))
-                resumed = True
-    finally:
-        ws.close()
+            resumed_from, raced = None, []
+        elif resumed and frame in arrivals.events:
+            continue  # a live event that raced the resume, now in its place again (§6.2)
+        arrivals.add(frame, at)
+        if frame.get("type") in TERMINAL:
+            terminal = frame
+        elif drop_after is not None and not resumed and len(arrivals.events) >= drop_after:
+            connection.drop()
+            ws = connection.socket(max(deadline - time.monotonic(), 1.0))
+            resumed_from = max(_seq(e) for e in arrivals.events)
+            ws.send(json.dumps({"type": "resume", "after_seq": resumed_from}))
+            resumed = True
+    if terminal is None:
+        connection.close()  # the next run starts on a fresh socket
     for frame, at in raced:  # the resumed stream never began: the checker sees what came
         arrivals.add(frame, at)
     violations = check_events(arrivals.events, require_complete=terminal is not None)

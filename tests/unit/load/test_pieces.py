@@ -138,6 +138,32 @@ def test_sign_in_is_signup_login_and_upgrade() -> None:
     ]
 
 
+def test_a_full_hashing_queue_is_waited_out_and_signup_goes_on() -> None:
+    answers = iter([Answer(503, {}), Answer(503, {}), Answer(201, {"user_id": "usr_1"})])
+    waits: list[float] = []
+
+    def post(path: str, body: dict[str, Any], token: str | None) -> Answer:
+        if path == "/auth/signup":
+            answer = next(answers)
+            answer.headers = {"retry-after": "2"}  # type: ignore[attr-defined]
+            return answer
+        return Answer(200, {"access_token": "t"})
+
+    assert auth.sign_in(post, "http://x", "free", sleep=waits.append) == "t"
+    assert waits == [2.0, 2.0]
+
+
+def test_a_server_that_stays_busy_fails_sign_in_after_a_few_tries() -> None:
+    waits: list[float] = []
+
+    def post(path: str, body: dict[str, Any], token: str | None) -> Answer:
+        return Answer(503, {"detail": "busy"})
+
+    with pytest.raises(auth.SignInError, match="answered 503"):
+        auth.sign_in(post, "http://x", "free", sleep=waits.append)
+    assert len(waits) == auth.BUSY_TRIES - 1
+
+
 def test_a_throttled_signup_names_the_variable_that_lets_the_load_through() -> None:
     def post(path: str, body: dict[str, Any], token: str | None) -> Answer:
         return Answer(429, {"detail": "too many signups"})
