@@ -42,7 +42,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.load.cpu import GENERATOR, SERVER, CpuMeter
+from bench.load.cpu import GENERATOR, SERVER, SERVER_KERNEL, CpuMeter
 from bench.load.progress import Progress, say
 from bench.load.runs import Failures, one_run
 from bench.load.server import stop_server
@@ -69,6 +69,7 @@ class Phase:
     generator_cpu_s: float
     server_cpu_s: float
     postgres_cpu_s: float
+    machine_cpu: float = math.nan  # every process of the machine, 100% = one core
     steady_runs_per_s: float | None = None  # Locust's: from every user signed in to the stop
     steady_generator_cpu: float | None = None
 
@@ -88,6 +89,10 @@ def start(log_dir: Path) -> ServeProcess:
         raise
     say(f"golden-path serve (pid {server.pid}) listens on {server.base_url}")
     return server
+
+
+def _machine(meter: CpuMeter) -> float:
+    return sum(v for k, v in meter.shares.items() if k != SERVER_KERNEL)
 
 
 def _cpu_seconds(meter: CpuMeter, name: str) -> float:
@@ -132,6 +137,7 @@ async def generator_phase(server: ServeProcess, users: int, seconds: float) -> P
         _cpu_seconds(meter, GENERATOR),
         _cpu_seconds(meter, SERVER),
         _cpu_seconds(meter, "postgres"),
+        _machine(meter),
     )
 
 
@@ -164,6 +170,7 @@ def locust_phase(
         used,
         _cpu_seconds(meter, SERVER),
         _cpu_seconds(meter, "postgres"),
+        _machine(meter),
         summary.get("steady_runs_per_s"),
         summary.get("steady_workers_cpu"),
     )
@@ -174,7 +181,8 @@ def render(phases: list[Phase], users: int, seconds: float) -> str:
         f"The same load: {users} users, one run in flight each, {seconds:g} s, one server.",
         "",
         f"{'generator':<36} {'runs':>5} {'runs/s':>7} {'steady':>7} {'p50 ms':>7} {'fails':>5}"
-        f" {'gen CPU':>8} {'server CPU':>10} {'gen ms/run':>10} {'server ms/run':>13}",
+        f" {'gen CPU':>8} {'server CPU':>10} {'machine':>8} {'gen ms/run':>10}"
+        f" {'server ms/run':>13}",
     ]
     for p in phases:
         steady = p.steady_runs_per_s if p.steady_runs_per_s is not None else p.runs_per_s
@@ -183,7 +191,7 @@ def render(phases: list[Phase], users: int, seconds: float) -> str:
         server_cpu = 100 * p.server_cpu_s / p.wall_s
         lines.append(
             f"{p.name:<36} {p.runs:>5} {p.runs_per_s:>7.1f} {steady:>7.1f} {p.p50_ms:>7.1f}"
-            f" {p.failures:>5} {gen_cpu:>7.0f}% {server_cpu:>9.0f}%"
+            f" {p.failures:>5} {gen_cpu:>7.0f}% {server_cpu:>9.0f}% {p.machine_cpu:>7.0f}%"
             f" {p.per_run_ms(p.generator_cpu_s):>10.2f} {p.per_run_ms(p.server_cpu_s):>13.2f}"
         )
     lines += [
@@ -193,9 +201,10 @@ def render(phases: list[Phase], users: int, seconds: float) -> str:
         "gen CPU: the asyncio generator over its phase; Locust's workers over the steady part",
         "(100% = one core). gen ms/run: every CPU second of the generator (for Locust: the",
         "command, its master and workers, start-up included) over the runs it completed.",
+        "machine: every process of the machine over the phase (200% = both cores busy).",
     ]
-    if len(phases) == 2 and phases[0].runs_per_s and phases[0].p50_ms:
-        a, b = phases
+    if len(phases) >= 2 and phases[0].runs_per_s and phases[0].p50_ms:
+        a, b = phases[:2]
         b_steady = b.steady_runs_per_s or b.runs_per_s
         lines += [
             "",
@@ -219,11 +228,14 @@ def main(argv: list[str] | None = None) -> int:
             first = asyncio.run(generator_phase(server, args.users, args.seconds))
             say(f"phase 2: golden-path load, {args.users} users for {args.seconds:g} s")
             second = locust_phase(server, args.users, args.seconds, args.workers, Path(tmp) / "out")
+            say("phase 3: bench.load's generator again (what changed meanwhile)")
+            third = asyncio.run(generator_phase(server, args.users, args.seconds))
+            third.name = "bench.load generator, again"
         except KeyboardInterrupt:
             return 130
         finally:
             stop_server(server)
-    print(render([first, second], args.users, args.seconds))
+    print(render([first, second, third], args.users, args.seconds))
     return 0
 
 

@@ -154,6 +154,13 @@ def _add_load(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "--run-timeout", type=float, default=30.0, help="seconds a run may take (default 30)"
     )
     load.add_argument(
+        "--remote-workers",
+        type=int,
+        default=0,
+        metavar="R",
+        help="workers from other machines (golden-path load worker) the master also waits for",
+    )
+    load.add_argument(
         "--master-bind-host",
         default="127.0.0.1",
         help="where the master listens for workers; 0.0.0.0 for workers on other machines",

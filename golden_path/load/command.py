@@ -78,7 +78,7 @@ def master_command(args: argparse.Namespace, port: int, out: Path) -> list[str]:
         "--master-bind-port",
         str(port),
         "--expect-workers",
-        str(args.workers),
+        str(args.workers + args.remote_workers),
         "--expect-workers-max-wait",
         str(WORKERS_WAIT_S),
         "--users",
@@ -193,8 +193,10 @@ def run_load(args: argparse.Namespace) -> int:
     """``golden-path load``: the preflight, then a master and ``--workers`` workers."""
     try:
         seconds(args.run_time)
-        if args.workers < 1 or args.users < 1 or args.spawn_rate <= 0:
-            raise ValueError("--workers and --users must be at least 1, --spawn-rate above 0")
+        if args.workers < 0 or args.remote_workers < 0 or args.workers + args.remote_workers < 1:
+            raise ValueError("--workers plus --remote-workers must be at least 1")
+        if args.users < 1 or args.spawn_rate <= 0:
+            raise ValueError("--users must be at least 1, --spawn-rate above 0")
         if not 0 <= args.resume_share <= 1:
             raise ValueError("--resume-share must be between 0 and 1")
         hook: LoginHook | None = load_hook(args.login_hook) if args.login_hook else None

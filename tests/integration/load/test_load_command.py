@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -131,3 +132,27 @@ def test_sigterm_stops_the_master_and_every_worker(
         for child in children:  # only if the command failed to: no process outlives the test
             with contextlib.suppress(psutil.NoSuchProcess):
                 child.kill()
+
+
+def test_a_worker_joins_the_master_as_another_machine_would(
+    reference: ServerEndpoint, tmp_path: Path
+) -> None:
+    with socket.socket() as probe:  # a port for the master, as a team names one
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    joining = [GOLDEN_PATH, "load", "worker", "--master-host", "127.0.0.1"]
+    worker = subprocess.Popen([*joining, "--master-port", str(port)], stdout=subprocess.DEVNULL)
+    try:
+        done = load(
+            reference.base_url, tmp_path, "--workers", "1", "--remote-workers", "1",
+            "--master-port", str(port),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert worker.wait(60) == 0  # the master told it to quit
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    workers = summary(tmp_path)["workers"]
+    assert len(workers) == 2, workers
+    assert all(count["runs"] > 0 for count in workers.values()), workers

@@ -235,6 +235,13 @@ def test_the_master_is_started_headless_with_the_gate_and_the_reports(tmp_path: 
     assert line[-1] == "AGUIUser"
     pairs = dict(itertools.pairwise(line))
     assert pairs["--expect-workers"] == "2"
+    remote = build_parser().parse_args(
+        ["load", "--url", "http://x:1", "--workers", "1", "--remote-workers", "3"]
+    )
+    assert (
+        dict(itertools.pairwise(command.master_command(remote, 1, tmp_path)))["--expect-workers"]
+        == "4"
+    )
     assert pairs["--users"] == "3"
     assert pairs["--host"] == "http://127.0.0.1:9"
     assert pairs["--gp-max-p99-ms"] == "250.0"
