@@ -15,6 +15,12 @@ from typing import Any
 
 from golden_path.testing.violation import Violation
 
+MAX_EVENTS = 10_000  # more in one run is a server that never ends it: the run fails
+
+
+class TooManyEvents(ValueError):
+    """A run sent more than :data:`MAX_EVENTS` events (memory stays bounded)."""
+
 
 @dataclass
 class Arrivals:
@@ -25,6 +31,8 @@ class Arrivals:
     times: list[float] = field(default_factory=list)
 
     def add(self, event: Mapping[str, Any], at: float | None = None) -> None:
+        if len(self.events) >= MAX_EVENTS:
+            raise TooManyEvents(f"the run sent more than {MAX_EVENTS} events")
         self.events.append(event)
         self.times.append(time.perf_counter() if at is None else at)
 

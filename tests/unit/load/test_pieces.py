@@ -56,6 +56,31 @@ def test_the_sse_decoder_joins_the_data_lines_of_one_event() -> None:
     assert list(decoder.feed("\n")) == ["a\nb"]
 
 
+def test_an_endless_event_is_refused_before_it_fills_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from golden_path.load import sse
+
+    monkeypatch.setattr(sse, "MAX_EVENT_BYTES", 100)
+    decoder = SSEDecoder()
+    assert list(decoder.feed("data: " + "x" * 50 + "\n\n")) == ["x" * 50]
+    with pytest.raises(sse.EventTooLarge):
+        list(decoder.feed("data: " + "x" * 200))
+
+
+def test_a_run_that_never_ends_is_refused_before_it_fills_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from golden_path.load import timing
+
+    monkeypatch.setattr(timing, "MAX_EVENTS", 3)
+    arrivals = Arrivals()
+    for _ in range(3):
+        arrivals.add({})
+    with pytest.raises(timing.TooManyEvents):
+        arrivals.add({})
+
+
 def summary(**changes: Any) -> gate.Summary:
     base: dict[str, Any] = {
         "url": "http://127.0.0.1:1",
