@@ -111,7 +111,12 @@ def _add_load(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "the contract (needs golden-path[load]; docs/load.md)",
     )
     load.add_argument("--url", default=None, help="the server under load, http://HOST:PORT")
-    load.add_argument("--protocol", choices=("v1", "ag-ui"), default="v1")
+    load.add_argument(
+        "--protocol",
+        choices=("v1", "ag-ui", "both"),
+        default="v1",
+        help="v1 (the WebSocket, default), ag-ui (POST /agui) or both (half the users each)",
+    )
     load.add_argument("--users", type=int, default=20, help="simulated users (default 20)")
     load.add_argument(
         "--spawn-rate", type=float, default=10, help="users started per second (default 10)"

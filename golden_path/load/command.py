@@ -35,7 +35,8 @@ from golden_path.load.auth import LoginHook, SignInError, load_hook
 from golden_path.load.preflight import PreflightError, preflight
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
-USER_CLASSES = {"v1": "V1User", "ag-ui": "AGUIUser"}
+# Locust's user classes per --protocol; "both" is Locust's own mix (each class weighs 1).
+USER_CLASSES = {"v1": ["V1User"], "ag-ui": ["AGUIUser"], "both": ["V1User", "AGUIUser"]}
 TIMESPAN = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 WORKERS_WAIT_S = 60  # the master gives up when its workers have not all joined by then
 MASTER_STOP_S = 15.0
@@ -112,7 +113,7 @@ def master_command(args: argparse.Namespace, port: int, out: Path) -> list[str]:
         str(args.max_p99_ms or 0),
         "--gp-summary",
         str(out / "summary.json"),
-        USER_CLASSES[args.protocol],
+        *USER_CLASSES[args.protocol],
     ]
 
 
@@ -200,7 +201,8 @@ def run_load(args: argparse.Namespace) -> int:
         if not 0 <= args.resume_share <= 1:
             raise ValueError("--resume-share must be between 0 and 1")
         hook: LoginHook | None = load_hook(args.login_hook) if args.login_hook else None
-        preflight(args.url, args.protocol, args.tier, hook)
+        for protocol in ("v1", "ag-ui") if args.protocol == "both" else (args.protocol,):
+            preflight(args.url, protocol, args.tier, hook)
     except (ValueError, SignInError, PreflightError) as exc:
         print(f"golden-path load: {exc}", file=sys.stderr)
         return 2
@@ -222,8 +224,9 @@ def run_load(args: argparse.Namespace) -> int:
         print(
             "golden-path load: interrupted; stopping Locust's master and workers", file=sys.stderr
         )
-        stop(processes[:1], MASTER_STOP_S)
+        stop(processes[:1], MASTER_STOP_S)  # SIGTERM: Locust writes its reports, and ours
         stop(processes, STOP_S)
+        _report(out)
         return 130
     finally:
         stop(processes, STOP_S)

@@ -74,7 +74,7 @@ def summary(out: Path) -> dict[str, Any]:
     return data
 
 
-@pytest.mark.parametrize("protocol", ["v1", "ag-ui"])
+@pytest.mark.parametrize("protocol", ["v1", "both"])  # both: v1's and AG-UI's users, mixed
 def test_two_workers_load_the_reference_server_and_pass_the_gate(
     reference: ServerEndpoint, tmp_path: Path, protocol: str
 ) -> None:
@@ -92,6 +92,11 @@ def test_two_workers_load_the_reference_server_and_pass_the_gate(
     assert (tmp_path / "locust.json").exists()
     assert "golden-path load:" in done.stderr  # the progress line
     assert f"{result['runs']} runs" in done.stdout
+    classes = {"v1": "V1User", "both": "V1User, AGUIUser"}[protocol]
+    assert result["protocol"] == classes
+    rows = json.loads((tmp_path / "locust.json").read_text())
+    ran = {r["method"] for r in rows if r["name"] == "golden path run" and r["num_requests"]}
+    assert ran == ({"v1"} if protocol == "v1" else {"v1", "AG-UI"})
 
 
 def test_a_server_that_breaks_the_contract_fails_the_gate_naming_the_rule(

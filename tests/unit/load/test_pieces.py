@@ -258,6 +258,8 @@ def test_the_master_is_started_headless_with_the_gate_and_the_reports(tmp_path: 
     )  # fmt: skip
     line = command.master_command(args, 5599, tmp_path)
     assert line[-1] == "AGUIUser"
+    both = build_parser().parse_args(["load", "--url", "http://x:1", "--protocol", "both"])
+    assert command.master_command(both, 1, tmp_path)[-2:] == ["V1User", "AGUIUser"]
     pairs = dict(itertools.pairwise(line))
     assert pairs["--expect-workers"] == "2"
     remote = build_parser().parse_args(
