@@ -190,6 +190,25 @@ def _report(out: Path) -> None:
     print(f"golden-path load: report {out / 'report.html'}, summary {path}", flush=True)
 
 
+def _wait(
+    master: subprocess.Popen[bytes], workers: Sequence[subprocess.Popen[bytes]], out: Path
+) -> int:
+    """The master's exit status; if every local worker died and the master does not end
+    within :data:`MASTER_STOP_S` (at a normal end, the workers quit first), stop it."""
+    while True:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            return master.wait(0.5)
+        if workers and all(w.poll() is not None for w in workers):
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                return master.wait(MASTER_STOP_S)
+            print(
+                f"golden-path load: every worker exited; see {out}/worker-*.log",
+                file=sys.stderr,
+            )
+            stop([master], MASTER_STOP_S)
+            return 2
+
+
 def run_load(args: argparse.Namespace) -> int:
     """``golden-path load``: the preflight, then a master and ``--workers`` workers."""
     try:
@@ -208,6 +227,7 @@ def run_load(args: argparse.Namespace) -> int:
         return 2
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").unlink(missing_ok=True)  # never report an earlier run's
     port = args.master_port or free_port(args.master_bind_host)
     processes: list[subprocess.Popen[bytes]] = []
     logs: list[IO[bytes]] = []
@@ -219,7 +239,7 @@ def run_load(args: argparse.Namespace) -> int:
                 log = out / f"worker-{number}.log"
                 logs.append(log.open("wb"))
                 processes.append(_spawn(worker_command("127.0.0.1", port, None), logs[-1]))
-            code = master.wait()
+            code = _wait(master, processes[1:], out)
     except (KeyboardInterrupt, Interrupted):
         print(
             "golden-path load: interrupted; stopping Locust's master and workers", file=sys.stderr

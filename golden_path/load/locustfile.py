@@ -33,6 +33,7 @@ from typing import Any, ClassVar
 
 import gevent
 import locust.runners
+import websocket
 from locust import HttpUser, constant, events, task
 from locust.env import Environment
 from locust.exception import StopUser
@@ -154,7 +155,7 @@ class _GoldenPathUser(HttpUser):
             began = time.perf_counter()
             self.token = sign_in(self._post, self.host or "", options.gp_tier, hook)
             _fire(self.environment, self.kind, gate.SIGN_IN, _ms_since(began), None)
-        except SignInError as exc:
+        except (SignInError, OSError, ValueError) as exc:  # requests' errors are OSErrors
             _fire(self.environment, self.kind, gate.SIGN_IN, 0.0, exc)
             raise StopUser from exc
 
@@ -182,7 +183,7 @@ class _GoldenPathUser(HttpUser):
         except ProtocolMismatch as exc:
             _fire(self.environment, gate.PROTOCOL, "another protocol", 0.0, exc)
             raise StopUser from exc
-        except (OSError, ValueError, RuntimeError) as exc:
+        except (OSError, ValueError, RuntimeError, websocket.WebSocketException) as exc:
             ms = (time.perf_counter() - began) * 1000
             failed = RunFailed(f"{type(exc).__name__}: {str(exc)[:200]}")
             _fire(self.environment, self.kind, gate.RUN, ms, failed)
