@@ -156,6 +156,13 @@ def _add_load(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         help="the share of runs that drop their connection and resume (default 0.2)",
     )
     load.add_argument(
+        "--turns",
+        type=int,
+        default=1,
+        metavar="N",
+        help="messages per conversation: each user continues its thread N times (default 1)",
+    )
+    load.add_argument(
         "--run-timeout", type=float, default=30.0, help="seconds a run may take (default 30)"
     )
     load.add_argument(

@@ -54,10 +54,11 @@ class Streamed(Protocol):
 PostStream = Callable[[dict[str, Any]], AbstractContextManager[Streamed]]
 
 
-def run_input(content: str) -> dict[str, Any]:
-    """A ``RunAgentInput`` as the wire carries it: one user message, fresh ids."""
+def run_input(content: str, thread_id: str | None = None) -> dict[str, Any]:
+    """A ``RunAgentInput`` as the wire carries it: one user message, a fresh ``runId``, and
+    a fresh ``threadId`` unless ``thread_id`` continues a conversation."""
     return {
-        "threadId": f"load-{uuid.uuid4().hex}",
+        "threadId": thread_id or f"load-{uuid.uuid4().hex}",
         "runId": f"load-{uuid.uuid4().hex}",
         "messages": [{"id": f"msg-{uuid.uuid4().hex}", "role": "user", "content": content}],
         "tools": [],
@@ -117,10 +118,12 @@ def run_agui(
     *,
     drop_after: int | None = None,
     timeout: float = 30.0,
+    thread_id: str | None = None,
 ) -> RunOutcome:
-    """One run, from its request to its terminal event (or ``timeout`` seconds)."""
+    """One run, from its request to its terminal event (or ``timeout`` seconds);
+    ``thread_id`` continues that conversation (AG-UI's ``threadId``)."""
     deadline = time.monotonic() + timeout
-    body = run_input(content)
+    body = run_input(content, thread_id)
     arrivals = Arrivals()
     violations: list[Violation] = []
     resumed = False

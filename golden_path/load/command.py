@@ -107,6 +107,8 @@ def master_command(args: argparse.Namespace, port: int, out: Path) -> list[str]:
         str(args.resume_share),
         "--gp-run-timeout",
         str(args.run_timeout),
+        "--gp-turns",
+        str(args.turns),
         "--gp-max-fail-ratio",
         str(args.max_fail_ratio),
         "--gp-max-p99-ms",
@@ -217,6 +219,8 @@ def run_load(args: argparse.Namespace) -> int:
             raise ValueError("--workers plus --remote-workers must be at least 1")
         if args.users < 1 or args.spawn_rate <= 0:
             raise ValueError("--users must be at least 1, --spawn-rate above 0")
+        if args.turns < 1:
+            raise ValueError("--turns must be at least 1")
         if not 0 <= args.resume_share <= 1:
             raise ValueError("--resume-share must be between 0 and 1")
         hook: LoginHook | None = load_hook(args.login_hook) if args.login_hook else None

@@ -26,6 +26,7 @@ import logging
 import random
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,6 +74,7 @@ def _options(parser: Any) -> None:
     group.add_argument("--gp-login-hook", default="", help="package.module:callable -> token")
     group.add_argument("--gp-resume-share", type=float, default=0.2, help="runs that resume")
     group.add_argument("--gp-run-timeout", type=float, default=30.0, help="seconds per run")
+    group.add_argument("--gp-turns", type=int, default=1, help="messages per conversation")
     group.add_argument("--gp-max-fail-ratio", type=float, default=0.0)
     group.add_argument("--gp-max-p99-ms", type=float, default=0.0, help="0: no limit")
     group.add_argument("--gp-summary", default="", help="where the master writes summary.json")
@@ -167,6 +169,17 @@ class _GoldenPathUser(HttpUser):
             answer.success()  # sign_in judges the answer (a refusal is a SIGN_IN failure)
             return answer
 
+    turn = 0  # messages sent in the current conversation
+    thread = ""  # the conversation's thread (v1: the server's id; AG-UI: the client's)
+
+    def _next_thread(self) -> str | None:
+        """The thread the next message continues, or None to start a new conversation."""
+        turns = max(1, int(options_of(self.environment).gp_turns))
+        if self.turn >= turns or not self.thread:
+            self.turn, self.thread = 0, ""
+        self.turn += 1
+        return self.thread or None
+
     def _drop_after(self) -> int | None:
         share = float(options_of(self.environment).gp_resume_share)
         return DROP_AFTER if random.random() < share else None
@@ -202,7 +215,13 @@ class V1User(_GoldenPathUser):
     def run_once(self, drop_after: int | None, timeout: float) -> RunOutcome:
         if self.connection is None:
             self.connection = V1Connection(websocket_url(self.host or ""), self.token)
-        return self.connection.run(CONTENT, drop_after=drop_after, timeout=timeout)
+        thread = self._next_thread()
+        outcome = self.connection.run(
+            CONTENT, drop_after=drop_after, timeout=timeout, thread_id=thread
+        )
+        first = outcome.arrivals.events[0] if outcome.arrivals.events else {}
+        self.thread = str(first.get("thread_id") or "") if outcome.completed else ""
+        return outcome
 
     def on_stop(self) -> None:
         if self.connection is not None:
@@ -232,7 +251,12 @@ class AGUIUser(_GoldenPathUser):
             response.close()
 
     def run_once(self, drop_after: int | None, timeout: float) -> RunOutcome:
-        return run_agui(self._stream, CONTENT, drop_after=drop_after, timeout=timeout)
+        thread = self._next_thread() or f"load-{uuid.uuid4().hex}"
+        outcome = run_agui(
+            self._stream, CONTENT, drop_after=drop_after, timeout=timeout, thread_id=thread
+        )
+        self.thread = thread if outcome.completed else ""
+        return outcome
 
 
 # The worker's side: its counts ride on Locust's own reports to the master.
@@ -281,7 +305,7 @@ def summarize(env: Environment) -> gate.Summary:
         workers = {"local": gate.WorkerCount(_counts.runs, _counts.resumed)}
     summary = gate.Summary(
         url=env.host or "",
-        protocol=", ".join(u.__name__ for u in env.user_classes),
+        protocol=", ".join(sorted(u.__name__ for u in env.user_classes)),
         users=int(options.num_users or 0),
         runs=sum(e.num_requests for e in runs),
         completed=sum(e.num_requests - e.num_failures for e in runs),

@@ -123,10 +123,18 @@ class V1Connection:
             self.ws.close()
             self.ws = None
 
-    def run(self, content: str, *, drop_after: int | None, timeout: float) -> RunOutcome:
-        """One run, from its message to its terminal event (or ``timeout`` seconds)."""
+    def run(
+        self,
+        content: str,
+        *,
+        drop_after: int | None,
+        timeout: float,
+        thread_id: str | None = None,
+    ) -> RunOutcome:
+        """One run, from its message to its terminal event (or ``timeout`` seconds);
+        ``thread_id`` continues that thread (the run's own is in its events)."""
         try:
-            return _run(self, content, drop_after, timeout)
+            return _run(self, content, drop_after, timeout, thread_id)
         except BaseException:
             self.close()
             raise
@@ -150,7 +158,11 @@ def run_v1(
 
 
 def _run(
-    connection: V1Connection, content: str, drop_after: int | None, timeout: float
+    connection: V1Connection,
+    content: str,
+    drop_after: int | None,
+    timeout: float,
+    thread_id: str | None,
 ) -> RunOutcome:
     deadline = time.monotonic() + timeout
     ws = connection.socket(timeout)
@@ -161,7 +173,8 @@ def _run(
     resumed = False
     terminal: Mapping[str, Any] | None = None
     error: str | None = None
-    ws.send(json.dumps({"type": "user_message", "content": content, "request_id": request_id}))
+    message = {"type": "user_message", "content": content, "request_id": request_id}
+    ws.send(json.dumps({**message, "thread_id": thread_id} if thread_id else message))
     arrivals.sent = time.perf_counter()
     while terminal is None:
         remaining = deadline - time.monotonic()

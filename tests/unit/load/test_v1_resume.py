@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import websocket
 
-from golden_path.load.v1_run import run_v1
+from golden_path.load.v1_run import V1Connection, run_v1
 
 pytestmark = [
     pytest.mark.stage("events"),
@@ -25,6 +25,7 @@ pytestmark = [
 
 USER = "usr_" + "a" * 32
 REQUEST: dict[str, str] = {}
+SENT: list[dict[str, Any]] = []
 
 
 def event(seq: int, kind: str, **fields: Any) -> dict[str, Any]:
@@ -82,6 +83,7 @@ class Scripted:
 
     def send(self, payload: str) -> None:
         frame = json.loads(payload)
+        SENT.append(frame)
         if frame["type"] == "user_message":
             REQUEST["id"] = frame["request_id"]
         seqs = next(self.script)
@@ -134,3 +136,15 @@ def test_a_repeated_seq_without_a_resume_is_a_violation() -> None:
     connect = connect_with([[1, 2, 2, 3, 4, 5]])
     outcome = run_v1("ws://x/ws", "token", "hello", connect=connect)
     assert {v.rule for v in outcome.violations} == {"duplicate_event_id", "seq_not_increasing"}
+
+
+def test_a_later_turn_continues_its_thread_and_a_first_starts_one() -> None:
+    SENT.clear()
+    connect = connect_with([[1, 2, 3, 4, 5], [1, 2, 3, 4, 5]])
+    connection = V1Connection("ws://x/ws", "token", connect)
+    first = connection.run("hello", drop_after=None, timeout=5)
+    thread = first.arrivals.events[0]["thread_id"]
+    connection.run("and then?", drop_after=None, timeout=5, thread_id=thread)
+    messages = [f for f in SENT if f["type"] == "user_message"]
+    assert "thread_id" not in messages[0]
+    assert messages[1]["thread_id"] == thread
