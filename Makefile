@@ -84,12 +84,13 @@ lint: $(STAMP)
 # about 75 s once, see scripts/container_engine.sh), its API service alive for that pass only.
 DOCKER_TESTS := tests/integration/services/test_docker_provider.py
 # The second shard: the tests that drive other processes (inner pytest runs, a browser, the
-# model server's CLI and the SDKs' clients) and the e2e tests that kill, restart or flood a
-# server (recovery, slow readers, hundreds of sockets), so each shard stays inside its budget
-# on 2 cores (docs/testing.md).
+# model server's CLI and the SDKs' clients, `golden-path load`'s Locust master and workers)
+# and the e2e tests that kill, restart or flood a server (recovery, slow readers, hundreds of
+# sockets), so each shard stays inside its budget on 2 cores (docs/testing.md).
 SLOW_E2E := tests/e2e/test_recovery.py tests/e2e/test_security_slow_reader.py \
 	tests/e2e/test_security_limits.py
-SECOND_SHARD := tests/integration/harness tests/browser tests/integration/model $(SLOW_E2E)
+SECOND_SHARD := tests/integration/harness tests/browser tests/integration/model \
+	tests/integration/load $(SLOW_E2E)
 test: lint
 	@bash scripts/install-browser.sh || echo "make test: Chromium is missing; the browser tests will error" >&2
 	@find gp-report -mindepth 1 -maxdepth 1 ! -name history -exec rm -rf {} + 2>/dev/null; status=0; \

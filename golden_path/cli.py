@@ -1,5 +1,5 @@
 """The ``golden-path`` command: ``demo``, ``serve``, ``services up``, ``purge``, ``report``,
-``model serve`` and ``model record``."""
+``model serve``, ``model record`` and ``load``."""
 
 from __future__ import annotations
 
@@ -84,6 +84,112 @@ def _model(args: argparse.Namespace) -> int:
     from golden_path.testing.model.commands import run
 
     return run(args)
+
+
+def _load(args: argparse.Namespace) -> int:
+    try:
+        from golden_path.load.command import run_load, run_worker
+    except ImportError as exc:
+        print(
+            f"golden-path load: {exc}; it needs the load extra: pip install 'golden-path[load]'",
+            file=sys.stderr,
+        )
+        return 2
+
+    if getattr(args, "load_command", None) == "worker":
+        return run_worker(args)
+    if not args.url:
+        print("golden-path load: --url is required (the server under load)", file=sys.stderr)
+        return 2
+    return run_load(args)
+
+
+def _add_load(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    load = commands.add_parser(
+        "load",
+        help="the golden path under load on Locust: a master and N workers here, checked by "
+        "the contract (needs golden-path[load]; docs/load.md)",
+    )
+    load.add_argument("--url", default=None, help="the server under load, http://HOST:PORT")
+    load.add_argument(
+        "--protocol",
+        choices=("v1", "ag-ui", "both"),
+        default="v1",
+        help="v1 (the WebSocket, default), ag-ui (POST /agui) or both (half the users each)",
+    )
+    load.add_argument("--users", type=int, default=20, help="simulated users (default 20)")
+    load.add_argument(
+        "--spawn-rate", type=float, default=10, help="users started per second (default 10)"
+    )
+    load.add_argument("--run-time", default="30s", help="e.g. 30s, 5m (default 30s)")
+    load.add_argument(
+        "--workers", type=int, default=2, help="Locust worker processes here (default 2)"
+    )
+    load.add_argument(
+        "--max-fail-ratio",
+        type=float,
+        default=0.0,
+        metavar="X",
+        help="fail when more than this share of requests failed (default 0)",
+    )
+    load.add_argument(
+        "--max-p99-ms",
+        type=float,
+        default=None,
+        metavar="Y",
+        help="fail when a run's p99 (message to completed event) is above Y ms",
+    )
+    load.add_argument("--out", default="gp-load", metavar="DIR", help="reports (default gp-load)")
+    load.add_argument(
+        "--tier", default="enterprise", help="the plan each signed-up user upgrades to"
+    )
+    load.add_argument(
+        "--login-hook",
+        default=None,
+        metavar="MODULE:CALLABLE",
+        help="sign users in with hook(base_url) -> access token instead of signup and login",
+    )
+    load.add_argument(
+        "--resume-share",
+        type=float,
+        default=0.2,
+        help="the share of runs that drop their connection and resume (default 0.2)",
+    )
+    load.add_argument(
+        "--turns",
+        type=int,
+        default=1,
+        metavar="N",
+        help="messages per conversation: each user continues its thread N times (default 1)",
+    )
+    load.add_argument(
+        "--run-timeout", type=float, default=30.0, help="seconds a run may take (default 30)"
+    )
+    load.add_argument(
+        "--remote-workers",
+        type=int,
+        default=0,
+        metavar="R",
+        help="workers from other machines (golden-path load worker) the master also waits for",
+    )
+    load.add_argument(
+        "--master-bind-host",
+        default="127.0.0.1",
+        help="where the master listens for workers; 0.0.0.0 for workers on other machines",
+    )
+    load.add_argument(
+        "--master-port", type=int, default=0, help="the master's port (default: a free one)"
+    )
+    load.set_defaults(handler=_load)
+    load_commands = load.add_subparsers(dest="load_command", required=False, metavar="worker")
+    worker = load_commands.add_parser(
+        "worker", help="one Locust worker joining a master on another machine"
+    )
+    worker.add_argument("--master-host", required=True, help="the machine running the master")
+    worker.add_argument(
+        "--master-port", type=int, default=5557, help="its --master-port (default 5557)"
+    )
+    worker.set_defaults(handler=_load)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -191,6 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     from golden_path.conformance.command import add_conformance_command
 
     add_conformance_command(commands)
+    _add_load(commands)
     return parser
 
 

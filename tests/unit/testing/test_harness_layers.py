@@ -179,3 +179,39 @@ def test_no_module_of_the_package_is_over_500_lines() -> None:
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > 500
     }
     assert long == {}
+
+
+# Locust monkeypatches the standard library with gevent on import: the harness (the pytest
+# plugin and everything it loads) never imports it, nor golden_path.load, which does.
+GEVENT_WORLD = ("locust", "gevent", "geventhttpclient", "golden_path.load")
+
+
+def gevent_imports(root: Path = ROOT) -> list[str]:
+    found: list[str] = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            found.extend(
+                f"{path.relative_to(root)}: imports {name}"
+                for name in names
+                if any(name == bad or name.startswith(bad + ".") for bad in GEVENT_WORLD)
+            )
+    return found
+
+
+def test_the_harness_never_imports_locust_gevent_or_the_load_package() -> None:
+    assert gevent_imports() == []
+
+
+def test_a_harness_module_importing_locust_is_caught(tmp_path: Path) -> None:
+    (tmp_path / "plugin.py").write_text("import locust\nfrom gevent import monkey\n")
+    (tmp_path / "fixtures.py").write_text("def f():\n    from golden_path.load import gate\n")
+    assert gevent_imports(tmp_path) == [
+        "fixtures.py: imports golden_path.load",
+        "plugin.py: imports locust",
+        "plugin.py: imports gevent",
+    ]
