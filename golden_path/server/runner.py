@@ -58,6 +58,9 @@ def uvicorn_config(settings: Settings | None, app: Any = None, **overrides: Any)
         "log_level": "warning",
         "timeout_graceful_shutdown": 15,
         "ws": WebSocketProtocol,  # uvicorn's own, dropping a socket that stopped reading
+        # The HTTP parser the reference server and teams' in-process apps are tested on;
+        # the model at the wire asks for httptools (golden_path/testing/model/server.py).
+        "http": "h11",
     }
     options.update(overrides)
     if app is None:
@@ -142,13 +145,14 @@ class ServerThread:
         *,
         app: Any = None,
         sock: socket.socket | None = None,
+        config: Mapping[str, Any] | None = None,
     ) -> None:
         if (settings is None) == (app is None):
             raise ValueError("give the reference server's settings or an ASGI app, not both")
         self.settings = settings
         self._socket = sock or listening_socket(host)
         self.host, self.port = self._socket.getsockname()[:2]
-        self._server = _ThreadServer(uvicorn_config(settings, app))
+        self._server = _ThreadServer(uvicorn_config(settings, app, **(config or {})))
         self._settled = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="golden-path-server", daemon=True)
