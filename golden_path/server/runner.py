@@ -153,6 +153,10 @@ class ServerThread:
         self._socket = sock or listening_socket(host)
         self.host, self.port = self._socket.getsockname()[:2]
         self._server = _ThreadServer(uvicorn_config(settings, app, **(config or {})))
+        # asyncio's own loop unless ``config`` names one ("loop": "auto" is uvloop when installed).
+        self._loop_factory = (
+            self._server.config.get_loop_factory() if "loop" in (config or {}) else None
+        )
         self._settled = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="golden-path-server", daemon=True)
@@ -176,7 +180,8 @@ class ServerThread:
 
     def _run(self) -> None:
         try:
-            asyncio.run(self._server.serve(sockets=[self._socket]))
+            with asyncio.Runner(loop_factory=self._loop_factory) as runner:
+                runner.run(self._server.serve(sockets=[self._socket]))
         except BaseException as exc:
             self._error = exc
         finally:

@@ -63,8 +63,8 @@ def run_app(app: Any, host: str, port: int, as_json: bool, what: str) -> int:
 
     config = uvicorn_config(None, app, timeout_graceful_shutdown=2, **UVICORN_OPTIONS)
     server = _AnnouncingServer(config, announce)
-    with sock:
-        asyncio.run(server.serve(sockets=[sock]))
+    with sock, asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        runner.run(server.serve(sockets=[sock]))
     return 0
 
 

@@ -14,9 +14,10 @@ from golden_path.testing.model.app import ModelState, build_app
 from golden_path.testing.model.journal import Namespace
 from golden_path.testing.model.script import Script
 
-# uvicorn's options for the model at the wire: the C HTTP parser (h11, uvicorn's pure-Python
-# one, costs a scripted model its 2 ms time to first byte; python -m bench.model).
-UVICORN_OPTIONS = {"http": "httptools"}
+# uvicorn's options for the model at the wire: the C HTTP parser and uvloop when installed
+# (h11, uvicorn's pure-Python parser, and asyncio's own loop cost a scripted model its 2 ms
+# time to first byte: python -m bench.model).
+UVICORN_OPTIONS = {"http": "httptools", "loop": "auto"}
 
 
 def openai_url(base_url: str, namespace: str | None = None) -> str:
