@@ -76,7 +76,7 @@ lint: $(STAMP)
 # examples/orders, a team's project with its own schema, JWT settings and server, run from
 # its folder twice: its app in-process (gp_app), then as its own process (gp_server_command);
 # then examples/support-agent, a team's pydantic-ai agent server (AG-UI, its own tables and
-# JWT) whose model is the model at the wire, scripted by each test (gp_model);
+# JWT) whose model is the model at the wire, scripted by each test (gp_model), the same two ways;
 # then the integration and e2e tiers once more on the docker provider, with its own tests, on a
 # real engine: Docker if one answers, else podman, provisioned on first use (root on Debian,
 # about 75 s once, see scripts/container_engine.sh), its API service alive for that pass only.
@@ -105,6 +105,8 @@ test: lint
 		-o "gp_server_command={python} -m uvicorn orders.app:app --port {port}"
 	@echo "make test: examples/support-agent, a team's agent server whose model is gp_model, scripted"
 	cd examples/support-agent && $(abspath $(BIN))/pytest -n auto -q
+	cd examples/support-agent && $(abspath $(BIN))/pytest -n auto -q -o gp_app= \
+		-o "gp_server_command={python} -m uvicorn support.app:app --port {port}"
 	@echo "make test: the docker pass: integration and e2e tiers on --gp-services=docker"
 	PYTHON=$(BIN)/python bash scripts/container_engine.sh run -- \
 		$(BIN)/pytest -n auto -m "integration or e2e" --gp-services=docker -q \
