@@ -77,6 +77,8 @@ lint: $(STAMP)
 # (golden-path serve, a signed-up user). The scripts start and stop those servers; then
 # examples/orders, a team's project with its own schema, JWT settings and server, run from
 # its folder twice: its app in-process (gp_app), then as its own process (gp_server_command);
+# then examples/support-agent, a team's pydantic-ai agent server (AG-UI, its own tables and
+# JWT) whose model is the model at the wire, scripted by each test (gp_model), the same two ways;
 # then examples/trips, a product unlike ours (plans free/pro/team, RS256, its own WebSocket
 # events and AG-UI endpoint), gated (--gp-gate) on its own plans and stages;
 # then the integration and e2e tiers once more on the docker provider, with its own tests, on a
@@ -109,6 +111,10 @@ test: lint
 	cd examples/orders && $(abspath $(BIN))/pytest -n auto -q
 	cd examples/orders && $(abspath $(BIN))/pytest -n auto -q -o gp_app= \
 		-o "gp_server_command={python} -m uvicorn orders.app:app --port {port}"
+	@echo "make test: examples/support-agent, a team's agent server whose model is gp_model, scripted"
+	cd examples/support-agent && $(abspath $(BIN))/pytest -n auto -q
+	cd examples/support-agent && $(abspath $(BIN))/pytest -n auto -q -o gp_app= \
+		-o "gp_server_command={python} -m uvicorn support.app:app --port {port}"
 	@echo "make test: examples/trips, a product unlike ours (its plans, RS256, its events, AG-UI), gated"
 	cd examples/trips && $(abspath $(BIN))/pytest -n auto -q --gp-gate
 	@echo "make test: the docker pass: integration and e2e tiers on --gp-services=docker"

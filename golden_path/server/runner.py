@@ -59,6 +59,9 @@ def uvicorn_config(settings: Settings | None, app: Any = None, **overrides: Any)
         "log_level": "warning",
         "timeout_graceful_shutdown": 15,
         "ws": WebSocketProtocol,  # uvicorn's own, dropping a socket that stopped reading
+        # The HTTP parser the reference server and teams' in-process apps are tested on;
+        # the model at the wire asks for httptools (golden_path/testing/model/server.py).
+        "http": "h11",
     }
     options.update(overrides)
     if app is None:
@@ -148,13 +151,18 @@ class ServerThread:
         *,
         app: Any = None,
         sock: socket.socket | None = None,
+        config: Mapping[str, Any] | None = None,
     ) -> None:
         if (settings is None) == (app is None):
             raise ValueError("give the reference server's settings or an ASGI app, not both")
         self.settings = settings
         self._socket = sock or listening_socket(host)
         self.host, self.port = self._socket.getsockname()[:2]
-        self._server = _ThreadServer(uvicorn_config(settings, app))
+        self._server = _ThreadServer(uvicorn_config(settings, app, **(config or {})))
+        # asyncio's own loop unless ``config`` names one ("loop": "auto" is uvloop when installed).
+        self._loop_factory = (
+            self._server.config.get_loop_factory() if "loop" in (config or {}) else None
+        )
         self._settled = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="golden-path-server", daemon=True)
@@ -178,7 +186,8 @@ class ServerThread:
 
     def _run(self) -> None:
         try:
-            asyncio.run(self._server.serve(sockets=[self._socket]))
+            with asyncio.Runner(loop_factory=self._loop_factory) as runner:
+                runner.run(self._server.serve(sockets=[self._socket]))
         except BaseException as exc:
             self._error = exc
         finally:

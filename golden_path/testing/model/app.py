@@ -28,8 +28,14 @@ from golden_path.testing.model import (
 )
 from golden_path.testing.model.autopilot import autopilot
 from golden_path.testing.model.conversation import BadRequest, Conversation
-from golden_path.testing.model.faults import plain_body, quiet_scripted_cuts, stream
-from golden_path.testing.model.journal import JournalEntry, Namespace, clip_body, redact
+from golden_path.testing.model.faults import LastBatch, plain_body, quiet_scripted_cuts, stream
+from golden_path.testing.model.journal import (
+    MAX_BODY_CHARS,
+    JournalEntry,
+    Namespace,
+    clip_body,
+    redact,
+)
 from golden_path.testing.model.reply import Reply, reply_from_steps
 from golden_path.testing.model.script import choose, closest
 
@@ -102,11 +108,10 @@ def build_app(state: ModelState) -> Starlette:
     quiet_scripted_cuts()
 
     async def completion(request: Request) -> Response:
-        module = WIRES[request.url.path.split("/v1/", 1)[1]]
+        path = request.scope["path"]
+        module = WIRES[path.split("/v1/", 1)[1]]
         namespace = state.find(request.path_params.get("namespace"))
-        entry = JournalEntry(
-            request.method, request.url.path, module.WIRE, redact(request.headers), None
-        )
+        entry = JournalEntry(request.method, path, module.WIRE, redact(request.headers), None)
         response = await _answer(state, request, module, namespace, entry)
         entry.status = response.status_code
         if namespace is not None:
@@ -158,9 +163,13 @@ async def _answer(
     if raw is None:
         entry.body = f"(over {state.max_body} bytes: not read)"
         return _error(module, 413, f"request body over {state.max_body} bytes")
-    entry.body = clip_body(raw)
     try:
         body = json.loads(raw)
+    except ValueError as exc:
+        entry.body = clip_body(raw)
+        return _error(module, 400, f"invalid request: {exc}")
+    entry.body = body if len(raw) <= MAX_BODY_CHARS else clip_body(raw)  # parsed once
+    try:
         if not isinstance(body, dict):
             raise BadRequest("the body must be a JSON object")
         conv: Conversation = module.parse(body)
@@ -229,13 +238,17 @@ def _deliver(module: Any, conv: Conversation, reply: Reply, seed: str) -> Respon
 class UnpacedResponse(StreamingResponse):
     """A stream that never waits: its chunks are sent as they are made, without
     Starlette's disconnect watcher (a task group per response; nothing here can wait
-    on a client that left, so there is nothing to cancel)."""
+    on a client that left, so there is nothing to cancel). Its last chunk ends the
+    response in the same write (a short stream: the headers, then one write)."""
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await send(
             {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
         )
+        more = True
         async for chunk in self.body_iterator:
+            more = not isinstance(chunk, LastBatch)
             data = chunk.encode(self.charset) if isinstance(chunk, str) else bytes(chunk)
-            await send({"type": "http.response.body", "body": data, "more_body": True})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+            await send({"type": "http.response.body", "body": data, "more_body": more})
+        if more:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from golden_path.testing.model.reply import Reply
@@ -20,6 +20,13 @@ from golden_path.testing.model.reply import Reply
 Event = tuple[str | None, Any]
 MALFORMED = b'data: {"this event is cut": \n\n'
 BATCH_BYTES = 16 * 1024
+# An unpaced stream's first write holds at most this many events: the first byte is not
+# held back by a long answer, and a short one goes out whole in one write.
+FIRST_EVENTS = 8
+
+
+class LastBatch(bytes):
+    """A stream's last bytes: its response can end in the same write."""
 
 
 class StreamCut(Exception):
@@ -55,9 +62,11 @@ def encode(name: str | None, data: Any) -> bytes:
     return f"{head}data: {payload}\n\n".encode()
 
 
-async def stream(events: Sequence[Event], reply: Reply) -> AsyncIterator[bytes]:
-    """The events as SSE. Unpaced, they go out in writes of up to ``BATCH_BYTES`` (one
-    syscall for many events; a slow reader still holds the server to one batch)."""
+async def stream(events: Iterable[Event], reply: Reply) -> AsyncIterator[bytes]:
+    """The events as SSE, made as they are sent. Unpaced, they go out in writes of up to
+    ``BATCH_BYTES`` (one syscall for many events; a slow reader still holds the server to
+    one batch), the first after at most ``FIRST_EVENTS`` events; the stream's last bytes
+    come as a :class:`LastBatch`."""
     pace = reply.pace
     gap = 1 / pace.tps if pace is not None and pace.tps else None
     if pace is not None and pace.ttft:
@@ -73,11 +82,10 @@ async def stream(events: Sequence[Event], reply: Reply) -> AsyncIterator[bytes]:
         if index and gap is not None:
             await asyncio.sleep(gap)
         batch += encode(name, data)
-        if gap is not None or len(batch) >= BATCH_BYTES or index == 0:
+        if gap is not None or len(batch) >= BATCH_BYTES or index == FIRST_EVENTS - 1:
             yield bytes(batch)
             batch.clear()
-    if batch:
-        yield bytes(batch)
+    yield LastBatch(batch)
 
 
 async def plain_body(body: bytes, reply: Reply) -> AsyncIterator[bytes]:

@@ -17,7 +17,7 @@ from typing import Any
 from golden_path.server.runner import GoldenPathServer, uvicorn_config
 from golden_path.testing.model.app import ModelState, build_app
 from golden_path.testing.model.files import ScriptFileError, load_scripts
-from golden_path.testing.model.server import anthropic_url, openai_url
+from golden_path.testing.model.server import UVICORN_OPTIONS, anthropic_url, openai_url
 
 
 class _AnnouncingServer(GoldenPathServer):
@@ -61,9 +61,10 @@ def run_app(app: Any, host: str, port: int, as_json: bool, what: str) -> int:
                 flush=True,
             )
 
-    server = _AnnouncingServer(uvicorn_config(None, app, timeout_graceful_shutdown=2), announce)
-    with sock:
-        asyncio.run(server.serve(sockets=[sock]))
+    config = uvicorn_config(None, app, timeout_graceful_shutdown=2, **UVICORN_OPTIONS)
+    server = _AnnouncingServer(config, announce)
+    with sock, asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        runner.run(server.serve(sockets=[sock]))
     return 0
 
 

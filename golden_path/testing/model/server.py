@@ -14,6 +14,11 @@ from golden_path.testing.model.app import ModelState, build_app
 from golden_path.testing.model.journal import Namespace
 from golden_path.testing.model.script import Script
 
+# uvicorn's options for the model at the wire: the C HTTP parser and uvloop when installed
+# (h11, uvicorn's pure-Python parser, and asyncio's own loop cost a scripted model its 2 ms
+# time to first byte: python -m bench.model).
+UVICORN_OPTIONS = {"http": "httptools", "loop": "auto"}
+
 
 def openai_url(base_url: str, namespace: str | None = None) -> str:
     """The OpenAI SDKs' ``base_url`` (it ends in ``/v1``)."""
@@ -31,7 +36,9 @@ class ModelServer:
     def __init__(self, api_key: str | None = None, host: str = "127.0.0.1") -> None:
         self.api_key = api_key
         self.state = ModelState(api_key=api_key)
-        self._thread = ServerThread(app=build_app(self.state), sock=listening_socket(host))
+        self._thread = ServerThread(
+            app=build_app(self.state), sock=listening_socket(host), config=UVICORN_OPTIONS
+        )
 
     @property
     def base_url(self) -> str:

@@ -9,7 +9,9 @@ sent in pieces, the ``finish_reason`` chunk, the usage chunk when
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from golden_path.testing.model.conversation import (
@@ -98,7 +100,10 @@ def plain(conv: Conversation, reply: Reply, seed: str) -> dict[str, Any]:
     }
 
 
-def events(conv: Conversation, reply: Reply, seed: str) -> list[Event]:
+def events(conv: Conversation, reply: Reply, seed: str) -> Iterator[Event]:
+    """The stream's chunks, made one at a time as the stream is sent (a 10,000-word answer
+    is never held whole), each already JSON: the fields every chunk shares are encoded
+    once, and only each chunk's delta per chunk."""
     base = {
         "id": stable_id("chatcmpl-", seed),
         "object": "chat.completion.chunk",
@@ -106,18 +111,21 @@ def events(conv: Conversation, reply: Reply, seed: str) -> list[Event]:
         "model": conv.model,
         "system_fingerprint": None,
     }
+    head = _json(base)[:-1] + ',"choices":[{"index":0,"delta":'
+    tail = ',"logprobs":null,"finish_reason":null}]}'
 
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> Event:
-        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        return (None, {**base, "choices": [choice]})
+    def chunk(delta: dict[str, Any]) -> Event:
+        return (None, head + _json(delta) + tail)
 
-    out: list[Event] = [chunk({"role": "assistant", "content": ""})]
+    yield chunk({"role": "assistant", "content": ""})
     call_index = 0
     for output in reply.outputs:
         if output.kind == "thinking":
-            out.extend(chunk({"reasoning_content": p}) for p in pieces(output.text))
+            for piece in pieces(output.text):
+                yield chunk({"reasoning_content": piece})
         elif output.kind == "text":
-            out.extend(chunk({"content": p}) for p in pieces(output.text))
+            for piece in pieces(output.text):
+                yield chunk({"content": piece})
         else:
             opening = {
                 "index": call_index,
@@ -125,17 +133,21 @@ def events(conv: Conversation, reply: Reply, seed: str) -> list[Event]:
                 "type": "function",
                 "function": {"name": output.name, "arguments": ""},
             }
-            out.append(chunk({"tool_calls": [opening]}))
+            yield chunk({"tool_calls": [opening]})
             for piece in json_pieces(output.text):
-                out.append(
-                    chunk({"tool_calls": [{"index": call_index, "function": {"arguments": piece}}]})
+                yield chunk(
+                    {"tool_calls": [{"index": call_index, "function": {"arguments": piece}}]}
                 )
             call_index += 1
-    out.append(chunk({}, _finish(reply)))
+    finish = {"index": 0, "delta": {}, "logprobs": None, "finish_reason": _finish(reply)}
+    yield (None, _json({**base, "choices": [finish]}))
     if conv.include_usage:
-        out.append((None, {**base, "choices": [], "usage": _usage(conv, reply)}))
-    out.append((None, "[DONE]"))
-    return out
+        yield (None, _json({**base, "choices": [], "usage": _usage(conv, reply)}))
+    yield (None, "[DONE]")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 ERROR_TYPES = {

@@ -137,9 +137,9 @@ def test_chat_completion_plain_and_streamed_parse_as_the_sdk_types() -> None:
         {"city": "Rome", "days": 2},
     ]
     assert plain.choices[0].finish_reason == "tool_calls"
-    events = chat_wire.events(_conv(chat_wire, True, include_usage=True), reply, "seed")
+    events = list(chat_wire.events(_conv(chat_wire, True, include_usage=True), reply, "seed"))
     assert events[-1] == (None, "[DONE]")
-    chunks = [ChatCompletionChunk.model_validate(data) for _, data in events[:-1]]
+    chunks = [ChatCompletionChunk.model_validate_json(data) for _, data in events[:-1]]
     assert chunks[-1].choices == []
     assert chunks[-1].usage is not None
     assert chunks[-2].choices[0].finish_reason == "tool_calls"
