@@ -37,10 +37,21 @@ lock: $(STAMP)
 	  echo "# pyproject.toml's extra 'dev'; never edit by hand. docs/testing.md: the lock."; \
 	  cat $(LOCK).new; } > $(LOCK)
 	rm -f $(LOCK).new
+	$(BIN)/uv pip compile pyproject.toml $(TRIPS)/requirements.in --universal \
+		--python-version $(LOCK_PYTHON) --generate-hashes --no-header --quiet \
+		--index-url https://pypi.org/simple --constraint $(LOCK) --output-file $(TRIPS)/lock.new
+	{ echo "# examples/trips installs exactly this beside golden-path's wheel (make test): the"; \
+	  echo "# harness's own dependencies (no [server] extra) and requirements.in, at the versions"; \
+	  echo "# of ../../requirements.lock. Written by 'make lock'; never edit by hand."; \
+	  cat $(TRIPS)/lock.new; } > $(TRIPS)/requirements.lock
+	rm -f $(TRIPS)/lock.new
 
 # Drift seen, not suffered: a throwaway venv with the newest versions the ranges allow,
 # then the lint and the main suite there. Not part of `make test`.
 LATEST := $(shell echo $${TMPDIR:-/tmp})/golden-path-latest
+# examples/trips runs from golden-path's wheel in a venv of its own (make test).
+TRIPS := examples/trips
+TRIPS_VENV := $(shell echo $${TMPDIR:-/tmp})/golden-path-trips
 test-latest:
 	rm -rf $(LATEST) && $(PYTHON) -m venv $(LATEST)
 	$(LATEST)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
@@ -115,12 +126,24 @@ test: lint
 	cd examples/support-agent && $(abspath $(BIN))/pytest -n auto -q
 	cd examples/support-agent && $(abspath $(BIN))/pytest -n auto -q -o gp_app= \
 		-o "gp_server_command={python} -m uvicorn support.app:app --port {port}"
-	@echo "make test: examples/trips, a product unlike ours (its plans, RS256, its events, AG-UI), gated"
-	cd examples/trips && $(abspath $(BIN))/pytest -n auto -q --gp-gate
+	@echo "make test: examples/trips, a product unlike ours (its plans, RS256, its events, AG-UI),"
+	@echo "  from golden-path's wheel without the [server] extra, gated on its own plans and stages"
+	rm -rf $(TRIPS_VENV) && $(PYTHON) -m venv $(TRIPS_VENV)
+	$(TRIPS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		--require-hashes --no-deps -r $(TRIPS)/requirements.lock
+	$(PIP) wheel --quiet --no-deps --no-build-isolation --wheel-dir $(TRIPS_VENV)/wheel .
+	$(TRIPS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
+		$(TRIPS_VENV)/wheel/golden_path-*.whl
+	$(TRIPS_VENV)/bin/python -m pip check --disable-pip-version-check
+	$(TRIPS_VENV)/bin/python -c "import importlib.util as u, sys; \
+		found = [m for m in ('fastapi', 'argon2', 'uvloop', 'locust') if u.find_spec(m)]; \
+		sys.exit(f'the harness-only install holds {found}' if found else 0)"
+	cd $(TRIPS) && $(TRIPS_VENV)/bin/pytest -n auto -q --gp-gate
+	rm -rf $(TRIPS_VENV)
 	@echo "make test: the docker pass: integration and e2e tiers on --gp-services=docker"
 	PYTHON=$(BIN)/python bash scripts/container_engine.sh run -- \
 		$(BIN)/pytest -n auto -m "integration or e2e" --gp-services=docker -q \
 		--ignore=tests/integration/harness
 
 clean:
-	rm -rf $(VENV) $(LATEST) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(LATEST) $(TRIPS_VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -73,6 +73,15 @@ def test_tier_from_path(path: Path) -> str | None:
     return None
 
 
+def test_tier_of(item: pytest.Item) -> str | None:
+    """The test's tier: from its folder (``tests/e2e/...``), else from its own tier marker
+    (a test shipped in a package, such as ``golden_path/conformance``, names its tier)."""
+    from_path = test_tier_from_path(item.path)
+    if from_path is not None:
+        return from_path
+    return next((tier for tier in TEST_TIERS if item.get_closest_marker(tier)), None)
+
+
 def check_choice(marker: str, args: tuple[object, ...], choices: tuple[str, ...]) -> str | None:
     """A message when ``@marker(...)`` does not name exactly one of ``choices`` (any
     non-empty name when ``choices`` is empty)."""

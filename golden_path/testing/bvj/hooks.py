@@ -22,7 +22,7 @@ from golden_path.testing.bvj.report_files import write_report
 from golden_path.testing.bvj.report_history import code_revision, record_of, write_run
 from golden_path.testing.bvj.report_quarantine import PROPERTY as QUARANTINE_PROPERTY
 from golden_path.testing.bvj.report_records import XFAIL_PREFIX
-from golden_path.testing.markers import test_tier_from_path, vocabulary
+from golden_path.testing.markers import test_tier_of, vocabulary
 from golden_path.testing.options import harness_options
 
 _PROBLEM = pytest.StashKey[str]()
@@ -110,7 +110,7 @@ class BVJPlugin:
         problems: list[str] = []
         for item in items:
             facts: dict[str, Any] = {
-                "test_tier": test_tier_from_path(item.path) or "unknown",
+                "test_tier": test_tier_of(item) or "unknown",
                 "stages": [str(m.args[0]) for m in item.iter_markers("stage") if m.args],
                 "customer_tiers": list(customer_tiers(item, self.segments)),
             }

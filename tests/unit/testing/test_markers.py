@@ -38,6 +38,34 @@ def test_tier_from_path(path: str, tier: str | None) -> None:
     assert markers.test_tier_from_path(Path(path)) == tier
 
 
+class _Item:
+    """What test_tier_of reads of a pytest item: its path and its markers."""
+
+    def __init__(self, path: str, *marks: str) -> None:
+        self.path = Path(path)
+        self.marks = marks
+
+    def get_closest_marker(self, name: str) -> object | None:
+        return name if name in self.marks else None
+
+
+@pytest.mark.parametrize(
+    ("item", "tier"),
+    [
+        (_Item("golden_path/conformance/v1/test_smoke.py"), None),
+        (_Item("golden_path/conformance/v1/test_smoke.py", "e2e"), "e2e"),
+        (_Item("tests/integration/test_x.py"), "integration"),
+        (_Item("tests/integration/test_x.py", "e2e"), "integration"),  # the folder first
+    ],
+)
+def test_a_test_outside_the_tier_folders_takes_its_tier_from_its_marker(
+    item: _Item, tier: str | None
+) -> None:
+    """The conformance suites ship in golden_path/conformance, in no tier folder: their
+    e2e marker is their tier in the report and the coverage matrix, not "unknown"."""
+    assert markers.test_tier_of(item) == tier  # type: ignore[arg-type]
+
+
 PLANS = ("free", "pro", "team")
 
 
