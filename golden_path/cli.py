@@ -141,7 +141,30 @@ def _add_load(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     )
     load.add_argument("--out", default="gp-load", metavar="DIR", help="reports (default gp-load)")
     load.add_argument(
-        "--tier", default="enterprise", help="the plan each signed-up user upgrades to"
+        "--tier",
+        default=None,
+        help="the plan each signed-up user upgrades to (default enterprise), or the tier claim "
+        "of minted tokens (default: the first of gp_segments)",
+    )
+    load.add_argument(
+        "--tokens",
+        choices=("signup", "gp_jwt"),
+        default="signup",
+        help="signup (protocol v1's signup and login, default) or gp_jwt (tokens signed with "
+        "the gp_jwt_* settings of this directory's ini, for a server that trusts them)",
+    )
+    load.add_argument(
+        "--mix",
+        default="golden=1",
+        metavar="NAME=W,...",
+        help="weighted scenarios per run: golden, drop (drops its connection and never comes "
+        "back), slow (a slow reader), e.g. golden=8,drop=1,slow=1 (default golden=1)",
+    )
+    load.add_argument(
+        "--slow-read-ms",
+        type=float,
+        default=100.0,
+        help="how long a slow reader waits before each read (default 100)",
     )
     load.add_argument(
         "--login-hook",

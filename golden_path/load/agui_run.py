@@ -20,11 +20,12 @@ from typing import Any, Protocol
 
 from golden_path.load.sse import json_events
 from golden_path.load.timing import Arrivals, RunOutcome
-from golden_path.load.v1_run import ProtocolMismatch
+from golden_path.load.v1_run import ABANDONED, ProtocolMismatch
 from golden_path.testing.agui.contract import Stage, check_agui_events
 from golden_path.testing.violation import Violation
 
 TERMINAL = frozenset({"RUN_FINISHED", "RUN_ERROR"})
+SLOW_CHUNK = 256  # bytes a slow reader takes at a time
 GOLDEN_STAGES = (
     Stage.STARTED,
     Stage.THINKING,
@@ -68,10 +69,23 @@ def run_input(content: str, thread_id: str | None = None) -> dict[str, Any]:
     }
 
 
+def _slowly(chunks: Iterator[bytes], delay: float) -> Iterator[bytes]:
+    """The chunks, each read only after ``delay`` seconds: a slow reader."""
+    for chunk in chunks:
+        yield chunk
+        time.sleep(delay)
+
+
 def read_stream(
-    response: Streamed, arrivals: Arrivals, stop_after: int | None, deadline: float
+    response: Streamed,
+    arrivals: Arrivals,
+    stop_after: int | None,
+    deadline: float,
+    read_delay: float = 0.0,
 ) -> tuple[list[Any], bool]:
-    """The stream's events (added to ``arrivals``); True if it ended with a terminal event."""
+    """The stream's events (added to ``arrivals``); True if it ended with a terminal event.
+    ``read_delay``: a slow reader, which reads :data:`SLOW_CHUNK` bytes at a time and waits
+    that many seconds after each read."""
     if response.status_code != 200:
         raise ProtocolMismatch(
             f"POST /agui answered HTTP {response.status_code}: {response.text[:200]!r}"
@@ -82,7 +96,8 @@ def read_stream(
             f"POST /agui answered {kind or 'no content type'}, not text/event-stream"
         )
     events: list[Any] = []
-    for event in json_events(response.iter_content(chunk_size=None)):
+    chunks = response.iter_content(chunk_size=SLOW_CHUNK if read_delay else None)
+    for event in json_events(_slowly(chunks, read_delay) if read_delay else chunks):
         events.append(event)
         arrivals.add(event)
         if isinstance(event, Mapping) and event.get("type") in TERMINAL:
@@ -119,22 +134,33 @@ def run_agui(
     drop_after: int | None = None,
     timeout: float = 30.0,
     thread_id: str | None = None,
+    read_delay: float = 0.0,
+    abandon: bool = False,
 ) -> RunOutcome:
     """One run, from its request to its terminal event (or ``timeout`` seconds);
-    ``thread_id`` continues that conversation (AG-UI's ``threadId``)."""
+    ``thread_id`` continues that conversation (AG-UI's ``threadId``).
+
+    ``read_delay``: a slow reader (see :func:`read_stream`); a stream the server ends
+    before its terminal event is posted again, as a dropped one is. ``abandon``: close the
+    response after ``drop_after`` events and never post again (error ``abandoned``).
+    """
     deadline = time.monotonic() + timeout
     body = run_input(content, thread_id)
     arrivals = Arrivals()
     violations: list[Violation] = []
     resumed = False
     with post(body) as response:
-        events, ended = read_stream(response, arrivals, drop_after, deadline)
+        events, ended = read_stream(response, arrivals, drop_after, deadline, read_delay)
         response.close()
-    if not ended and drop_after is not None and len(events) >= drop_after:
+    cut = drop_after is not None and len(events) >= drop_after
+    if not ended and abandon and cut:
+        violations += _check(body, events, complete=False)
+        return RunOutcome(arrivals, violations, False, False, ABANDONED)
+    if not ended and (cut or read_delay) and time.monotonic() < deadline:
         violations += _check(body, events, complete=False)
         resumed = True
         with post(body) as response:
-            events, ended = read_stream(response, arrivals, None, deadline)
+            events, ended = read_stream(response, arrivals, None, deadline, read_delay)
     violations += _check(body, events, complete=ended)
     completed = ended and _finished(events)
     error = None

@@ -33,6 +33,7 @@ from typing import IO
 
 from golden_path.load.auth import LoginHook, SignInError, load_hook
 from golden_path.load.preflight import PreflightError, preflight
+from golden_path.load.scenarios import MixError, parse_mix
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 # Locust's user classes per --protocol; "both" is Locust's own mix (each class weighs 1).
@@ -41,6 +42,7 @@ TIMESPAN = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 WORKERS_WAIT_S = 60  # the master gives up when its workers have not all joined by then
 MASTER_STOP_S = 15.0
 STOP_S = 5.0
+DEFAULT_TIER = "enterprise"  # a signed-up user's plan: a free user's 10 runs a day last seconds
 
 
 class Interrupted(Exception):
@@ -100,7 +102,7 @@ def master_command(args: argparse.Namespace, port: int, out: Path) -> list[str]:
         "--logfile",
         str(out / "master.log"),
         "--gp-tier",
-        args.tier,
+        args.tier or DEFAULT_TIER,
         "--gp-login-hook",
         args.login_hook or "",
         "--gp-resume-share",
@@ -115,6 +117,12 @@ def master_command(args: argparse.Namespace, port: int, out: Path) -> list[str]:
         str(args.max_p99_ms or 0),
         "--gp-summary",
         str(out / "summary.json"),
+        "--gp-mix",
+        args.mix,
+        "--gp-slow-read-ms",
+        str(args.slow_read_ms),
+        "--gp-jwt",
+        args.jwt_settings.to_json() if getattr(args, "jwt_settings", None) else "",
         *USER_CLASSES[args.protocol],
     ]
 
@@ -211,6 +219,28 @@ def _wait(
             return 2
 
 
+def _sign_in_hook(args: argparse.Namespace) -> LoginHook | None:
+    """How users sign in: minted tokens (``--tokens gp_jwt``: the ini's settings, kept on
+    ``args.jwt_settings`` for the master), the login hook, or (None) signup and login.
+    Resolves ``args.tier``: given, or the first of ``gp_segments`` for minted tokens, or
+    ``enterprise``."""
+    if args.tokens == "gp_jwt":
+        if args.login_hook:
+            raise ValueError("--tokens gp_jwt and --login-hook: choose one way to sign in")
+        from golden_path.load.jwt_settings import read_settings
+        from golden_path.load.tokens import minter
+
+        settings = read_settings(Path.cwd())
+        segments = settings.segments
+        args.tier = args.tier or (segments[0] if segments else DEFAULT_TIER)
+        if segments and args.tier not in segments:
+            raise ValueError(f"--tier {args.tier!r} is none of gp_segments: {' '.join(segments)}")
+        args.jwt_settings = settings
+        return minter(settings, args.tier)
+    args.tier = args.tier or DEFAULT_TIER
+    return load_hook(args.login_hook) if args.login_hook else None
+
+
 def run_load(args: argparse.Namespace) -> int:
     """``golden-path load``: the preflight, then a master and ``--workers`` workers."""
     try:
@@ -223,10 +253,13 @@ def run_load(args: argparse.Namespace) -> int:
             raise ValueError("--turns must be at least 1")
         if not 0 <= args.resume_share <= 1:
             raise ValueError("--resume-share must be between 0 and 1")
-        hook: LoginHook | None = load_hook(args.login_hook) if args.login_hook else None
+        if args.slow_read_ms < 0:
+            raise ValueError("--slow-read-ms must be 0 or more")
+        parse_mix(args.mix)
+        hook = _sign_in_hook(args)
         for protocol in ("v1", "ag-ui") if args.protocol == "both" else (args.protocol,):
             preflight(args.url, protocol, args.tier, hook)
-    except (ValueError, SignInError, PreflightError) as exc:
+    except (ValueError, SignInError, PreflightError, MixError) as exc:
         print(f"golden-path load: {exc}", file=sys.stderr)
         return 2
     out = Path(args.out)

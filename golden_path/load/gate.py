@@ -17,6 +17,9 @@ RUN = "golden path run"
 FIRST_EVENT = "time to first event"
 LARGEST_GAP = "largest gap between events"
 CONTRACT = "contract"  # request_type of a violation; its name is the rule
+DROPPED_RUN = "dropped run, finished by the server"  # --mix drop (golden_path.load.scenarios)
+SLOW_RUN = "slow reader run"  # --mix slow
+SCENARIO_ROWS = {"drop": DROPPED_RUN, "slow": SLOW_RUN}
 SIGN_IN = "sign in"
 PROTOCOL = "protocol"
 
@@ -57,6 +60,8 @@ class Summary:
     steady_s: float | None = None
     steady_runs_per_s: float | None = None
     steady_workers_cpu: float | None = None
+    # The other scenarios of --mix (drop, slow): their runs and failures, by scenario.
+    scenarios: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def resumed(self) -> int:
@@ -92,7 +97,8 @@ def verdict(summary: Summary) -> list[str]:
         reasons.append(
             f"p99 of a run {summary.p99_ms:.0f} ms above --max-p99-ms {summary.max_p99_ms:g}"
         )
-    if summary.completed == 0:
+    others = sum(s.get("runs", 0) - s.get("failures", 0) for s in summary.scenarios.values())
+    if summary.completed == 0 and others == 0:
         reasons.append("no run completed")
     return reasons
 
@@ -109,4 +115,8 @@ def headline(summary: Summary) -> str:
         f"first event p50 {ms(summary.first_event_p50_ms)}, largest gap "
         f"{ms(summary.largest_gap_max_ms)}; {summary.failures} failures, "
         f"{sum(summary.violations.values())} contract violations"
+        + "".join(
+            f"; {name} runs {counts.get('runs', 0)} ({counts.get('failures', 0)} failed)"
+            for name, counts in sorted(summary.scenarios.items())
+        )
     )

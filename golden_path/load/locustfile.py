@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import random
+import socket
 import sys
 import time
 import uuid
@@ -40,11 +41,12 @@ from locust.env import Environment
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
-from golden_path.load import gate
+from golden_path.load import gate, scenarios
 from golden_path.load.agui_run import Streamed, run_agui
 from golden_path.load.auth import LoginHook, SignInError, load_hook, sign_in
 from golden_path.load.timing import RunOutcome
-from golden_path.load.v1_run import ProtocolMismatch, V1Connection
+from golden_path.load.tokens import JWTSettings, minter
+from golden_path.load.v1_run import ABANDONED, ProtocolMismatch, V1Connection
 from golden_path.protocol import websocket_url
 from golden_path.testing.agui.contract import RULES as AGUI_RULES
 from golden_path.testing.v1.contract import RULES as V1_RULES
@@ -56,6 +58,7 @@ locust.runners.WORKER_REPORT_INTERVAL = 1.0
 CONTENT = "We send 2M tokens/day to gpt-4o. How can we save?"
 DROP_AFTER = 2  # a resumed run drops its connection after this many events
 LOG = logging.getLogger("golden_path.load")
+SLOW_BUFFER = 4096  # a slow reader's receive buffer, in bytes
 SAMPLES = 5  # the violations each worker logs in full (the rest are counted)
 
 
@@ -79,6 +82,9 @@ def _options(parser: Any) -> None:
     group.add_argument("--gp-max-p99-ms", type=float, default=0.0, help="0: no limit")
     group.add_argument("--gp-summary", default="", help="where the master writes summary.json")
     group.add_argument("--gp-progress-s", type=float, default=2.0, help="progress line period")
+    group.add_argument("--gp-mix", default=scenarios.DEFAULT_MIX, help="golden=8,drop=1,slow=1")
+    group.add_argument("--gp-slow-read-ms", type=float, default=100.0, help="a slow read's wait")
+    group.add_argument("--gp-jwt", default="", help="gp_jwt settings (JSON): mint tokens")
 
 
 # This process's runs and resumes since its last report to the master.
@@ -115,8 +121,15 @@ def _fire(env: Environment, kind: str, name: str, ms: float, exc: Exception | No
     )
 
 
-def report(env: Environment, kind: str, outcome: RunOutcome, rules: Mapping[str, str]) -> None:
-    """One run's figures and failures, as Locust request events."""
+def report(
+    env: Environment,
+    kind: str,
+    outcome: RunOutcome,
+    rules: Mapping[str, str],
+    row: str = gate.RUN,
+) -> None:
+    """One run's figures and failures, as Locust request events (``row``: the run's name,
+    :data:`gate.RUN` for the golden path, another for the other scenarios)."""
     global _logged
     arrivals = outcome.arrivals
     elapsed = (time.perf_counter() - arrivals.sent) * 1000
@@ -126,10 +139,13 @@ def report(env: Environment, kind: str, outcome: RunOutcome, rules: Mapping[str,
         exc = ContractBroken("broke " + ", ".join(broken))
     elif not outcome.completed:
         exc = RunFailed(outcome.error or "the run did not complete")
-    _fire(env, kind, gate.RUN, arrivals.last_event_ms or elapsed, exc)
-    if arrivals.first_event_ms is not None:
+    if row != gate.RUN:  # the other scenarios: their own row, timed to their end
+        _fire(env, kind, row, elapsed, exc)
+    else:
+        _fire(env, kind, gate.RUN, arrivals.last_event_ms or elapsed, exc)
+    if row == gate.RUN and arrivals.first_event_ms is not None:
         _fire(env, kind, gate.FIRST_EVENT, arrivals.first_event_ms, None)
-    if arrivals.largest_gap_ms is not None:
+    if row == gate.RUN and arrivals.largest_gap_ms is not None:
         _fire(env, kind, gate.LARGEST_GAP, arrivals.largest_gap_ms, None)
     for rule in broken:
         _fire(env, gate.CONTRACT, rule, 0.0, ContractBroken(rules.get(rule, rule)))
@@ -137,8 +153,9 @@ def report(env: Environment, kind: str, outcome: RunOutcome, rules: Mapping[str,
         if _logged < SAMPLES:
             _logged += 1
             LOG.error("contract violation %s", violation)
-    _counts.runs += 1
-    _counts.resumed += int(outcome.resumed)
+    if row == gate.RUN:
+        _counts.runs += 1
+        _counts.resumed += int(outcome.resumed)
 
 
 class _GoldenPathUser(HttpUser):
@@ -147,12 +164,16 @@ class _GoldenPathUser(HttpUser):
     kind = ""
     rules: ClassVar[Mapping[str, str]] = {}
     token = ""
+    mix: dict[str, int]
 
     def on_start(self) -> None:
         options = options_of(self.environment)
         hook: LoginHook | None = None
         try:
-            if options.gp_login_hook:
+            self.mix = scenarios.parse_mix(options.gp_mix)
+            if options.gp_jwt:
+                hook = minter(JWTSettings.from_json(options.gp_jwt), options.gp_tier)
+            elif options.gp_login_hook:
                 hook = load_hook(options.gp_login_hook)
             began = time.perf_counter()
             self.token = sign_in(self._post, self.host or "", options.gp_tier, hook)
@@ -184,24 +205,53 @@ class _GoldenPathUser(HttpUser):
         share = float(options_of(self.environment).gp_resume_share)
         return DROP_AFTER if random.random() < share else None
 
-    def run_once(self, drop_after: int | None, timeout: float) -> RunOutcome:
+    def _get(self, path: str) -> Any:
+        headers = {"authorization": f"Bearer {self.token}"}
+        name = "GET /runs/{run_id}" if path.startswith("/runs/") else path
+        with self.client.get(path, headers=headers, name=name, catch_response=True) as answer:
+            answer.success()  # the scenario judges the answer
+            return answer
+
+    def run_once(
+        self, drop_after: int | None, timeout: float, read_delay: float = 0.0, abandon: bool = False
+    ) -> RunOutcome:
         raise NotImplementedError
+
+    def _scenario(self, scenario: str, timeout: float) -> RunOutcome:
+        if scenario == "drop":
+            live = self.run_once(DROP_AFTER, timeout, abandon=True)
+            if live.completed or live.error != ABANDONED:
+                return live  # it ended (or failed) before the drop: judged as it is
+            return scenarios.follow_abandoned(self._get, live, timeout)
+        if scenario == "slow":
+            delay = float(options_of(self.environment).gp_slow_read_ms) / 1000
+            return self.run_once(None, timeout, read_delay=delay)
+        return self.run_once(self._drop_after(), timeout)
 
     @task
     def golden_path(self) -> None:
         timeout = float(options_of(self.environment).gp_run_timeout)
+        scenario = scenarios.pick(self.mix)
+        row = gate.SCENARIO_ROWS.get(scenario, gate.RUN)
         began = time.perf_counter()
         try:
-            outcome = self.run_once(self._drop_after(), timeout)
+            outcome = self._scenario(scenario, timeout)
         except ProtocolMismatch as exc:
             _fire(self.environment, gate.PROTOCOL, "another protocol", 0.0, exc)
             raise StopUser from exc
         except (OSError, ValueError, RuntimeError, websocket.WebSocketException) as exc:
             ms = (time.perf_counter() - began) * 1000
             failed = RunFailed(f"{type(exc).__name__}: {str(exc)[:200]}")
-            _fire(self.environment, self.kind, gate.RUN, ms, failed)
+            _fire(self.environment, self.kind, row, ms, failed)
             return
-        report(self.environment, self.kind, outcome, self.rules)
+        report(self.environment, self.kind, outcome, self.rules, row)
+
+
+def _small_buffer(url: str, **options: Any) -> websocket.WebSocket:
+    """A socket whose kernel receive buffer is small (4 KiB): a slow reader's, so the
+    server's writes wait on it rather than on a large buffer."""
+    sockopt = ((socket.SOL_SOCKET, socket.SO_RCVBUF, SLOW_BUFFER),)
+    return websocket.create_connection(url, sockopt=sockopt, **options)
 
 
 class V1User(_GoldenPathUser):
@@ -211,21 +261,37 @@ class V1User(_GoldenPathUser):
     kind = "v1"
     rules = V1_RULES
     connection: V1Connection | None = None
+    slow: V1Connection | None = None  # a slow reader's own socket, with a small buffer
 
-    def run_once(self, drop_after: int | None, timeout: float) -> RunOutcome:
-        if self.connection is None:
-            self.connection = V1Connection(websocket_url(self.host or ""), self.token)
+    def run_once(
+        self, drop_after: int | None, timeout: float, read_delay: float = 0.0, abandon: bool = False
+    ) -> RunOutcome:
+        url = websocket_url(self.host or "")
+        if read_delay:
+            if self.slow is None:
+                self.slow = V1Connection(url, self.token, connect=_small_buffer)
+            connection = self.slow
+        else:
+            if self.connection is None:
+                self.connection = V1Connection(url, self.token)
+            connection = self.connection
         thread = self._next_thread()
-        outcome = self.connection.run(
-            CONTENT, drop_after=drop_after, timeout=timeout, thread_id=thread
+        outcome = connection.run(
+            CONTENT,
+            drop_after=drop_after,
+            timeout=timeout,
+            thread_id=thread,
+            read_delay=read_delay,
+            abandon=abandon,
         )
         first = outcome.arrivals.events[0] if outcome.arrivals.events else {}
         self.thread = str(first.get("thread_id") or "") if outcome.completed else ""
         return outcome
 
     def on_stop(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
+        for connection in (self.connection, self.slow):
+            if connection is not None:
+                connection.close()
 
 
 class AGUIUser(_GoldenPathUser):
@@ -250,10 +316,18 @@ class AGUIUser(_GoldenPathUser):
         finally:
             response.close()
 
-    def run_once(self, drop_after: int | None, timeout: float) -> RunOutcome:
+    def run_once(
+        self, drop_after: int | None, timeout: float, read_delay: float = 0.0, abandon: bool = False
+    ) -> RunOutcome:
         thread = self._next_thread() or f"load-{uuid.uuid4().hex}"
         outcome = run_agui(
-            self._stream, CONTENT, drop_after=drop_after, timeout=timeout, thread_id=thread
+            self._stream,
+            CONTENT,
+            drop_after=drop_after,
+            timeout=timeout,
+            thread_id=thread,
+            read_delay=read_delay,
+            abandon=abandon,
         )
         self.thread = thread if outcome.completed else ""
         return outcome
@@ -300,6 +374,7 @@ def summarize(env: Environment) -> gate.Summary:
     runs = [e for (n, m), e in env.stats.entries.items() if n == gate.RUN and m != gate.CONTRACT]
     gaps = [e for (n, _), e in env.stats.entries.items() if n == gate.LARGEST_GAP]
     total = env.stats.total
+    entries = list(env.stats.entries.items())
     workers = dict(_workers)
     if not isinstance(env.runner, MasterRunner):
         workers = {"local": gate.WorkerCount(_counts.runs, _counts.resumed)}
@@ -324,6 +399,14 @@ def summarize(env: Environment) -> gate.Summary:
             if m == gate.CONTRACT and e.num_failures
         },
         workers=workers,
+        scenarios={
+            scenario: {
+                "runs": sum(e.num_requests for (n, _), e in entries if n == row),
+                "failures": sum(e.num_failures for (n, _), e in entries if n == row),
+            }
+            for scenario, row in gate.SCENARIO_ROWS.items()
+            if any(n == row and e.num_requests for (n, _), e in entries)
+        },
         max_fail_ratio=float(options.gp_max_fail_ratio),
         max_p99_ms=float(options.gp_max_p99_ms) or None,
     )

@@ -32,6 +32,8 @@ from golden_path.testing.v1.contract import check_events
 
 TERMINAL = frozenset(e.value for e in (EventType.AGENT_COMPLETED, EventType.AGENT_ERROR))
 Connect = Callable[..., websocket.WebSocket]
+ABANDONED = "abandoned"  # the error of a run whose socket was dropped for good
+MAX_REOPEN = 3  # sockets a slow reader opens again in one run after the server closed one
 
 
 class ProtocolMismatch(Exception):
@@ -130,11 +132,19 @@ class V1Connection:
         drop_after: int | None,
         timeout: float,
         thread_id: str | None = None,
+        read_delay: float = 0.0,
+        abandon: bool = False,
     ) -> RunOutcome:
         """One run, from its message to its terminal event (or ``timeout`` seconds);
-        ``thread_id`` continues that thread (the run's own is in its events)."""
+        ``thread_id`` continues that thread (the run's own is in its events).
+
+        ``read_delay``: a slow reader, waiting that many seconds before each read; a
+        socket the server closes mid-run is then opened again and resumed (§4.7, §6.2).
+        ``abandon``: drop the socket after ``drop_after`` events and never resume; the
+        outcome holds what arrived, checked as an unfinished run (error ``abandoned``).
+        """
         try:
-            return _run(self, content, drop_after, timeout, thread_id)
+            return _run(self, content, drop_after, timeout, thread_id, read_delay, abandon)
         except BaseException:
             self.close()
             raise
@@ -163,6 +173,8 @@ def _run(
     drop_after: int | None,
     timeout: float,
     thread_id: str | None,
+    read_delay: float = 0.0,
+    abandon: bool = False,
 ) -> RunOutcome:
     deadline = time.monotonic() + timeout
     ws = connection.socket(timeout)
@@ -173,20 +185,41 @@ def _run(
     resumed = False
     terminal: Mapping[str, Any] | None = None
     error: str | None = None
+    reopened = 0  # sockets the server closed under a slow reader, opened again
+
+    def resume() -> websocket.WebSocket:
+        nonlocal resumed_from, resumed
+        socket = connection.socket(max(deadline - time.monotonic(), 1.0))
+        if not arrivals.events:  # nothing held: the same message again replays it (§6.3)
+            socket.send(json.dumps(outgoing))
+            return socket
+        resumed_from = max(_seq(e) for e in arrivals.events)
+        socket.send(json.dumps({"type": "resume", "after_seq": resumed_from}))
+        resumed = True
+        return socket
+
     message = {"type": "user_message", "content": content, "request_id": request_id}
-    ws.send(json.dumps({**message, "thread_id": thread_id} if thread_id else message))
+    outgoing = {**message, "thread_id": thread_id} if thread_id else message
+    ws.send(json.dumps(outgoing))
     arrivals.sent = time.perf_counter()
     while terminal is None:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             error = f"no terminal event within {timeout:.0f} s"
             break
+        if read_delay:
+            time.sleep(read_delay)
         ws.settimeout(remaining)
         try:
             raw = ws.recv()
         except websocket.WebSocketTimeoutException:
             continue
         except websocket.WebSocketConnectionClosedException:
+            if read_delay and reopened < MAX_REOPEN:  # a slow consumer's close (§4.7)
+                reopened += 1
+                connection.close()
+                ws = resume()
+                continue
             error = f"the server closed the socket mid-run ({ws.status})"
             break
         at = time.perf_counter()
@@ -210,11 +243,11 @@ def _run(
             terminal = frame
         elif drop_after is not None and not resumed and len(arrivals.events) >= drop_after:
             connection.drop()
-            ws = connection.socket(max(deadline - time.monotonic(), 1.0))
-            resumed_from = max(_seq(e) for e in arrivals.events)
-            ws.send(json.dumps({"type": "resume", "after_seq": resumed_from}))
-            resumed = True
-    if terminal is None:
+            if abandon:
+                error = ABANDONED
+                break
+            ws = resume()
+    if terminal is None and error != ABANDONED:
         connection.close()  # the next run starts on a fresh socket
     for frame, at in raced:  # the resumed stream never began: the checker sees what came
         arrivals.add(frame, at)
