@@ -5,12 +5,17 @@ Just enough of the protocol for ``golden-path load``: signup, login and upgrade 
 tokens; ``/ws`` sends ``connection_established``, then a run's six events for each
 ``user_message`` and the user's stored events for a ``resume``. Everything else is valid,
 so the one rule it breaks (``seq_not_increasing``) is what the load must name.
+
+``make_app(broken=False, trust=verify)`` is the same server keeping the contract, and
+trusting only the tokens ``verify`` accepts (it returns the user, or None: the socket is
+closed 4401): a team's server behind its own identity provider, with no signup at all.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,8 +36,11 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def broken_run(user_id: str, request_id: str, first_seq: int) -> list[dict[str, Any]]:
-    """A complete, valid run of six events, except that its fourth repeats the third's seq."""
+def broken_run(
+    user_id: str, request_id: str, first_seq: int, broken: bool = True
+) -> list[dict[str, Any]]:
+    """A complete, valid run of six events, except (``broken``) that its fourth repeats the
+    third's seq."""
     common = {
         "user_id": user_id,
         "thread_id": _id("thr"),
@@ -70,7 +78,7 @@ def broken_run(user_id: str, request_id: str, first_seq: int) -> list[dict[str, 
     events = []
     seq = first_seq
     for number, body in enumerate(bodies):
-        if number == 3:
+        if number == 3 and broken:
             seq -= 1  # the break: tool_executing takes the seq agent_thinking had
         events.append({**common, **body, "event_id": _id("evt"), "timestamp": _now(), "seq": seq})
         seq += 1
@@ -91,13 +99,19 @@ async def _account(request: Request) -> JSONResponse:
     return JSONResponse({"access_token": token, "refresh_token": token, "expires_in": 900})
 
 
-def make_app() -> Starlette:
+def make_app(broken: bool = True, trust: Callable[[str], str | None] | None = None) -> Starlette:
     store = Store()
 
     async def socket(ws: WebSocket) -> None:
         token = ws.headers.get("authorization", "").removeprefix("Bearer ")
-        history = store.events.setdefault(token, [])
         await ws.accept()
+        if trust is not None:
+            user = trust(token)
+            if user is None:
+                await ws.close(4401, "invalid token")
+                return
+            token = user
+        history = store.events.setdefault(token, [])
         await ws.send_json(
             {
                 "type": "connection_established",
@@ -112,7 +126,7 @@ def make_app() -> Starlette:
             while True:
                 frame = json.loads(await ws.receive_text())
                 if frame.get("type") == "user_message":
-                    run = broken_run(token, frame["request_id"], len(history) + 1)
+                    run = broken_run(token, frame["request_id"], len(history) + 1, broken)
                     history.extend(run)
                     for event in run:
                         await ws.send_json(event)
@@ -126,4 +140,6 @@ def make_app() -> Starlette:
         Route(path, _account, methods=["POST"])
         for path in ("/auth/signup", "/auth/login", "/billing/upgrade")
     ]
+    if trust is not None:
+        routes = []  # no signup: only the identity provider's tokens get in
     return Starlette(routes=[*routes, WebSocketRoute("/ws", socket)])
