@@ -161,6 +161,12 @@ def _add_load(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "back), slow (a slow reader), e.g. golden=8,drop=1,slow=1 (default golden=1)",
     )
     load.add_argument(
+        "--message",
+        default=None,
+        help="what each simulated user sends (default: a question the reference agent answers "
+        "with the five stages every run is checked for: thinking, a tool, its result, answer)",
+    )
+    load.add_argument(
         "--slow-read-ms",
         type=float,
         default=100.0,

@@ -33,7 +33,7 @@ from typing import IO
 
 from golden_path.load.auth import LoginHook, SignInError, load_hook
 from golden_path.load.preflight import PreflightError, preflight
-from golden_path.load.scenarios import MixError, parse_mix
+from golden_path.load.scenarios import MESSAGE, MixError, parse_mix
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 # Locust's user classes per --protocol; "both" is Locust's own mix (each class weighs 1).
@@ -119,6 +119,8 @@ def master_command(args: argparse.Namespace, port: int, out: Path) -> list[str]:
         str(out / "summary.json"),
         "--gp-mix",
         args.mix,
+        "--gp-message",
+        args.message or MESSAGE,
         "--gp-slow-read-ms",
         str(args.slow_read_ms),
         "--gp-jwt",
@@ -253,6 +255,8 @@ def run_load(args: argparse.Namespace) -> int:
             raise ValueError("--turns must be at least 1")
         if not 0 <= args.resume_share <= 1:
             raise ValueError("--resume-share must be between 0 and 1")
+        if args.message is not None and not args.message.strip():
+            raise ValueError("--message must say something")
         if args.slow_read_ms < 0:
             raise ValueError("--slow-read-ms must be 0 or more")
         parse_mix(args.mix)

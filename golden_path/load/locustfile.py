@@ -55,7 +55,6 @@ from golden_path.testing.v1.contract import RULES as V1_RULES
 # progress line and its steady window (see ``steady``) lag the load by at most that.
 locust.runners.WORKER_REPORT_INTERVAL = 1.0
 
-CONTENT = "We send 2M tokens/day to gpt-4o. How can we save?"
 DROP_AFTER = 2  # a resumed run drops its connection after this many events
 LOG = logging.getLogger("golden_path.load")
 SLOW_BUFFER = 4096  # a slow reader's receive buffer, in bytes
@@ -85,6 +84,7 @@ def _options(parser: Any) -> None:
     group.add_argument("--gp-mix", default=scenarios.DEFAULT_MIX, help="golden=8,drop=1,slow=1")
     group.add_argument("--gp-slow-read-ms", type=float, default=100.0, help="a slow read's wait")
     group.add_argument("--gp-jwt", default="", help="gp_jwt settings (JSON): mint tokens")
+    group.add_argument("--gp-message", default=scenarios.MESSAGE, help="what each user sends")
 
 
 # This process's runs and resumes since its last report to the master.
@@ -277,7 +277,7 @@ class V1User(_GoldenPathUser):
             connection = self.connection
         thread = self._next_thread()
         outcome = connection.run(
-            CONTENT,
+            str(options_of(self.environment).gp_message),
             drop_after=drop_after,
             timeout=timeout,
             thread_id=thread,
@@ -322,7 +322,7 @@ class AGUIUser(_GoldenPathUser):
         thread = self._next_thread() or f"load-{uuid.uuid4().hex}"
         outcome = run_agui(
             self._stream,
-            CONTENT,
+            str(options_of(self.environment).gp_message),
             drop_after=drop_after,
             timeout=timeout,
             thread_id=thread,

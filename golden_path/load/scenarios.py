@@ -31,6 +31,9 @@ from golden_path.load.timing import RunOutcome
 from golden_path.testing.v1.contract import check_events
 
 SCENARIOS = ("golden", "drop", "slow")
+# What each user sends by default (--message): a question the reference agent answers with
+# the five stages every run is checked for (thinking, a tool, its result, the answer).
+MESSAGE = "We send 2M tokens/day to gpt-4o. How can we save?"
 DEFAULT_MIX = "golden=1"
 RUNNING = "running"
 SUCCEEDED = "succeeded"

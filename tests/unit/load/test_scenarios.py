@@ -194,3 +194,17 @@ def test_a_fast_reader_whose_socket_is_closed_mid_run_fails_the_run() -> None:
     assert not outcome.completed
     assert outcome.error is not None
     assert "closed the socket mid-run" in outcome.error
+
+
+def test_the_message_each_user_sends_reaches_the_master_and_an_empty_one_is_refused(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asked = build_parser().parse_args(["load", "--url", "http://x:1", "--message", "Weather?"])
+    line = command.master_command(asked, 1, tmp_path)
+    assert line[line.index("--gp-message") + 1] == "Weather?"
+    default = build_parser().parse_args(["load", "--url", "http://x:1"])
+    line = command.master_command(default, 1, tmp_path)
+    assert line[line.index("--gp-message") + 1] == scenarios.MESSAGE
+    empty = build_parser().parse_args(["load", "--url", "http://127.0.0.1:9", "--message", " "])
+    assert command.run_load(empty) == 2
+    assert "--message must say something" in capsys.readouterr().err
