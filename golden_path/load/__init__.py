@@ -14,6 +14,11 @@ The modules, each with one job:
 
 * ``auth``: who a simulated user is (protocol v1's signup, login and upgrade, or a team's
   login hook);
+* ``tokens`` and ``jwt_settings``: tokens minted from the project's ``gp_jwt_*`` settings
+  (``--tokens gp_jwt``): the signing, in Locust's processes, and the ini read, in the
+  command's;
+* ``scenarios``: the ``--mix`` of golden, dropped-for-good and slow-reader runs, and the
+  check of a dropped run in the server's history;
 * ``timing``: a run's events as they arrived, and the three figures read from them;
 * ``sse``: Server-Sent Events decoded from a streamed HTTP body;
 * ``v1_run`` and ``agui_run``: one golden-path run of each protocol, checked;
@@ -36,7 +41,10 @@ statistics. Everything but ``locustfile`` is plain blocking code: the preflight 
 unit tests run it without gevent.
 
 May import: the harness's contract checkers (``golden_path.testing.v1.contract``,
-``golden_path.testing.agui.contract``, ``golden_path.testing.violation``),
+``golden_path.testing.agui.contract``, ``golden_path.testing.violation``), its token
+signing (``golden_path.testing.identity.jwt_factory`` and ``keys``: PyJWT only, no pytest
+fixture) and, in the command's process only, its ini defaults
+(``golden_path.testing.options``),
 ``golden_path.protocol`` and ``golden_path.tiers``. Never the reference server or the
 services: any server that speaks the protocol is loaded alike. And nothing under
 ``golden_path.testing`` or the pytest plugin ever imports this package: Locust patches the
