@@ -4,6 +4,8 @@ a clear error for a key that is not there."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import jwt
@@ -152,3 +154,16 @@ def test_minted_tokens_and_a_login_hook_are_refused_together() -> None:
     )
     with pytest.raises(ValueError, match="choose one way to sign in"):
         command._sign_in_hook(args)
+
+
+def test_a_locust_process_signs_tokens_without_pytest_or_the_harness_plugin() -> None:
+    probe = (
+        "import sys, golden_path.load.locustfile\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pytest', '_pytest')"
+        " or m in ('golden_path.testing.plugin', 'golden_path.testing.fixtures',"
+        " 'golden_path.testing.options', 'golden_path.load.jwt_settings')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"
