@@ -131,21 +131,26 @@ class SharedServices:
         """This worker's services: started and templated on first use, then cached."""
         if self._worker_services is not None:
             return self._worker_services
+        database = f"{self.database_prefix}_{self.worker}"
         with self._locked():
             if self._error.exists():
                 raise ServicesError(self._error.read_text())
             if self._state.exists():
                 run = RunServices.from_json(self._state.read_text())
+                self._redis = asyncio.run(self._prepare(run, database, make_template=False))
             else:
                 try:
-                    run = self._start_run_services()
+                    run = self._start_supervisor()
+                    try:
+                        self._redis = asyncio.run(self._prepare(run, database, make_template=True))
+                    except BaseException:
+                        assert run.supervisor_pid is not None
+                        stop_process(run.supervisor_pid, None, signal.SIGTERM)
+                        raise
                 except ServicesError as exc:
                     self._error.write_text(str(exc))
                     raise
                 self._state.write_text(run.to_json())
-            database = f"{self.database_prefix}_{self.worker}"
-            asyncio.run(_clone_database(run.admin.postgres_dsn, run.template, database))
-        self._redis = self.grant_redis(run.admin.redis_url, self.worker)
         if not self._redis.isolated:
             warnings.warn(
                 f"golden-path: the run's Redis does not isolate test workers: "
@@ -157,13 +162,36 @@ class SharedServices:
         self._worker_services = self._services_on(run, database)
         return self._worker_services
 
+    async def _prepare(
+        self, run: RunServices, database: str, *, make_template: bool
+    ) -> WorkerRedis:
+        """This worker's database (and, for the run's first worker, the template it is
+        cloned from) and its Redis users, at once: Redis answers while PostgreSQL migrates."""
+
+        async def postgres() -> None:
+            if make_template:
+                await _create_template(
+                    run.admin.postgres_dsn, run.template, self.schema, self.rootdir
+                )
+            await _clone_database(run.admin.postgres_dsn, run.template, database)
+
+        redis = grant_worker(
+            run.admin.redis_url, self.redis_user(self.worker), self.redis_namespace(self.worker)
+        )
+        _, worker_redis = await asyncio.gather(postgres(), redis)
+        return worker_redis
+
     def redis_namespace(self, worker: str) -> str:
         return f"gp:{self.run_id[:12]}:{worker}:"
 
     def grant_redis(self, admin_url: str, worker: str) -> WorkerRedis:
         """Worker ``worker``'s Redis users and two databases of its own (see ``redis_acl``)."""
-        user = f"gp-{self.run_id[:12]}-{worker}"
-        return asyncio.run(grant_worker(admin_url, user, self.redis_namespace(worker)))
+        return asyncio.run(
+            grant_worker(admin_url, self.redis_user(worker), self.redis_namespace(worker))
+        )
+
+    def redis_user(self, worker: str) -> str:
+        return f"gp-{self.run_id[:12]}-{worker}"
 
     def _services_on(self, run: RunServices, database: str) -> Services:
         assert self._redis is not None
@@ -249,7 +277,9 @@ class SharedServices:
         assert self._run is not None
         return self._run.admin.redis_url
 
-    def _start_run_services(self) -> RunServices:
+    def _start_supervisor(self) -> RunServices:
+        """The run's servers, started by a supervisor process; the template is named, not
+        made yet (:meth:`_prepare` makes it)."""
         log = (self.dir / "supervisor.log").open("ab")
         supervisor = subprocess.Popen(
             [
@@ -282,16 +312,9 @@ class SharedServices:
         if not answer.get("ok"):
             supervisor.wait(SUPERVISOR_START_TIMEOUT_S)
             raise ServicesError(str(answer.get("error")))
-        admin = Services.from_dict(answer["services"])
-        template = f"{self.database_prefix}_template"
-        try:
-            asyncio.run(_create_template(admin.postgres_dsn, template, self.schema, self.rootdir))
-        except BaseException:
-            stop_process(supervisor.pid, None, signal.SIGTERM)
-            raise
         return RunServices(
-            admin=admin,
-            template=template,
+            admin=Services.from_dict(answer["services"]),
+            template=f"{self.database_prefix}_template",
             supervisor_pid=supervisor.pid,
             supervisor_start_time=process_start_time(supervisor.pid),
         )
