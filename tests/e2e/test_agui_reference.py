@@ -21,6 +21,7 @@ from ag_ui.core import EventType as AGUIType
 
 from golden_path.client import GoldenPathHTTP
 from golden_path.conformance.support import WAIT_S
+from golden_path.conformance.v1 import bvj
 from golden_path.protocol import EventType
 from golden_path.server.agui.mapping import AGUI_PATH, METADATA_KEY
 from golden_path.testing.agui.client import AGUIClient, AGUIRun
@@ -30,20 +31,7 @@ from golden_path.tiers import Tier
 
 pytestmark = [
     pytest.mark.stage("events"),
-    pytest.mark.bvj(
-        segment="all",
-        goal="conversion",
-        value_impact=(
-            "A team whose UI already speaks AG-UI (CopilotKit, the AG-UI clients) can put it "
-            "on the reference server and keep every promise of the golden path: the same "
-            "limits, the same persisted history, the same bill."
-        ),
-        revenue_impact=(
-            "AG-UI is how agent frameworks reach their UIs; a server that speaks it is "
-            "adopted without a client rewrite, and one that bills an AG-UI run twice or "
-            "loses it from history costs the customer's trust."
-        ),
-    ),
+    bvj.AGUI_REFERENCE,
 ]
 
 QUESTION = "We use gpt-4o at 2M tokens/day. How can we save?"

@@ -14,19 +14,13 @@ from golden_path.conformance.support import (
     family_of,
     http,
 )
+from golden_path.conformance.v1 import bvj
 from golden_path.testing.identity.users import TEST_PASSWORD
 
 pytestmark = [
     pytest.mark.stage("auth"),
     pytest.mark.security,
-    pytest.mark.bvj(
-        segment="all",
-        goal="retention",
-        value_impact="Customers can sign up, stay logged in and log out; a stolen or forged "
-        "token opens nothing",
-        revenue_impact="Broken login blocks every paid session; a token flaw leaks customers' "
-        "conversations and usage data and costs their trust",
-    ),
+    bvj.AUTH_HTTP,
 ]
 
 

@@ -14,6 +14,7 @@ from golden_path.conformance.support import (
     WAIT_S,
     terminal_of,
 )
+from golden_path.conformance.v1 import bvj
 from golden_path.protocol import (
     AgentErrorCode,
     ErrorCode,
@@ -26,14 +27,7 @@ from golden_path.testing.v1.contract import assert_events, split_runs
 
 pytestmark = [
     pytest.mark.stage("agent"),
-    pytest.mark.bvj(
-        segment="all",
-        goal="retention",
-        value_impact="Conversations continue in their thread, clients can stop a run they no "
-        "longer want and renew their credentials without dropping the stream",
-        revenue_impact="Lost threads, unstoppable runs or sockets dropped at token renewal make "
-        "the agent feel broken and drive churn of paying users",
-    ),
+    bvj.CLIENT_FRAMES,
 ]
 
 QUESTION = "We use gpt-4o at 2M tokens/day. How can we save?"

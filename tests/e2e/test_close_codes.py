@@ -20,20 +20,14 @@ from golden_path.conformance.support import (
     family_of,
     refusal,
 )
+from golden_path.conformance.v1 import bvj
 from golden_path.protocol import CloseCode
 from golden_path.testing.identity.users import create_user
 from golden_path.tiers import TIER_LIMITS, Tier
 
 pytestmark = [
     pytest.mark.stage("websocket"),
-    pytest.mark.bvj(
-        segment="all",
-        goal="stability",
-        value_impact="Every way a socket ends carries a code the client can act on: reconnect, "
-        "re-authenticate, back off, close a tab or upgrade",
-        revenue_impact="A client that cannot tell why its socket closed reconnects blindly or "
-        "gives up; both lose answers, and 4429 is an upgrade prompt",
-    ),
+    bvj.CLOSE_CODES,
 ]
 
 

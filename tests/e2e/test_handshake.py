@@ -17,19 +17,13 @@ from golden_path.conformance.support import (
     family_of,
     refusal,
 )
+from golden_path.conformance.v1 import bvj
 from golden_path.protocol import CloseCode
 
 pytestmark = [
     pytest.mark.stage("websocket"),
     pytest.mark.security,
-    pytest.mark.bvj(
-        segment="all",
-        goal="retention",
-        value_impact="Every client (browser, SDK, CLI) can open the socket the product streams "
-        "through, and nobody can open one with someone else's or a forged credential",
-        revenue_impact="No socket means no answers for any paying user; a weak handshake "
-        "exposes customers' live conversations",
-    ),
+    bvj.HANDSHAKE,
 ]
 
 

@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 
 from golden_path.client import GoldenPathHTTP, GoldenPathSocket
 from golden_path.conformance.support import WAIT_S, http, until
+from golden_path.conformance.v1 import bvj
 from golden_path.server.redis_keys import RedisKeys
 from golden_path.services.embedded import EmbeddedProvider
 from golden_path.testing.identity.users import create_user
@@ -26,14 +27,7 @@ from golden_path.testing.server.reference import start_reference_server
 pytestmark = [
     pytest.mark.stage("auth"),
     pytest.mark.security,
-    pytest.mark.bvj(
-        segment="all",
-        goal="stability",
-        value_impact="No request can make the server hold gigabytes, no thread read returns "
-        "unbounded history, and a logout holds even if Redis drops its record",
-        revenue_impact="One oversized request taking a node down, or a logged-out token "
-        "working again, is an outage or a breach for every customer",
-    ),
+    bvj.SECURITY_LIMITS,
 ]
 
 

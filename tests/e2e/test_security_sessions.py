@@ -24,19 +24,13 @@ from golden_path.conformance.support import (
     server_connection,
     until,
 )
+from golden_path.conformance.v1 import bvj
 from golden_path.protocol import CloseCode
 
 pytestmark = [
     pytest.mark.stage("auth"),
     pytest.mark.security,
-    pytest.mark.bvj(
-        segment="all",
-        goal="retention",
-        value_impact="A customer who logs out (or out everywhere) after a token leaked is "
-        "really logged out: no minted session, no socket that keeps streaming",
-        revenue_impact="A stolen token that outlives logout exposes every conversation and "
-        "usage figure of the account; one such incident costs the customer's trust",
-    ),
+    bvj.SECURITY_SESSIONS,
 ]
 
 

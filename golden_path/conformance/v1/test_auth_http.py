@@ -18,6 +18,7 @@ from golden_path.conformance.support import (
     new_email,
     refusal,
 )
+from golden_path.conformance.v1 import bvj
 from golden_path.ids import UserID
 from golden_path.protocol import TICKET_TTL_SECONDS, CloseCode
 from golden_path.testing.identity.users import TEST_PASSWORD
@@ -29,14 +30,7 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.stage("auth"),
     pytest.mark.security,
-    pytest.mark.bvj(
-        segment="all",
-        goal="retention",
-        value_impact="Customers can sign up, stay logged in and log out; a stolen or forged "
-        "token opens nothing",
-        revenue_impact="Broken login blocks every paid session; a token flaw leaks customers' "
-        "conversations and usage data and costs their trust",
-    ),
+    bvj.AUTH_HTTP,
 ]
 
 # §3: passwords have at least this many characters.

@@ -16,6 +16,7 @@ from golden_path.conformance.support import (
     send_expecting_error,
     terminal_of,
 )
+from golden_path.conformance.v1 import bvj
 from golden_path.ids import RequestID, RunID
 from golden_path.protocol import (
     CloseCode,
@@ -32,14 +33,7 @@ pytestmark = [
     pytest.mark.protocol("v1"),
     pytest.mark.e2e,
     pytest.mark.stage("agent"),
-    pytest.mark.bvj(
-        segment="all",
-        goal="retention",
-        value_impact="Conversations continue in their thread, clients can stop a run they no "
-        "longer want and renew their credentials without dropping the stream",
-        revenue_impact="Lost threads, unstoppable runs or sockets dropped at token renewal make "
-        "the agent feel broken and drive churn of paying users",
-    ),
+    bvj.CLIENT_FRAMES,
 ]
 
 QUESTION = "We use gpt-4o at 2M tokens/day. How can we save?"

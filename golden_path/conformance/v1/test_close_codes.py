@@ -20,6 +20,7 @@ from golden_path.conformance.support import (
     refusal,
     send_expecting_error,
 )
+from golden_path.conformance.v1 import bvj
 from golden_path.ids import ThreadID
 from golden_path.protocol import MAX_FRAME_BYTES, PROTOCOL_ERRORS_PER_MINUTE, CloseCode, ErrorCode
 from golden_path.tiers import TIER_LIMITS, TIER_ORDER, Tier
@@ -29,14 +30,7 @@ pytestmark = [
     pytest.mark.protocol("v1"),
     pytest.mark.e2e,
     pytest.mark.stage("websocket"),
-    pytest.mark.bvj(
-        segment="all",
-        goal="stability",
-        value_impact="Every way a socket ends carries a code the client can act on: reconnect, "
-        "re-authenticate, back off, close a tab or upgrade",
-        revenue_impact="A client that cannot tell why its socket closed reconnects blindly or "
-        "gives up; both lose answers, and 4429 is an upgrade prompt",
-    ),
+    bvj.CLOSE_CODES,
 ]
 
 # Protocol errors of every kind, cycled through to make up a count.

@@ -18,6 +18,7 @@ from golden_path.conformance.support import (
     send_expecting_error,
     within_one_minute_window,
 )
+from golden_path.conformance.v1 import bvj
 from golden_path.ids import ThreadID
 from golden_path.protocol import ErrorCode, EventType
 from golden_path.tiers import TIER_LIMITS, TIER_ORDER, Tier
@@ -27,14 +28,7 @@ pytestmark = [
     pytest.mark.protocol("v1"),
     pytest.mark.e2e,
     pytest.mark.stage("websocket"),
-    pytest.mark.bvj(
-        segment="all",
-        goal="conversion",
-        value_impact="Every refusal says exactly what went wrong (and, at a plan limit, which "
-        "plan lifts it) without dropping the conversation",
-        revenue_impact="Plan limits are the upgrade funnel: a clear quota or length error "
-        "converts, a dropped socket churns; a misbehaving client cannot take a socket down",
-    ),
+    bvj.ERRORS,
 ]
 
 QUESTION = "We use gpt-4o at 2M tokens/day. How can we save?"

@@ -16,6 +16,7 @@ from golden_path.conformance.support import (
     forge,
     refusal,
 )
+from golden_path.conformance.v1 import bvj
 from golden_path.ids import ConnectionID
 from golden_path.protocol import BEARER_SUBPROTOCOL_PREFIX, PROTOCOL_NAME, CloseCode, ServerFrame
 from golden_path.tiers import TIER_ORDER
@@ -26,14 +27,7 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.stage("websocket"),
     pytest.mark.security,
-    pytest.mark.bvj(
-        segment="all",
-        goal="retention",
-        value_impact="Every client (browser, SDK, CLI) can open the socket the product streams "
-        "through, and nobody can open one with someone else's or a forged credential",
-        revenue_impact="No socket means no answers for any paying user; a weak handshake "
-        "exposes customers' live conversations",
-    ),
+    bvj.HANDSHAKE,
 ]
 
 

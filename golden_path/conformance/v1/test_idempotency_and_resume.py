@@ -16,6 +16,7 @@ from golden_path.conformance.support import (
     new_request_id,
     terminal_of,
 )
+from golden_path.conformance.v1 import bvj
 from golden_path.protocol import EventType
 from golden_path.testing.v1.contract import assert_events
 
@@ -24,14 +25,7 @@ pytestmark = [
     pytest.mark.protocol("v1"),
     pytest.mark.e2e,
     pytest.mark.stage("persistence"),
-    pytest.mark.bvj(
-        segment="all",
-        goal="retention",
-        value_impact="A client that retries or reconnects gets every answer exactly once and is "
-        "never billed twice for one question",
-        revenue_impact="Double billing and lost answers after a network blip are what make "
-        "paying customers cancel",
-    ),
+    bvj.IDEMPOTENCY_AND_RESUME,
 ]
 
 QUESTION = "We run gpt-4o-mini at 5M tokens/day. How can we save?"

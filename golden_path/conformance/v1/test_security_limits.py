@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from golden_path.conformance.support import WAIT_S, http
+from golden_path.conformance.v1 import bvj
 
 pytestmark = [
     # Protocol v1, much of it over raw HTTP on gp_base_url: --gp-protocol=ag-ui skips it.
@@ -19,14 +20,7 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.stage("auth"),
     pytest.mark.security,
-    pytest.mark.bvj(
-        segment="all",
-        goal="stability",
-        value_impact="No request can make the server hold gigabytes, no thread read returns "
-        "unbounded history, and a logout holds even if Redis drops its record",
-        revenue_impact="One oversized request taking a node down, or a logged-out token "
-        "working again, is an outage or a breach for every customer",
-    ),
+    bvj.SECURITY_LIMITS,
 ]
 
 QUESTION = "We send 2M tokens/day to gpt-4o. How can we save?"

@@ -16,6 +16,7 @@ from golden_path.client import TokenSet
 from golden_path.conformance.support import (
     http,
 )
+from golden_path.conformance.v1 import bvj
 from golden_path.tiers import Tier
 
 pytestmark = [
@@ -24,14 +25,7 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.stage("auth"),
     pytest.mark.security,
-    pytest.mark.bvj(
-        segment="all",
-        goal="retention",
-        value_impact="A customer who logs out (or out everywhere) after a token leaked is "
-        "really logged out: no minted session, no socket that keeps streaming",
-        revenue_impact="A stolen token that outlives logout exposes every conversation and "
-        "usage figure of the account; one such incident costs the customer's trust",
-    ),
+    bvj.SECURITY_SESSIONS,
 ]
 
 
