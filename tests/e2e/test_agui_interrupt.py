@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -21,6 +21,7 @@ from ag_ui.core import EventType as AGUIType
 
 from golden_path.agent.agent import DENIED
 from golden_path.client import GoldenPathHTTP
+from golden_path.conformance.v1 import agui_helpers
 from golden_path.protocol import APPROVAL_FIELD, ErrorCode, EventType
 from golden_path.server.agui.mapping import AGUI_PATH, METADATA_KEY
 from golden_path.services.model import Services
@@ -30,6 +31,9 @@ from golden_path.testing.server.endpoint import ServerEndpoint
 from golden_path.testing.server.reference import start_reference_server
 from golden_path.testing.v1.contract import assert_events
 from golden_path.tiers import TOOL_CALL_USD, Tier, Tool
+
+# The fixture, by the name the tests ask for (pytest finds it in this module).
+agui = agui_helpers.agui
 
 pytestmark = [
     pytest.mark.stage("agent"),
@@ -50,23 +54,6 @@ pytestmark = [
 
 # advanced_analytics (0.50 USD a call) is above the enterprise threshold (0.25 USD).
 FORECAST = "Forecast our spend and flag anomalies: gpt-4o at 2M tokens/day."
-
-
-@pytest.fixture
-async def agui(gp_server: ServerEndpoint) -> AsyncIterator[Any]:
-    """``client = agui(user)``: an AG-UI client of the server under test, as that user."""
-    clients: list[AGUIClient] = []
-
-    def make(user: GoldenPathUser) -> AGUIClient:
-        client = AGUIClient(gp_server.base_url + AGUI_PATH, token=user.access_token)
-        clients.append(client)
-        return client
-
-    try:
-        yield make
-    finally:
-        for client in clients:
-            await client.aclose()
 
 
 def server_ids(run: AGUIRun) -> dict[str, Any]:
@@ -93,6 +80,15 @@ async def paused(client: AGUIClient) -> AGUIRun:
     assert interrupt["toolCallId"] == run.tool_calls[-1]["toolCallId"]
     assert run.tool_calls[-1]["result"] is None  # it has not run
     return run
+
+
+async def paused_for_a_new_user(
+    gp_user: Any, agui: Any
+) -> tuple[GoldenPathUser, AGUIClient, AGUIRun]:
+    """A new enterprise user, their AG-UI client, and a run of theirs paused by ``paused``."""
+    user = await gp_user(Tier.ENTERPRISE)
+    client = agui(user)
+    return user, client, await paused(client)
 
 
 def resume_input(run: AGUIRun, entries: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
@@ -155,9 +151,7 @@ async def test_an_approved_interrupt_runs_the_tool_and_ends_the_same_run_billed_
 async def test_a_denied_interrupt_ends_the_run_without_running_the_tool(
     gp_user, gp_api: GoldenPathHTTP, agui
 ) -> None:
-    user = await gp_user(Tier.ENTERPRISE)
-    client = agui(user)
-    run = await paused(client)
+    user, client, run = await paused_for_a_new_user(gp_user, agui)
 
     resumed = await client.resume(run, approve=False)
 
@@ -175,9 +169,7 @@ async def test_a_denied_interrupt_ends_the_run_without_running_the_tool(
 async def test_bad_answers_are_refused_clearly_and_the_interrupt_stays_answerable(
     gp_user, gp_api: GoldenPathHTTP, agui
 ) -> None:
-    user = await gp_user(Tier.ENTERPRISE)
-    client = agui(user)
-    run = await paused(client)
+    user, client, run = await paused_for_a_new_user(gp_user, agui)
     interrupt_id = run.interrupts[0]["id"]
     approve = {"interruptId": interrupt_id, "status": "resolved", "payload": {"approved": True}}
 
@@ -210,9 +202,7 @@ async def test_bad_answers_are_refused_clearly_and_the_interrupt_stays_answerabl
 async def test_two_answers_at_once_continue_the_run_exactly_once(
     gp_user, gp_api: GoldenPathHTTP, agui
 ) -> None:
-    user = await gp_user(Tier.ENTERPRISE)
-    client = agui(user)
-    run = await paused(client)
+    user, client, run = await paused_for_a_new_user(gp_user, agui)
 
     answers = await asyncio.gather(
         client.resume(run, approve=True), client.resume(run, approve=False)
@@ -257,9 +247,7 @@ async def test_another_user_cannot_answer_or_see_someone_elses_interrupt(
 
 
 async def test_replaying_the_paused_run_replays_its_pause(gp_user, agui) -> None:
-    user = await gp_user(Tier.ENTERPRISE)
-    client = agui(user)
-    run = await paused(client)
+    _, client, run = await paused_for_a_new_user(gp_user, agui)
     await client.resume(run, approve=True)
     again = await client.run(input=run.input)
     assert again.events == run.events

@@ -13,19 +13,16 @@ settings, its services); what any server must pass ships in the package, in
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
-
 import pytest
 from ag_ui.core import EventType as AGUIType
 
 from golden_path.client import GoldenPathHTTP
 from golden_path.conformance.support import WAIT_S
 from golden_path.conformance.v1 import bvj
+from golden_path.conformance.v1.agui_helpers import QUESTION, started
 from golden_path.protocol import EventType
-from golden_path.server.agui.mapping import AGUI_PATH, METADATA_KEY
-from golden_path.testing.agui.client import AGUIClient, AGUIRun
-from golden_path.testing.identity.users import GoldenPathUser
+from golden_path.server.agui.mapping import AGUI_PATH
+from golden_path.testing.agui.client import AGUIClient
 from golden_path.testing.server.endpoint import ServerEndpoint
 from golden_path.tiers import Tier
 
@@ -33,37 +30,6 @@ pytestmark = [
     pytest.mark.stage("events"),
     bvj.AGUI_REFERENCE,
 ]
-
-QUESTION = "We use gpt-4o at 2M tokens/day. How can we save?"
-
-
-@pytest.fixture
-async def agui(gp_server: ServerEndpoint) -> AsyncIterator[Any]:
-    """``client = agui(user)``: an AG-UI client of the server under test, as that user."""
-    clients: list[AGUIClient] = []
-
-    def make(user: GoldenPathUser | None) -> AGUIClient:
-        token = user.access_token if user is not None else None
-        client = AGUIClient(gp_server.base_url + AGUI_PATH, token=token)
-        clients.append(client)
-        return client
-
-    try:
-        yield make
-    finally:
-        for client in clients:
-            await client.aclose()
-
-
-def origin(event: Mapping[str, Any]) -> dict[str, Any]:
-    """The v1 event an AG-UI event came from (``metadata["golden_path"]``)."""
-    return dict(event.get("metadata", {}).get(METADATA_KEY, {}))
-
-
-def started(run: AGUIRun) -> dict[str, Any]:
-    (first, *_) = run.events
-    assert first["type"] == AGUIType.RUN_STARTED, run.types
-    return origin(first)
 
 
 @pytest.mark.reference_only

@@ -23,6 +23,7 @@ from ag_ui.core import EventType as AGUIType
 
 from golden_path.client import GoldenPathHTTP
 from golden_path.conformance.support import WAIT_S, http
+from golden_path.conformance.v1.agui_helpers import QUESTION, agui_clients
 from golden_path.protocol import ErrorCode
 from golden_path.server.agui.mapping import AGUI_PATH, METADATA_KEY
 from golden_path.services.model import Services
@@ -46,7 +47,6 @@ pytestmark = [
     ),
 ]
 
-QUESTION = "We use gpt-4o at 2M tokens/day. How can we save?"
 TOKEN_TTL_S = 5
 
 
@@ -68,18 +68,14 @@ def slow_node(gp_services: Services) -> Iterator[ServerEndpoint]:
 @pytest.fixture
 async def ui(slow_node: ServerEndpoint) -> AsyncIterator[Any]:
     """``client = ui(token)``: an AG-UI client of the slow node."""
-    clients: list[AGUIClient] = []
+    async with agui_clients() as clients:
 
-    def make(token: str) -> AGUIClient:
-        client = AGUIClient(slow_node.base_url + AGUI_PATH, token=token, timeout=WAIT_S)
-        clients.append(client)
-        return client
+        def make(token: str) -> AGUIClient:
+            client = AGUIClient(slow_node.base_url + AGUI_PATH, token=token, timeout=WAIT_S)
+            clients.append(client)
+            return client
 
-    try:
         yield make
-    finally:
-        for client in clients:
-            await client.aclose()
 
 
 async def until_started(stream: AGUIStream) -> Mapping[str, Any]:

@@ -14,21 +14,22 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 from ag_ui.core import EventType as AGUIType
 
 from golden_path.client import GoldenPathHTTP
-from golden_path.conformance.v1 import bvj
+from golden_path.conformance.v1 import agui_helpers, bvj
+from golden_path.conformance.v1.agui_helpers import QUESTION, origin, started
 from golden_path.protocol import ErrorCode, EventType
-from golden_path.server.agui.mapping import AGUI_PATH, METADATA_KEY
 from golden_path.testing.agui.client import AGUIClient, AGUIHTTPError, AGUIRun
 from golden_path.testing.agui.contract import Stage
-from golden_path.testing.identity.users import GoldenPathUser
-from golden_path.testing.server.endpoint import ServerEndpoint
 from golden_path.tiers import Tier
+
+# The fixture, by the name the tests ask for (pytest finds it in this module).
+agui = agui_helpers.agui
 
 pytestmark = [
     # Protocol v1, much of it over raw HTTP on gp_base_url: --gp-protocol=ag-ui skips it.
@@ -37,37 +38,6 @@ pytestmark = [
     pytest.mark.stage("events"),
     bvj.AGUI_REFERENCE,
 ]
-
-QUESTION = "We use gpt-4o at 2M tokens/day. How can we save?"
-
-
-@pytest.fixture
-async def agui(gp_server: ServerEndpoint) -> AsyncIterator[Any]:
-    """``client = agui(user)``: an AG-UI client of the server under test, as that user."""
-    clients: list[AGUIClient] = []
-
-    def make(user: GoldenPathUser | None) -> AGUIClient:
-        token = user.access_token if user is not None else None
-        client = AGUIClient(gp_server.base_url + AGUI_PATH, token=token)
-        clients.append(client)
-        return client
-
-    try:
-        yield make
-    finally:
-        for client in clients:
-            await client.aclose()
-
-
-def origin(event: Mapping[str, Any]) -> dict[str, Any]:
-    """The v1 event an AG-UI event came from (``metadata["golden_path"]``)."""
-    return dict(event.get("metadata", {}).get(METADATA_KEY, {}))
-
-
-def started(run: AGUIRun) -> dict[str, Any]:
-    (first, *_) = run.events
-    assert first["type"] == AGUIType.RUN_STARTED, run.types
-    return origin(first)
 
 
 def of_type(run: AGUIRun, kind: AGUIType) -> list[Mapping[str, Any]]:

@@ -15,6 +15,7 @@ from ag_ui.core import EventType as AGUIType
 
 from golden_path.client import GoldenPathHTTP
 from golden_path.conformance.support import WAIT_S
+from golden_path.conformance.v1.agui_helpers import QUESTION
 from golden_path.protocol import ErrorCode
 from golden_path.server.agui.mapping import AGUI_PATH, METADATA_KEY
 from golden_path.testing.agui.client import AGUIClient
@@ -35,8 +36,6 @@ pytestmark = [
         "hears about",
     ),
 ]
-
-QUESTION = "We use gpt-4o at 2M tokens/day. How can we save?"
 
 
 async def test_another_users_thread_id_and_run_id_reach_nothing_of_theirs(
