@@ -12,28 +12,15 @@ import pytest
 
 from golden_path.conformance.support import (
     family_of,
-    http,
 )
 from golden_path.conformance.v1 import bvj
-from golden_path.testing.identity.users import TEST_PASSWORD
+from golden_path.conformance.v1.http_helpers import threads_status
 
 pytestmark = [
     pytest.mark.stage("auth"),
     pytest.mark.security,
     bvj.AUTH_HTTP,
 ]
-
-
-async def login(gp_api, email: str, password: str = TEST_PASSWORD):
-    return await http(gp_api, "POST", "/auth/login", json={"email": email, "password": password})
-
-
-async def refresh(gp_api, refresh_token: str):
-    return await http(gp_api, "POST", "/auth/refresh", json={"refresh_token": refresh_token})
-
-
-async def threads_status(gp_api, token: str) -> int:
-    return (await http(gp_api, "GET", "/threads", token=token)).status_code
 
 
 # --- bearer endpoints refuse every bad token ---------------------------------------------

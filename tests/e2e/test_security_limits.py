@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from urllib.parse import urlsplit
 
 import jwt
 import pytest
@@ -19,6 +18,7 @@ import redis.asyncio as aioredis
 from golden_path.client import GoldenPathHTTP, GoldenPathSocket
 from golden_path.conformance.support import WAIT_S, http, until
 from golden_path.conformance.v1 import bvj
+from golden_path.conformance.v1.http_helpers import raw_post
 from golden_path.server.redis_keys import RedisKeys
 from golden_path.services.embedded import EmbeddedProvider
 from golden_path.testing.identity.users import create_user
@@ -34,32 +34,12 @@ pytestmark = [
 CROWD = 300  # sockets, 50 a user (the enterprise limit): three times the Redis pool
 
 
-async def _raw_post(base_url: str, head: bytes, body: bytes = b"") -> bytes:
-    """``POST /auth/login`` by hand: ``head`` headers, ``body`` (never finished); the answer.
-
-    Only what the server will read is sent, so closing after its answer resets nothing.
-    """
-    parts = urlsplit(base_url)
-    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
-    try:
-        writer.write(
-            f"POST /auth/login HTTP/1.1\r\nHost: {parts.netloc}\r\n".encode()
-            + head
-            + b"Content-Type: application/json\r\n\r\n"
-            + body
-        )
-        await writer.drain()
-        return await asyncio.wait_for(reader.read(4096), WAIT_S)
-    finally:
-        writer.close()
-
-
 @pytest.mark.reference_only
 async def test_a_chunked_body_is_cut_off_at_the_cap(gp_server):
     # One chunk just over the cap, of a body that never ends.
     size = gp_server.settings.max_body_bytes + 1024
     chunk = f"{size:x}\r\n".encode() + b"a" * size + b"\r\n"
-    answer = await _raw_post(gp_server.base_url, b"Transfer-Encoding: chunked\r\n", chunk)
+    answer = await raw_post(gp_server.base_url, b"Transfer-Encoding: chunked\r\n", chunk)
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
 
 

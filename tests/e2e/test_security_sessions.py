@@ -25,6 +25,7 @@ from golden_path.conformance.support import (
     until,
 )
 from golden_path.conformance.v1 import bvj
+from golden_path.conformance.v1.http_helpers import threads_status
 from golden_path.protocol import CloseCode
 
 pytestmark = [
@@ -32,14 +33,6 @@ pytestmark = [
     pytest.mark.security,
     bvj.SECURITY_SESSIONS,
 ]
-
-
-async def upgrade(gp_api, access_token: str, tier: str):
-    return await http(gp_api, "POST", "/billing/upgrade", token=access_token, json={"tier": tier})
-
-
-async def status_of(gp_api, token: str) -> int:
-    return (await http(gp_api, "GET", "/threads", token=token)).status_code
 
 
 @pytest.mark.reference_only
@@ -60,7 +53,7 @@ async def test_logout_all_ends_every_family_and_closes_every_socket_at_once(
         await laptop_socket.close()
         await phone_socket.close()
     for tokens in (user.tokens, phone):
-        assert await status_of(gp_api, tokens.access_token) == 401
+        assert await threads_status(gp_api, tokens.access_token) == 401
         refreshed = await http(
             gp_api, "POST", "/auth/refresh", json={"refresh_token": tokens.refresh_token}
         )
@@ -68,7 +61,7 @@ async def test_logout_all_ends_every_family_and_closes_every_socket_at_once(
         assert await refusal(gp_server.ws_url, tokens.access_token) == CloseCode.UNAUTHORIZED
     # A login after it starts a session that works.
     fresh = await gp_api.login(user.email, user.password)
-    assert await status_of(gp_api, fresh.access_token) == 200
+    assert await threads_status(gp_api, fresh.access_token) == 200
 
 
 @pytest.mark.reference_only

@@ -19,6 +19,7 @@ from golden_path.conformance.support import (
     refusal,
 )
 from golden_path.conformance.v1 import bvj
+from golden_path.conformance.v1.http_helpers import login, refresh, signup, threads_status
 from golden_path.ids import UserID
 from golden_path.protocol import TICKET_TTL_SECONDS, CloseCode
 from golden_path.testing.identity.users import TEST_PASSWORD
@@ -35,22 +36,6 @@ pytestmark = [
 
 # §3: passwords have at least this many characters.
 MIN_PASSWORD_CHARS = 10
-
-
-async def signup(gp_api, email: str, password: str = TEST_PASSWORD):
-    return await http(gp_api, "POST", "/auth/signup", json={"email": email, "password": password})
-
-
-async def login(gp_api, email: str, password: str = TEST_PASSWORD):
-    return await http(gp_api, "POST", "/auth/login", json={"email": email, "password": password})
-
-
-async def refresh(gp_api, refresh_token: str):
-    return await http(gp_api, "POST", "/auth/refresh", json={"refresh_token": refresh_token})
-
-
-async def threads_status(gp_api, token: str) -> int:
-    return (await http(gp_api, "GET", "/threads", token=token)).status_code
 
 
 # --- signup ---------------------------------------------------------------------------

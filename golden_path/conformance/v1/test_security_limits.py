@@ -6,13 +6,11 @@ server itself stays in this repository's ``tests/e2e/test_security_limits.py``.
 
 from __future__ import annotations
 
-import asyncio
-from urllib.parse import urlsplit
-
 import pytest
 
-from golden_path.conformance.support import WAIT_S, http
+from golden_path.conformance.support import http
 from golden_path.conformance.v1 import bvj
+from golden_path.conformance.v1.http_helpers import raw_post
 
 pytestmark = [
     # Protocol v1, much of it over raw HTTP on gp_base_url: --gp-protocol=ag-ui skips it.
@@ -26,29 +24,9 @@ pytestmark = [
 QUESTION = "We send 2M tokens/day to gpt-4o. How can we save?"
 
 
-async def _raw_post(base_url: str, head: bytes, body: bytes = b"") -> bytes:
-    """``POST /auth/login`` by hand: ``head`` headers, ``body`` (never finished); the answer.
-
-    Only what the server will read is sent, so closing after its answer resets nothing.
-    """
-    parts = urlsplit(base_url)
-    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
-    try:
-        writer.write(
-            f"POST /auth/login HTTP/1.1\r\nHost: {parts.netloc}\r\n".encode()
-            + head
-            + b"Content-Type: application/json\r\n\r\n"
-            + body
-        )
-        await writer.drain()
-        return await asyncio.wait_for(reader.read(4096), WAIT_S)
-    finally:
-        writer.close()
-
-
 async def test_a_body_declared_over_the_cap_is_refused_413_unread(gp_server):
     # 4 GiB announced, none sent: a server that reads before it validates waits forever.
-    answer = await _raw_post(gp_server.base_url, f"Content-Length: {4 * 1024**3}\r\n".encode())
+    answer = await raw_post(gp_server.base_url, f"Content-Length: {4 * 1024**3}\r\n".encode())
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
 
 

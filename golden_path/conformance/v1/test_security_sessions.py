@@ -17,6 +17,7 @@ from golden_path.conformance.support import (
     http,
 )
 from golden_path.conformance.v1 import bvj
+from golden_path.conformance.v1.http_helpers import threads_status, upgrade
 from golden_path.tiers import Tier
 
 pytestmark = [
@@ -27,14 +28,6 @@ pytestmark = [
     pytest.mark.security,
     bvj.SECURITY_SESSIONS,
 ]
-
-
-async def upgrade(gp_api, access_token: str, tier: str):
-    return await http(gp_api, "POST", "/billing/upgrade", token=access_token, json={"tier": tier})
-
-
-async def status_of(gp_api, token: str) -> int:
-    return (await http(gp_api, "GET", "/threads", token=token)).status_code
 
 
 @pytest.mark.parametrize("tier", ["free", "early", "mid", "enterprise"])
@@ -59,7 +52,7 @@ async def test_a_stolen_token_upgraded_is_ended_by_the_victims_logout(gp_api, gp
     assert (
         await http(gp_api, "POST", "/auth/refresh", json={"refresh_token": attacker.refresh_token})
     ).status_code == 401
-    assert await status_of(gp_api, attacker.access_token) == 401
+    assert await threads_status(gp_api, attacker.access_token) == 401
 
 
 async def test_an_upgrade_spends_the_familys_previous_refresh_token(gp_api, gp_user):
@@ -70,7 +63,7 @@ async def test_an_upgrade_spends_the_familys_previous_refresh_token(gp_api, gp_u
     old = await http(gp_api, "POST", "/auth/refresh", json={"refresh_token": user.refresh_token})
     assert old.status_code == 401, old.text
     # Presenting the spent token is reuse: the family (with the upgrade's pair) is revoked.
-    assert await status_of(gp_api, new.access_token) == 401
+    assert await threads_status(gp_api, new.access_token) == 401
 
 
 async def test_logout_all_needs_a_valid_bearer(gp_api):
