@@ -17,9 +17,9 @@ import pytest
 from ag_ui.core import EventType as AGUIType
 
 from golden_path.client import GoldenPathHTTP
-from golden_path.conformance.support import WAIT_S
+from golden_path.conformance.support import QUESTION, WAIT_S
 from golden_path.conformance.v1 import bvj
-from golden_path.conformance.v1.agui_helpers import QUESTION, started
+from golden_path.conformance.v1.agui_helpers import started
 from golden_path.protocol import EventType
 from golden_path.server.agui.mapping import AGUI_PATH
 from golden_path.testing.agui.client import AGUIClient

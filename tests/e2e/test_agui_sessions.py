@@ -22,8 +22,8 @@ import pytest
 from ag_ui.core import EventType as AGUIType
 
 from golden_path.client import GoldenPathHTTP
-from golden_path.conformance.support import WAIT_S, http
-from golden_path.conformance.v1.agui_helpers import QUESTION, agui_clients
+from golden_path.conformance.support import QUESTION, WAIT_S, http
+from golden_path.conformance.v1.agui_helpers import agui_clients
 from golden_path.protocol import ErrorCode
 from golden_path.server.agui.mapping import AGUI_PATH, METADATA_KEY
 from golden_path.services.model import Services

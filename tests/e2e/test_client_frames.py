@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from golden_path.conformance.support import (
+    QUESTION,
     SLOW_STEP_DELAY_MS,
     WAIT_S,
     terminal_of,
@@ -29,8 +30,6 @@ pytestmark = [
     pytest.mark.stage("agent"),
     bvj.CLIENT_FRAMES,
 ]
-
-QUESTION = "We use gpt-4o at 2M tokens/day. How can we save?"
 
 
 # --- cancel -----------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""What the v1 modules that speak AG-UI (``POST /agui``, protocol §12) share: the question
-they ask, AG-UI clients of the server under test, and the server's ids in ``RUN_STARTED``.
+"""What the v1 modules that speak AG-UI (``POST /agui``, protocol §12) share: AG-UI
+clients of the server under test, and the server's ids in ``RUN_STARTED``.
 
 Used by the shipped modules and by this repository's ``tests/e2e`` halves of the same
 topics. ``agui`` is a pytest fixture: a module that wants it imports it by name.
@@ -18,8 +18,6 @@ from golden_path.server.agui.mapping import AGUI_PATH, METADATA_KEY
 from golden_path.testing.agui.client import AGUIClient, AGUIRun
 from golden_path.testing.identity.users import GoldenPathUser
 from golden_path.testing.server.endpoint import ServerEndpoint
-
-QUESTION = "We use gpt-4o at 2M tokens/day. How can we save?"
 
 AGUIFor = Callable[[GoldenPathUser | None], AGUIClient]
 

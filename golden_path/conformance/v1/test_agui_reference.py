@@ -21,8 +21,9 @@ import pytest
 from ag_ui.core import EventType as AGUIType
 
 from golden_path.client import GoldenPathHTTP
+from golden_path.conformance.support import QUESTION
 from golden_path.conformance.v1 import agui_helpers, bvj
-from golden_path.conformance.v1.agui_helpers import QUESTION, origin, started
+from golden_path.conformance.v1.agui_helpers import origin, started
 from golden_path.protocol import ErrorCode, EventType
 from golden_path.testing.agui.client import AGUIClient, AGUIHTTPError, AGUIRun
 from golden_path.testing.agui.contract import Stage

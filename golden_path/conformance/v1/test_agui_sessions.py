@@ -14,8 +14,7 @@ import pytest
 from ag_ui.core import EventType as AGUIType
 
 from golden_path.client import GoldenPathHTTP
-from golden_path.conformance.support import WAIT_S
-from golden_path.conformance.v1.agui_helpers import QUESTION
+from golden_path.conformance.support import QUESTION, WAIT_S
 from golden_path.protocol import ErrorCode
 from golden_path.server.agui.mapping import AGUI_PATH, METADATA_KEY
 from golden_path.testing.agui.client import AGUIClient

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from golden_path.conformance.support import (
+    QUESTION,
     WAIT_S,
     answer_to,
     assert_open,
@@ -35,8 +36,6 @@ pytestmark = [
     pytest.mark.stage("agent"),
     bvj.CLIENT_FRAMES,
 ]
-
-QUESTION = "We use gpt-4o at 2M tokens/day. How can we save?"
 
 
 # --- user_message -----------------------------------------------------------------------

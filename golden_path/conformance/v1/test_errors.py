@@ -6,22 +6,20 @@ server itself stays in this repository's ``tests/e2e/test_errors.py``.
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 import pytest
 
 from golden_path.conformance.support import (
+    QUESTION,
+    TIERS,
     assert_open,
-    burst,
-    new_request_id,
+    burst_in_one_minute,
+    message,
     send_expecting_error,
-    within_one_minute_window,
 )
 from golden_path.conformance.v1 import bvj
 from golden_path.ids import ThreadID
 from golden_path.protocol import ErrorCode, EventType
-from golden_path.tiers import TIER_LIMITS, TIER_ORDER, Tier
+from golden_path.tiers import TIER_LIMITS, Tier
 
 pytestmark = [
     # Protocol v1, much of it over raw HTTP on gp_base_url: --gp-protocol=ag-ui skips it.
@@ -30,13 +28,6 @@ pytestmark = [
     pytest.mark.stage("websocket"),
     bvj.ERRORS,
 ]
-
-QUESTION = "We use gpt-4o at 2M tokens/day. How can we save?"
-TIERS = [t.value for t in TIER_ORDER]
-
-
-def message(content: str = QUESTION, **extra) -> dict[str, Any]:
-    return {"type": "user_message", "content": content, "request_id": new_request_id(), **extra}
 
 
 # --- protocol errors ----------------------------------------------------------------------
@@ -159,31 +150,7 @@ async def test_the_length_limit_counts_characters_not_bytes(gp_user, gp_client):
     assert error["code"] == ErrorCode.MESSAGE_TOO_LONG.value
 
 
-# --- per-minute rate ----------------------------------------------------------------------
-#
-# The rate limit counts user messages in fixed clock minutes. A burst that spans a minute
-# boundary is split between two counters and proves nothing, so each burst is timed and, in
-# the rare case it straddled a boundary, repeated with a fresh user until one fits (soon
-# after the boundary there is almost a minute to spare). The in-process reference server
-# shares our clock; a deployment's clock may be off a little, hence the margin.
-
-
-BURST_DEADLINE_S = 20.0
-
-
-async def burst_in_one_minute(new_socket, count: int, margin_s: float, **frame_fields):
-    # Retried (each time with a fresh user) until one lies in a single minute: with a
-    # margin, the bursts of the last seconds of a minute all straddle, so a fixed number of
-    # attempts can run out before the boundary passes; a deadline cannot.
-    deadline = time.monotonic() + BURST_DEADLINE_S
-    while True:
-        sock = await new_socket()
-        began = time.time()
-        answers = await burst(sock, count, **frame_fields)
-        if within_one_minute_window(began, time.time(), margin_s):
-            return sock, answers
-        if time.monotonic() > deadline:
-            pytest.fail(f"no burst fitted in one clock minute in {BURST_DEADLINE_S:.0f} s")
+# --- per-minute rate (support.burst_in_one_minute times each burst) -----------------------
 
 
 @pytest.mark.parametrize(
