@@ -20,7 +20,7 @@ import pytest
 from ag_ui.core import EventType as AGUIType
 
 from golden_path.agent.agent import DENIED
-from golden_path.client import GoldenPathHTTP
+from golden_path.client import GoldenPathHTTP, GoldenPathSocket
 from golden_path.conformance.v1 import agui_helpers
 from golden_path.protocol import APPROVAL_FIELD, ErrorCode, EventType
 from golden_path.server.agui.mapping import AGUI_PATH, METADATA_KEY
@@ -83,12 +83,14 @@ async def paused(client: AGUIClient) -> AGUIRun:
 
 
 async def paused_for_a_new_user(
-    gp_user: Any, agui: Any
-) -> tuple[GoldenPathUser, AGUIClient, AGUIRun]:
-    """A new enterprise user, their AG-UI client, and a run of theirs paused by ``paused``."""
+    gp_user: Any, agui: Any, gp_client: Any = None
+) -> tuple[GoldenPathUser, AGUIClient, AGUIRun, GoldenPathSocket | None]:
+    """A new enterprise user, their AG-UI client and a run of theirs paused by ``paused``;
+    with ``gp_client``, also a socket of the user's, opened first: it sees the whole run."""
     user = await gp_user(Tier.ENTERPRISE)
+    sock = await gp_client(user) if gp_client is not None else None
     client = agui(user)
-    return user, client, await paused(client)
+    return user, client, await paused(client), sock
 
 
 def resume_input(run: AGUIRun, entries: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
@@ -104,10 +106,7 @@ def resume_input(run: AGUIRun, entries: list[dict[str, Any]], **fields: Any) -> 
 async def test_an_approved_interrupt_runs_the_tool_and_ends_the_same_run_billed_once(
     gp_user, gp_client, gp_api: GoldenPathHTTP, agui
 ) -> None:
-    user = await gp_user(Tier.ENTERPRISE)
-    sock = await gp_client(user)
-    client = agui(user)
-    run = await paused(client)
+    user, client, run, sock = await paused_for_a_new_user(gp_user, agui, gp_client)
     interrupt = run.interrupts[0]
     assert interrupt["reason"] == "tool_approval"
     assert interrupt["metadata"][METADATA_KEY]["cost_usd"] == TOOL_CALL_USD[Tool.ADVANCED_ANALYTICS]
@@ -151,7 +150,7 @@ async def test_an_approved_interrupt_runs_the_tool_and_ends_the_same_run_billed_
 async def test_a_denied_interrupt_ends_the_run_without_running_the_tool(
     gp_user, gp_api: GoldenPathHTTP, agui
 ) -> None:
-    user, client, run = await paused_for_a_new_user(gp_user, agui)
+    user, client, run, _ = await paused_for_a_new_user(gp_user, agui)
 
     resumed = await client.resume(run, approve=False)
 
@@ -169,7 +168,7 @@ async def test_a_denied_interrupt_ends_the_run_without_running_the_tool(
 async def test_bad_answers_are_refused_clearly_and_the_interrupt_stays_answerable(
     gp_user, gp_api: GoldenPathHTTP, agui
 ) -> None:
-    user, client, run = await paused_for_a_new_user(gp_user, agui)
+    user, client, run, _ = await paused_for_a_new_user(gp_user, agui)
     interrupt_id = run.interrupts[0]["id"]
     approve = {"interruptId": interrupt_id, "status": "resolved", "payload": {"approved": True}}
 
@@ -202,7 +201,7 @@ async def test_bad_answers_are_refused_clearly_and_the_interrupt_stays_answerabl
 async def test_two_answers_at_once_continue_the_run_exactly_once(
     gp_user, gp_api: GoldenPathHTTP, agui
 ) -> None:
-    user, client, run = await paused_for_a_new_user(gp_user, agui)
+    user, client, run, _ = await paused_for_a_new_user(gp_user, agui)
 
     answers = await asyncio.gather(
         client.resume(run, approve=True), client.resume(run, approve=False)
@@ -247,7 +246,7 @@ async def test_another_user_cannot_answer_or_see_someone_elses_interrupt(
 
 
 async def test_replaying_the_paused_run_replays_its_pause(gp_user, agui) -> None:
-    _, client, run = await paused_for_a_new_user(gp_user, agui)
+    _, client, run, _ = await paused_for_a_new_user(gp_user, agui)
     await client.resume(run, approve=True)
     again = await client.run(input=run.input)
     assert again.events == run.events
@@ -265,10 +264,7 @@ async def test_a_tier_without_a_threshold_never_pauses(gp_user, agui) -> None:
 async def test_a_paused_run_cancelled_on_the_socket_ends_and_cannot_be_answered(
     gp_user, gp_client, gp_api: GoldenPathHTTP, agui
 ) -> None:
-    user = await gp_user(Tier.ENTERPRISE)
-    sock = await gp_client(user)
-    client = agui(user)
-    run = await paused(client)
+    user, client, run, sock = await paused_for_a_new_user(gp_user, agui, gp_client)
     run_id = server_ids(run)["run_id"]
 
     await sock.cancel(run_id)  # no node runs a paused run: the cancel ends it where it is
