@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from golden_path.services.model import Services, ServicesError
+from golden_path.services.pristine import new_cluster
 from golden_path.services.probe import probe_services
 from golden_path.services.processes import RunAs, ServerProcess, free_port, launch
 from golden_path.services.registry import OwnerRecord, reap_orphans
@@ -325,33 +326,7 @@ class EmbeddedProvider:
             folder.mkdir(mode=0o700)
             if account.uid is not None:
                 os.chown(folder, account.uid, account.gid if account.gid is not None else -1)
-        run_as: dict[str, object] = {}
-        if account.uid is not None:
-            run_as = {"user": account.uid, "group": account.gid, "extra_groups": []}
-        initdb = subprocess.run(
-            [
-                str(pg_bin / "initdb"),
-                "-D",
-                str(data),
-                "--no-sync",
-                "--auth=trust",
-                "-U",
-                "postgres",
-                "--locale=C",
-                "-E",
-                "UTF8",
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=self._root,
-            **run_as,  # type: ignore[call-overload]
-        )
-        if initdb.returncode != 0:
-            raise ServicesError(
-                f"embedded provider: initdb failed (exit {initdb.returncode}) running as "
-                f"{account.name or 'the current user'}:\n{initdb.stderr.strip()[-2000:]}"
-            )
+        new_cluster(pg_bin, account, data, Path(data_root() or tempfile.gettempdir()))
 
     def _launch_postgres(self) -> ServerProcess:
         assert self._root is not None
