@@ -12,6 +12,7 @@ import math
 import time
 from dataclasses import dataclass
 
+from bench.load.cpu import CpuMeter
 from bench.load.delivery import Delivery, check_delivery
 from bench.load.progress import Progress, say
 from bench.load.runs import Failures, one_run
@@ -32,6 +33,7 @@ class ConnectionsResult:
     refused: list[str]
     delivery: Delivery
     open_seconds: float
+    cpu: CpuMeter
 
 
 async def phase_connections(
@@ -40,11 +42,13 @@ async def phase_connections(
     wanted: int,
     progress: Progress,
     failures: Failures,
+    cpu: CpuMeter,
 ) -> ConnectionsResult:
     per_user = TIER.limits.open_websockets
     people = await make_users(api, math.ceil(wanted / per_user))
     owners = [people[i // per_user] for i in range(wanted)]  # blocks of 50: 5 senders each
     say(f"phase 3: opening {wanted} sockets for {len(people)} users")
+    cpu.start()
     began = time.perf_counter()
     tracked, refused = await open_sockets(ws_url, owners)
     open_seconds = time.perf_counter() - began
@@ -57,6 +61,7 @@ async def phase_connections(
             progress.tick()
 
         await asyncio.gather(*(send(t) for t in senders))
+        cpu.stop(len(senders))
         progress.end()
         delivery = await check_delivery(api, tracked)
         held = sum(1 for t in tracked if t.sock.close_code is None)
@@ -69,6 +74,7 @@ async def phase_connections(
             refused,
             delivery,
             open_seconds,
+            cpu,
         )
     finally:
         progress.end()
