@@ -19,6 +19,9 @@ plain must stay within 2x; abused / neighbour is what the abuse costs beyond one
 core), the server's peak RSS (``VmHWM``, reset at the start of the abused loop), the
 slow reader's close and the flood's answers, and the delivery check of the well-behaved
 sockets.
+
+Not on Locust: the loops are open loops, as phase 1a's (``latency`` says why), and the
+abusers must be processes of the benchmark's own, started and stopped around one loop.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 C sockets over ceil(C/50) users (the enterprise plan allows 50 each), all open at once;
 every 10th sends one message, and every socket of those users must receive every event
 of its user.
+
+Not on Locust: one process must hold every socket, to compare what each received with
+what the server stored for its user; a Locust user has one connection, one run at a time.
 """
 
 from __future__ import annotations
