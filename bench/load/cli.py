@@ -187,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ApiError, TimeoutError, OSError, RuntimeError) as exc:
         say(f"\nthe benchmark could not run: {type(exc).__name__}: {exc}\nlogs: {log_dir}")
         return 2
-    shutil.rmtree(log_dir, ignore_errors=True)
     print(render(report, args), flush=True)
-    return 0 if report.correct() else 1
+    if not report.correct():
+        say(f"logs and Locust's reports kept: {log_dir}")
+        return 1
+    shutil.rmtree(log_dir, ignore_errors=True)
+    return 0

@@ -2,7 +2,7 @@
 
 The phases that are closed loops at a given number of users (1b, saturation; 2,
 throughput) run on the project's Locust users (``golden_path.load``) rather than on a
-generator of the benchmark's own: ``golden-path load --users N --spawn-rate N
+generator of the benchmark's own: ``golden-path load --users N --spawn-rate 5
 --workers W --resume-share 0 --out DIR``, a Locust master and W workers, each user with
 one run in flight (the next message as soon as its run ends), every run checked by the
 contract checker. Its ``summary.json`` gives the runs, their p50/p99, the failures and
@@ -36,7 +36,14 @@ from bench.load.cpu import GENERATOR, GENERATORS, OTHERS, OTHERS_NO_SERVER, CpuM
 from bench.load.processes import signals_held
 from bench.load.progress import say
 from bench.load.runs import Failures
-from bench.load.settings import LOCUST_WORKERS, ROOT, SIGNUP_S, STOP_TIMEOUT_S, BenchError
+from bench.load.settings import (
+    LOCUST_SPAWN_RATE,
+    LOCUST_WORKERS,
+    ROOT,
+    SIGNUP_MARGIN_S,
+    STOP_TIMEOUT_S,
+    BenchError,
+)
 
 GOLDEN_PATH = Path(sys.executable).with_name("golden-path")
 GENERATOR_LOCUST = f"{GENERATORS} (Locust: master + {LOCUST_WORKERS} workers)"
@@ -79,14 +86,14 @@ def _ms(value: object) -> float:
 
 
 def run_time(users: int, seconds: int) -> int:
-    """Locust's --run-time for ``seconds`` of load after ``users`` signups."""
-    return seconds + math.ceil(users * SIGNUP_S)
+    """Locust's --run-time for ``seconds`` of load after ``users`` have started and signed in."""
+    return seconds + math.ceil(users / LOCUST_SPAWN_RATE) + SIGNUP_MARGIN_S
 
 
 def command(url: str, users: int, seconds: int, out: Path) -> list[str]:
     return [
         str(GOLDEN_PATH), "load", "--url", url, "--users", str(users),
-        "--spawn-rate", str(users), "--run-time", f"{seconds}s",
+        "--spawn-rate", str(LOCUST_SPAWN_RATE), "--run-time", f"{seconds}s",
         "--workers", str(LOCUST_WORKERS), "--resume-share", "0", "--mix", "golden=1",
         "--max-fail-ratio", "1", "--out", str(out),
     ]  # fmt: skip
@@ -137,7 +144,7 @@ def run_locust(
     add_generator(cpu, 100 * used / wall if wall > 0 else 0.0)
     failed = int(summary["failures"])
     if failed:
-        failures.record(f"golden-path load: {failed} failed requests; see {out}", failed)
+        failures.record(f"golden-path load, {users} users: {_failed(out)}; see {out}", failed)
     for rule, count in summary["violations"].items():
         failures.record(f"golden-path load: contract violation {rule}", int(count))
     say(
@@ -145,6 +152,19 @@ def run_locust(
         f"{LOCUST_WORKERS} workers, exit {code}"
     )
     return LocustRun(users, summary, cpu)
+
+
+def _failed(out: Path) -> str:
+    """Which of Locust's rows failed, and how often (from its ``locust.json``)."""
+    try:
+        rows = json.loads((out / "locust.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "failed requests"
+    return ", ".join(
+        f"{row['name']} failed {row['num_failures']} of {row['num_requests']}"
+        for row in rows
+        if row.get("num_failures")
+    )
 
 
 def add_generator(cpu: CpuMeter, share: float) -> None:
