@@ -22,7 +22,8 @@ OTHERS_NO_SERVER = "the server and other processes"  # a server given with --url
 
 
 def cpu_by_name(root_pid: int) -> dict[str, float]:
-    """CPU seconds used so far by ``root_pid`` and its descendants, summed by command name."""
+    """CPU seconds used so far by ``root_pid`` and its descendants, summed by command name
+    (a descendant's own and that of its children it reaped)."""
     ticks = os.sysconf("SC_CLK_TCK")
     parents: dict[int, int] = {}
     stats: dict[int, tuple[str, float]] = {}
@@ -37,7 +38,12 @@ def cpu_by_name(root_pid: int) -> dict[str, float]:
         name = text[text.index("(") + 1 : text.rindex(")")]
         fields = text.rsplit(")", 1)[1].split()
         parents[int(entry)] = int(fields[1])
-        stats[int(entry)] = (name, (int(fields[11]) + int(fields[12])) / ticks)
+        used = int(fields[11]) + int(fields[12])
+        if int(entry) != root_pid:
+            # and its children that ended and were reaped (a PostgreSQL backend whose
+            # connection closed): without them its kind's total would drop when one ends
+            used += int(fields[13]) + int(fields[14])
+        stats[int(entry)] = (name, used / ticks)
         if int(entry) == root_pid:
             kernel = int(fields[12]) / ticks
     family = {root_pid}
