@@ -19,6 +19,9 @@ plain must stay within 2x; abused / neighbour is what the abuse costs beyond one
 core), the server's peak RSS (``VmHWM``, reset at the start of the abused loop), the
 slow reader's close and the flood's answers, and the delivery check of the well-behaved
 sockets.
+
+Not on Locust: the loops are open loops, as phase 1a's (``latency`` says why), and the
+abusers must be processes of the benchmark's own, started and stopped around one loop.
 """
 
 from __future__ import annotations
@@ -35,8 +38,9 @@ from typing import Any
 from bench.load.cpu import CpuMeter
 from bench.load.latency import LatencyResult, phase_latency
 from bench.load.progress import Progress, say
-from bench.load.runs import Failures
-from bench.load.settings import ROOT, BenchError
+from bench.load.runs import Failures, serial_runs
+from bench.load.settings import ATTACKER_RUNS, ROOT, BenchError
+from bench.load.sockets import close_sockets, open_sockets
 from golden_path.client import GoldenPathHTTP
 from golden_path.testing.identity.users import GoldenPathUser
 
@@ -123,6 +127,25 @@ async def stop_helper(helper: asyncio.subprocess.Process) -> dict[str, Any] | No
             await helper.wait()
 
 
+async def give_history(
+    ws_url: str,
+    attacker: GoldenPathUser,
+    failures: Failures,
+    progress: Progress,
+) -> None:
+    """``ATTACKER_RUNS`` runs of ``attacker``, one at a time: the history its slow reader's
+    ``resume`` from 0 asks the server to replay."""
+    tracked, errors = await open_sockets(ws_url, [attacker])
+    try:
+        if errors:
+            raise BenchError(f"phase 4: the attacker's socket did not open: {errors[0]}")
+        progress.begin("phase 4, the attacker's history", ATTACKER_RUNS)
+        await serial_runs(tracked[0], ATTACKER_RUNS, failures, progress)
+    finally:
+        progress.end()
+        await close_sockets(tracked)
+
+
 async def phase_abuse(
     api: GoldenPathHTTP,
     base_url: str,
@@ -156,6 +179,8 @@ async def phase_abuse(
             raise BenchError(f"phase 4: {what} did not report; see {log}")
         return result, report
 
+    say(f"phase 4: {ATTACKER_RUNS} runs by the attacker, a history for its slow reader")
+    await give_history(ws_url, attacker, failures, progress)
     plain = await loop()
     say("phase 4: the same loop beside one busy core (a process at nice 10)")
     neighboured, spent = await beside("bench.load.neighbour", [], "the busy core")

@@ -8,7 +8,7 @@ It prints ``ready`` once the slow reader's socket is open, abuses the server unt
 stdin is closed, then prints what it saw as one JSON line and exits.
 
 * **The slow reader** is a socket of the user whose ``--token`` it has (the attacker's
-  own account, not one of the loop's users, with a history from phase 2), on a
+  own account, not one of the loop's users, with a history of its own runs), on a
   4 KiB receive buffer, that never reads. It stays inside the per-socket allowances
   (a ``resume`` from 0 every 2.5 s, a ``ping`` a second): what must stop it is the
   outbox bound or the send timeout (1013), not a rate limit.

@@ -34,47 +34,39 @@ from golden_path.protocol import websocket_url
 from golden_path.server.runner import ServeProcess
 
 
-async def measure(
-    args: argparse.Namespace, report: Report, server_pid: int | None, log_dir: Path
+async def open_loops(
+    args: argparse.Namespace, report: Report, server_pid: int | None, log_dir: Path, phase: int
 ) -> None:
-    """Phases 1a to 4 against ``report.url``."""
+    """Phase 1a (``phase`` 1), or phases 3 and 4 (``phase`` 3), against ``report.url``: the
+    phases that need the generator in this process (see ``bench.load``)."""
     progress = Progress()
     failures = report.failures
     ws_url = websocket_url(report.url)
     async with GoldenPathHTTP(report.url) as api:
         await api.request("GET", "/readyz")
-        async with asyncio.timeout(PHASE_TIMEOUT_S):
-            say(f"creating {args.users * 2} {TIER.value} users")
-            people = await make_users(api, args.users * 2)
-            report.latency = await phase_latency(
-                api,
-                ws_url,
-                people[: args.users],
-                args.rate,
-                args.messages,
-                args.warmup,
-                progress,
-                failures,
-                CpuMeter(server_pid),
-            )
-        async with asyncio.timeout(PHASE_TIMEOUT_S):
-            report.saturation = await phase_saturation(
-                api,
-                ws_url,
-                people[: args.users],
-                args.messages,
-                progress,
-                failures,
-                CpuMeter(server_pid),
-            )
-        async with asyncio.timeout(PHASE_TIMEOUT_S):
-            report.throughput = await phase_throughput(
-                api, ws_url, people, progress, failures, server_pid
-            )
+        people = []
+        if phase == 1 or args.abuse:
+            say(f"creating {args.users + 1} {TIER.value} users")
+            async with asyncio.timeout(PHASE_TIMEOUT_S):
+                people = await make_users(api, args.users + 1)
+        if phase == 1:
+            async with asyncio.timeout(PHASE_TIMEOUT_S):
+                report.latency = await phase_latency(
+                    api,
+                    ws_url,
+                    people[: args.users],
+                    args.rate,
+                    args.messages,
+                    args.warmup,
+                    progress,
+                    failures,
+                    CpuMeter(server_pid),
+                )
+            return
         if args.connections:
             async with asyncio.timeout(PHASE_TIMEOUT_S):
                 report.connections = await phase_connections(
-                    api, ws_url, args.connections, progress, failures
+                    api, ws_url, args.connections, progress, failures, CpuMeter(server_pid)
                 )
         if args.abuse:
             async with asyncio.timeout(PHASE_TIMEOUT_S):
@@ -91,6 +83,21 @@ async def measure(
                     server_pid,
                     log_dir,
                 )
+
+
+def measure(
+    args: argparse.Namespace, report: Report, server_pid: int | None, log_dir: Path
+) -> None:
+    """Phases 1a to 4 against ``report.url``: 1b and 2 on Locust, the others here."""
+    asyncio.run(open_loops(args, report, server_pid, log_dir, 1))
+    report.saturation = phase_saturation(
+        report.url, args.users, log_dir / "saturation", report.failures, server_pid
+    )
+    report.throughput = phase_throughput(
+        report.url, 2 * args.users, log_dir / "throughput", report.failures, server_pid
+    )
+    if args.connections or args.abuse:
+        asyncio.run(open_loops(args, report, server_pid, log_dir, 3))
 
 
 def abuse_rate(args: argparse.Namespace, report: Report) -> float:
@@ -112,7 +119,7 @@ def run(args: argparse.Namespace, log_dir: Path) -> Report:
             report.code = code_version()
             server = start_server(log_dir)
             report.url = server.base_url
-        asyncio.run(measure(args, report, server.pid if server is not None else None, log_dir))
+        measure(args, report, server.pid if server is not None else None, log_dir)
     finally:
         if server is not None:
             say("stopping golden-path serve")
@@ -138,7 +145,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         f"each user sends every users/rate s, and may have up to "
         f"{TIER.limits.concurrent_runs} runs at once",
     )
-    parser.add_argument("--messages", type=int, default=25, help="messages per user (25)")
+    parser.add_argument(
+        "--messages", type=int, default=25, help="messages per user in phases 1a and 4 (25)"
+    )
     parser.add_argument("--connections", type=int, default=500, help="sockets in phase 3 (500)")
     parser.add_argument(
         "--no-abuse",
@@ -178,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ApiError, TimeoutError, OSError, RuntimeError) as exc:
         say(f"\nthe benchmark could not run: {type(exc).__name__}: {exc}\nlogs: {log_dir}")
         return 2
-    shutil.rmtree(log_dir, ignore_errors=True)
     print(render(report, args), flush=True)
-    return 0 if report.correct() else 1
+    if not report.correct():
+        say(f"logs and Locust's reports kept: {log_dir}")
+        return 1
+    shutil.rmtree(log_dir, ignore_errors=True)
+    return 0

@@ -3,6 +3,9 @@
 C sockets over ceil(C/50) users (the enterprise plan allows 50 each), all open at once;
 every 10th sends one message, and every socket of those users must receive every event
 of its user.
+
+Not on Locust: one process must hold every socket, to compare what each received with
+what the server stored for its user; a Locust user has one connection, one run at a time.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import math
 import time
 from dataclasses import dataclass
 
+from bench.load.cpu import CpuMeter
 from bench.load.delivery import Delivery, check_delivery
 from bench.load.progress import Progress, say
 from bench.load.runs import Failures, one_run
@@ -32,6 +36,7 @@ class ConnectionsResult:
     refused: list[str]
     delivery: Delivery
     open_seconds: float
+    cpu: CpuMeter
 
 
 async def phase_connections(
@@ -40,11 +45,13 @@ async def phase_connections(
     wanted: int,
     progress: Progress,
     failures: Failures,
+    cpu: CpuMeter,
 ) -> ConnectionsResult:
     per_user = TIER.limits.open_websockets
     people = await make_users(api, math.ceil(wanted / per_user))
     owners = [people[i // per_user] for i in range(wanted)]  # blocks of 50: 5 senders each
     say(f"phase 3: opening {wanted} sockets for {len(people)} users")
+    cpu.start()
     began = time.perf_counter()
     tracked, refused = await open_sockets(ws_url, owners)
     open_seconds = time.perf_counter() - began
@@ -57,6 +64,7 @@ async def phase_connections(
             progress.tick()
 
         await asyncio.gather(*(send(t) for t in senders))
+        cpu.stop(len(senders))
         progress.end()
         delivery = await check_delivery(api, tracked)
         held = sum(1 for t in tracked if t.sock.close_code is None)
@@ -69,6 +77,7 @@ async def phase_connections(
             refused,
             delivery,
             open_seconds,
+            cpu,
         )
     finally:
         progress.end()

@@ -15,11 +15,15 @@ from pathlib import Path
 
 SERVER = "server (python)"
 SERVER_KERNEL = "server, in the kernel"
-GENERATOR = "load generator (this process)"
+GENERATORS = "load generator"  # every generator's name starts so; it is always shown
+GENERATOR = f"{GENERATORS} (this process)"
+OTHERS = "other processes"
+OTHERS_NO_SERVER = "the server and other processes"  # a server given with --url
 
 
 def cpu_by_name(root_pid: int) -> dict[str, float]:
-    """CPU seconds used so far by ``root_pid`` and its descendants, summed by command name."""
+    """CPU seconds used so far by ``root_pid`` and its descendants, summed by command name
+    (a descendant's own and that of its children it reaped)."""
     ticks = os.sysconf("SC_CLK_TCK")
     parents: dict[int, int] = {}
     stats: dict[int, tuple[str, float]] = {}
@@ -34,7 +38,12 @@ def cpu_by_name(root_pid: int) -> dict[str, float]:
         name = text[text.index("(") + 1 : text.rindex(")")]
         fields = text.rsplit(")", 1)[1].split()
         parents[int(entry)] = int(fields[1])
-        stats[int(entry)] = (name, (int(fields[11]) + int(fields[12])) / ticks)
+        used = int(fields[11]) + int(fields[12])
+        if int(entry) != root_pid:
+            # and its children that ended and were reaped (a PostgreSQL backend whose
+            # connection closed): without them its kind's total would drop when one ends
+            used += int(fields[13]) + int(fields[14])
+        stats[int(entry)] = (name, used / ticks)
         if int(entry) == root_pid:
             kernel = int(fields[12]) / ticks
     family = {root_pid}
@@ -96,7 +105,7 @@ class CpuMeter:
             ours = cpu_by_name(self.server_pid)
         # Whatever else runs on the machine meanwhile (it competes for the same cores).
         mine = sum(v for k, v in ours.items() if k != SERVER_KERNEL)
-        others = "other processes" if self.server_pid else "the server and other processes"
+        others = OTHERS if self.server_pid else OTHERS_NO_SERVER
         ours[others] = machine_busy() - mine
         return ours
 
@@ -106,14 +115,20 @@ class CpuMeter:
             return math.nan
         return self.shares[name] / 100 * self.wall * 1000 / self.runs
 
+    def generator(self) -> str:
+        """The load generator's name here (this process, or Locust's processes)."""
+        return next((k for k in self.shares if k.startswith(GENERATORS)), GENERATOR)
+
     def cost(self) -> str:
-        """CPU per run of the server and its PostgreSQL: robust to a busy machine."""
+        """CPU per run of the server, its PostgreSQL and the generator: robust to a busy
+        machine, and a generator that costs more per run than the server is seen."""
         server, postgres = self.per_run_ms(SERVER), self.per_run_ms("postgres")
+        generator = self.per_run_ms(self.generator())
         if math.isnan(server):
             return ""
         return (
             f"CPU per run: server {server:.2f} ms (so at most {1000 / server:.0f} runs/s "
-            f"on one core), postgres {postgres:.2f} ms"
+            f"on one core), postgres {postgres:.2f} ms, load generator {generator:.2f} ms"
         )
 
     def summary(self) -> str:
@@ -121,7 +136,7 @@ class CpuMeter:
         ordered = sorted(self.shares.items(), key=lambda kv: -kv[1])
         parts = []
         for name, share in ordered:
-            if name == SERVER_KERNEL or share < 0.5:
+            if name == SERVER_KERNEL or (share < 0.5 and not name.startswith(GENERATORS)):
                 continue
             inside = f" (kernel {kernel:.0f}%)" if name == SERVER and kernel is not None else ""
             parts.append(f"{name} {share:.0f}%{inside}")

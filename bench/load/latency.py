@@ -9,6 +9,9 @@ whether or not its earlier runs have ended (several may be in flight; enterprise
 the achieved send rate, runs/s completed and the late sends (started more than 5 ms
 after their scheduled time); if more than 5% are late, the load generator fell behind
 and bounds the figures.
+
+Not on Locust: an open loop sends on its schedule whether or not a user's earlier runs
+have ended, and judges its own lateness; a Locust user's task waits for its run.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from bench.load.connections import ConnectionsResult
 from bench.load.cpu import CpuMeter
 from bench.load.latency import LatencyResult
+from bench.load.locust import LocustRun
 from bench.load.report import Report
 from bench.load.saturation import SaturationResult
 from bench.load.settings import (
@@ -43,8 +44,9 @@ def _percentiles(samples: Sequence[float]) -> str:
     return " / ".join(f"{pct(samples, q):.1f}" for q in (50, 95, 99, 100)) + " ms"
 
 
-def _cpu_rows(cpu: CpuMeter) -> list[str]:
-    rows = [_row(f"CPU (100% = one core of {os.cpu_count()})", cpu.summary())]
+def _cpu_rows(cpu: CpuMeter, what: str = "") -> list[str]:
+    """The CPU of every process kind, the load generator's beside the server's."""
+    rows = [_row(f"CPU{what} (100% = one core of {os.cpu_count()})", cpu.summary())]
     if cpu.cost():
         rows.append(_row("", cpu.cost()))
     return rows
@@ -89,51 +91,62 @@ def render_latency(lat: LatencyResult) -> list[str]:
     return out
 
 
-def render_saturation(sat: SaturationResult) -> list[str]:
-    per_run = sat.events / len(sat.latencies_ms) if sat.latencies_ms else 0.0
-    out = [
-        f"phase 1b: saturation, closed loop: {sat.users} users, each sends its next message "
-        "as soon as its run ends",
+def _locust_rows(run: LocustRun) -> list[str]:
+    """One Locust load's figures: runs, rate, latency, failures, and its CPU."""
+    s = run.summary
+    whole = float(s["runs_per_s"])
+    steady = run.steady_workers_cpu
+    steady_s = s.get("steady_s")
+    rate = (
+        f"runs/s (steady: the {steady_s:.1f} s after every signup)"
+        if steady_s is not None
+        else "runs/s (no steady part: the signups took the whole run)"
+    )
+    rows = [
         _row(
-            "runs measured (events per run)",
-            f"{len(sat.latencies_ms)}/{sat.runs} ({per_run:.1f})",
+            "runs completed / failed requests / violations",
+            f"{run.completed} / {s['failures']} / {sum(s['violations'].values())}",
         ),
-        _row("latency p50 / p95 / p99 / max", _percentiles(sat.latencies_ms)),
+        _row(
+            rate,
+            f"{run.runs_per_s:.0f} runs/s ({whole:.0f} over the whole run, signups included)",
+        ),
+        _row("latency p50 / p99", f"{run.p50_ms:.1f} / {run.p99_ms:.1f} ms"),
     ]
-    if sat.runs_per_s:
-        out.append(
+    if steady is not None:
+        rows.append(_row("Locust's workers, steady part", f"{steady:.0f}% CPU"))
+    rows.extend(_cpu_rows(run.cpu))
+    return rows
+
+
+def render_saturation(sat: SaturationResult) -> list[str]:
+    run = sat.run
+    out = [
+        f"phase 1b: saturation, closed loop on Locust: {sat.users} users, each sends its next "
+        "message as soon as its run ends",
+        *_locust_rows(run),
+    ]
+    if run.runs_per_s:
+        out.insert(
+            4,
             _row(
                 "users / (runs/s): the closed-loop mean",
-                f"{1000 * sat.users / sat.runs_per_s:.1f} ms (Little's law: every user "
+                f"{1000 * sat.users / run.runs_per_s:.1f} ms (Little's law: every user "
                 "sends again at once, so latency = users / throughput: queueing, "
                 "not what a user sees)",
-            )
+            ),
         )
-    out.append(
-        _row("runs/s, events/s", f"{sat.runs_per_s:.0f} runs/s, {sat.events_per_s:.0f} events/s")
-    )
-    out.extend(_cpu_rows(sat.cpu))
     return out
 
 
 def render_throughput(tp: ThroughputResult) -> list[str]:
-    out = [f"phase 2: throughput, {tp.users} users, one socket each"]
+    out = [f"phase 2: throughput on Locust, {tp.users} users at most, one run in flight each"]
     for step in tp.steps:
-        out.append(
-            _row(
-                f"{step.in_flight} runs in flight",
-                f"{step.runs_per_s:.0f} runs/s (p50 {step.p50_ms:.1f} ms, "
-                f"p99 {step.p99_ms:.1f} ms)",
-            )
-        )
-        out.append(_row("", f"CPU {step.cpu.summary()}"))
-        if step.cpu.cost():
-            out.append(_row("", step.cpu.cost()))
+        out.append(f"  {step.users} runs in flight ({step.users} users)")
+        out.extend("  " + row for row in _locust_rows(step))
     best = tp.best
     if best is not None:
-        out.append(
-            _row("max sustained", f"{best.runs_per_s:.0f} runs/s at {best.in_flight} in flight")
-        )
+        out.append(_row("max sustained", f"{best.runs_per_s:.0f} runs/s at {best.users} in flight"))
     return out
 
 
@@ -152,6 +165,7 @@ def render_connections(con: ConnectionsResult) -> list[str]:
         ),
     ]
     out.extend(_row("not opened", reason) for reason in con.refused[:3])
+    out.extend(_cpu_rows(con.cpu))
     return out
 
 
@@ -236,6 +250,8 @@ def render_abuse(report: Report) -> list[str]:
             f"{abuse.rss_before_mb:.0f} MiB before, peak {abuse.peak_rss_mb:.0f} MiB",
         ),
     ]
+    out.extend(_cpu_rows(abuse.plain.cpu, ", plain"))
+    out.extend(_cpu_rows(abuse.abused.cpu, ", abused"))
     if a:
         out.extend(_ratios("abused / plain", a, b, target=True))
         if n:

@@ -31,9 +31,10 @@ class Report:
     failures: Failures = field(default_factory=Failures)
 
     def delivery(self) -> Delivery:
-        """The delivery counts of every phase that ran, summed."""
+        """The delivery counts of every phase this process ran, summed (Locust's phases, 1b
+        and 2, check every run with the contract checker instead: see ``failures``)."""
         total = Delivery()
-        for phase in (self.latency, self.saturation, self.throughput, self.connections):
+        for phase in (self.latency, self.connections):
             if phase is not None:
                 total.add(phase.delivery)
         if self.abuse is not None:

@@ -25,8 +25,8 @@ class Failures:
     count: int = 0
     samples: list[str] = field(default_factory=list)
 
-    def record(self, text: str) -> None:
-        self.count += 1
+    def record(self, text: str, count: int = 1) -> None:
+        self.count += count
         if len(self.samples) < 5:
             self.samples.append(" ".join(text.split())[:300])
 

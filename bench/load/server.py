@@ -3,7 +3,8 @@
 ``start_server`` starts it through the project's one way to run a server as its own
 process (``golden_path.server.runner.ServeProcess``): its own GIL, its own embedded
 PostgreSQL and Redis, every setting at its default (the throttles and the strong
-password hashing included), a port of 127.0.0.1 the OS picks.
+password hashing included) but 127.0.0.1 exempt from the signup and login throttles (the
+Locust users' address), a port of 127.0.0.1 the OS picks.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from bench.load import processes
 from bench.load.progress import say
-from bench.load.settings import READY_TIMEOUT_S, ROOT, STOP_TIMEOUT_S
+from bench.load.settings import LOCUST_ADDRESS, READY_TIMEOUT_S, ROOT, STOP_TIMEOUT_S
 from golden_path.server.config import Settings
 from golden_path.server.runner import ServeProcess
 
@@ -22,9 +23,11 @@ def start_server(log_dir: Path) -> ServeProcess:
     """``golden-path serve`` on embedded services, once it listens; stopped if it does not."""
     # Blank DSN and Redis URL: `serve` starts embedded services of its own. Every setting
     # is the default a deployment has (Argon2id's strong profile, every throttle): the
-    # benchmark's users each sign up from a loopback address of their own (``sockets``),
-    # and phase 4's abusers meet the defences as they are.
-    settings = Settings()
+    # benchmark's own users each sign up from a loopback address of their own (``sockets``),
+    # and phase 4's abusers (127.0.0.2 and on) meet the defences as they are. Only
+    # 127.0.0.1, where Locust's users sign up from (``locust``), is exempt from the
+    # signup and login throttles, as a deployment exempts its load machines.
+    settings = Settings(throttle_exempt=LOCUST_ADDRESS)
     server = ServeProcess(settings, log_path=log_dir / "serve.log", cwd=ROOT)
     say("starting golden-path serve on embedded services")
     try:

@@ -22,6 +22,7 @@ TARGET_CONNECTIONS = 500
 # with headroom left, as a server is run. Near saturation any extra work makes a queue,
 # and comparing latencies there would say nothing about the defences.
 ABUSE_LOAD = 0.4
+ATTACKER_RUNS = 50  # the attacker's history, which its slow reader asks to be replayed
 
 # Time limits.
 READY_TIMEOUT_S = 90.0
@@ -36,9 +37,19 @@ LATE_MS = 5.0  # a send that starts later than this after its scheduled time is 
 LATE_SHARE = 0.05  # above this share of late sends, the latencies are bounded by the generator
 COLLECT_EVERY_S = 0.05
 
-# Throughput (phase 2) and held connections (phase 3).
-THROUGHPUT_SECONDS = 10.0
-THROUGHPUT_RAMP_S = 0.3  # the first moments of a step, while the pipeline fills, are not counted
+# The closed loops on Locust (phases 1b and 2, ``locust``): its worker processes, how
+# fast its users start (each signs up and logs in: two Argon2id hashes, and the server
+# refuses a hash 503 once 16 wait, by design: a burst of 80 signups had 43 refused), and
+# how long a load runs once they all have (Locust's --run-time counts from its start, its
+# steady figures from the last user signed in; SIGNUP_MARGIN_S for the last signups).
+LOCUST_WORKERS = 2
+LOCUST_SPAWN_RATE = 5  # users a second
+SIGNUP_MARGIN_S = 3
+LOCUST_ADDRESS = ("127.0.0.1/32",)  # where its users sign up from: the server exempts it
+SATURATION_SECONDS = 10
+THROUGHPUT_STEP_SECONDS = 5
+
+# Held connections (phase 3).
 SAMPLE_EVERY = 10  # in phase 3, every 10th socket sends one message
 
 # Set-up: how many users and sockets are made at once; how far the event history is read.

@@ -8,6 +8,8 @@ between ``agent_started`` and the agent) is not part of the floor. The events ar
 of a run the server completed in phase 1a, re-addressed to a run of their own. They go
 to an embedded PostgreSQL of their own, on one connection: median of 200 (also timed
 borrowing from the pool for each transaction, as the server does).
+
+Not on Locust: no load at all, the server's own functions called in this process.
 """
 
 from __future__ import annotations
