@@ -215,6 +215,8 @@ class _GoldenPathUser(HttpUser):
     def run_once(
         self, drop_after: int | None, timeout: float, read_delay: float = 0.0, abandon: bool = False
     ) -> RunOutcome:
+        """One run of this user's protocol; V1User and AGUIUser each define it (this class
+        is Locust-abstract and never runs)."""
         raise NotImplementedError
 
     def _scenario(self, scenario: str, timeout: float) -> RunOutcome:

@@ -9,11 +9,15 @@ nothing is kept. No I/O, no import of any client: the clients come to it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Protocol
+from typing import Any, Literal, Protocol
 
-__all__ = ["Transcribed", "collecting", "report_sections", "track"]
+__all__ = ["Transcribed", "collecting", "format_lines", "report_sections", "track"]
+
+ARROWS = {"sent": "->", "received": "<-", "closed": "xx"}
+MAX_SHOWN_CHARS = 300
 
 
 class Transcribed(Protocol):
@@ -27,6 +31,25 @@ class Transcribed(Protocol):
 
 
 _current: list[Transcribed] | None = None
+
+
+def format_lines(
+    entries: Iterable[tuple[Literal["sent", "received", "closed"], Any, float]],
+    empty: str,
+    origin: float | None = None,
+) -> str:
+    """A transcript as text: one line per ``(direction, payload, at)``, its time from
+    ``origin`` (default: the first entry's), an arrow (-> sent, <- received, xx closed)
+    and the payload (JSON unless it is text, cut at 300 characters); ``empty`` when there
+    are no entries."""
+    lines: list[str] = []
+    for direction, payload, at in entries:
+        origin = at if origin is None else origin
+        text = payload if isinstance(payload, str) else json.dumps(payload)
+        if len(text) > MAX_SHOWN_CHARS:
+            text = text[: MAX_SHOWN_CHARS - 3] + "..."
+        lines.append(f"{at - origin:8.3f}s {ARROWS[direction]} {text}")
+    return "\n".join(lines) if lines else empty
 
 
 def track(client: Transcribed) -> None:

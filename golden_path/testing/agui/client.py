@@ -37,7 +37,7 @@ from golden_path.testing.agui.contract import (
     expand_chunks,
     read_stages,
 )
-from golden_path.testing.transcripts import track
+from golden_path.testing.transcripts import format_lines, track
 from golden_path.testing.violation import Violation
 
 __all__ = [
@@ -448,14 +448,6 @@ class AGUIClient:
 
     def format_transcript(self, limit: int = 200) -> str:
         """The last ``limit`` entries: what was sent, each event received, when it closed."""
-        if not self.transcript:
-            return "(nothing sent)"
-        origin = self.transcript[0].at
-        lines = []
-        for entry in self.transcript[-limit:]:
-            arrow = {"sent": "->", "received": "<-", "closed": "xx"}[entry.direction]
-            text = entry.payload if isinstance(entry.payload, str) else json.dumps(entry.payload)
-            if len(text) > 300:
-                text = text[:297] + "..."
-            lines.append(f"{entry.at - origin:8.3f}s {arrow} {text}")
-        return "\n".join(lines)
+        origin = self.transcript[0].at if self.transcript else None
+        entries = ((e.direction, e.payload, e.at) for e in self.transcript[-limit:])
+        return format_lines(entries, "(nothing sent)", origin)

@@ -25,7 +25,7 @@ from urllib.parse import urlencode, urlsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from golden_path.testing.transcripts import track
+from golden_path.testing.transcripts import format_lines, track
 from golden_path.testing.violation import Violation
 from golden_path.testing.ws.contract import WSContract, assert_ws_events, check_ws_events
 
@@ -239,14 +239,6 @@ class WSClient:
 
     def format_transcript(self, limit: int = 200) -> str:
         """The last ``limit`` entries: each frame sent (->) and received (<-), and the close."""
-        if not self.transcript:
-            return "(nothing sent or received)"
-        origin = self.transcript[0].at
-        lines = []
-        for entry in self.transcript[-limit:]:
-            arrow = {"sent": "->", "received": "<-", "closed": "xx"}[entry.direction]
-            text = entry.frame if isinstance(entry.frame, str) else json.dumps(entry.frame)
-            if len(text) > 300:
-                text = text[:297] + "..."
-            lines.append(f"{entry.at - origin:8.3f}s {arrow} {text}")
-        return "\n".join(lines)
+        origin = self.transcript[0].at if self.transcript else None
+        entries = ((e.direction, e.frame, e.at) for e in self.transcript[-limit:])
+        return format_lines(entries, "(nothing sent or received)", origin)
